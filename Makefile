@@ -1,0 +1,30 @@
+# Two front-door commands: `make demo` and `make test`. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := var/demo.sqlite3
+
+.PHONY: install demo test test-fast lint clean
+
+$(BIN)/techbridge: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip >/dev/null
+	$(BIN)/pip install -e '.[dev]'
+	touch $@
+
+install: $(BIN)/techbridge
+
+demo: install
+	TECHBRIDGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/techbridge demo --serve
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser and not postgres"
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) var build dist src/*.egg-info

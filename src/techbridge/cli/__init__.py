@@ -1,0 +1,33 @@
+"""The ``techbridge`` command: a thin shell over the library; each area registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from ..errors import TechBridgeError
+
+app = typer.Typer(
+    name="techbridge",
+    help="TechBridge 科技成果转化撮合平台: import, match, track deals, serve the web app.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """TechBridge 科技成果转化撮合平台."""
+
+
+def _register() -> None:
+    # Imported here so that `techbridge --help` lists every area and each module stays independent.
+    from . import records  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except TechBridgeError as exc:
+        typer.secho(f"错误: {exc.message}", err=True, fg="red")
+        raise SystemExit(1) from exc

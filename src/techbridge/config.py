@@ -1,0 +1,51 @@
+"""One place for configuration: every setting is read from ``TECHBRIDGE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TECHBRIDGE_", env_file=".env", extra="ignore")
+
+    environment: str = Field("dev", description="dev, test or production; production refuses default secrets")
+    data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, indexes and reports")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file in data_dir. postgresql+psycopg://… for production"
+    )
+    secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
+    match_weights: dict[str, float] = Field(
+        default_factory=dict, description="Overrides for the matching signal weights, as JSON"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, url: str) -> str:
+        # Many tools hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("TECHBRIDGE_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'techbridge.sqlite3'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

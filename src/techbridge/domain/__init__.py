@@ -1,0 +1,1 @@
+"""Typed records and pure rules. Imports nothing from the rest of the project."""
