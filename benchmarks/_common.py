@@ -56,7 +56,7 @@ class RealText:
             self.zones = [row["catalog_code"].lower() for row in csv.DictReader(f)]
 
     def achievements(self, n: int, *, seed: int = 7, prefix: str = "a") -> Iterator[MatchDoc]:
-        """``n`` distinct achievements: a real title and two real abstract sentences, never the same triple."""
+        """``n`` distinct achievements: a real title and two real abstract sentences, no triple twice."""
         rng = random.Random(seed)
         seen: set[tuple[int, int, int]] = set()
         while len(seen) < n:

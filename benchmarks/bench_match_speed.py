@@ -14,8 +14,8 @@ import sys
 import time
 
 import numpy as np
-
 from _common import RealText, echo, peak_rss_mib, write_result
+
 from techbridge.match import Kind, MatchEngine
 
 WORKERS = 2  # this machine has 2 cores

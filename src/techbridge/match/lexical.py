@@ -155,6 +155,8 @@ class LexicalIndex:
     def compact(self) -> np.ndarray:
         """Merge all segments into one without deleted positions; returns the kept old positions."""
         keep = np.flatnonzero(self.alive)
+        if not self._segments:
+            return keep
         n_terms = len(self.vocab)
         merged = {
             name: sp.vstack(
