@@ -201,7 +201,7 @@ class MatchEngine:
         )
         for name, dist in dists.items():
             parts[name] = self.fields[name].signal(dist)
-        zone_id = self.zones.get(query.zone_code, -1)
+        zone_id = self.zones.get(query.zone_code, -1) if query.zone_code else -1
         for name, signal in SIGNALS.items():
             if weights.get(name):
                 parts[name] = signal(self.columns, query, zone_id)
@@ -323,6 +323,8 @@ class MatchEngine:
                 )
             found.extend(self._label_reasons(query, pos=int(pos), dists=dists))
             found.extend(self._record_reasons(query, pos=int(pos), kind=match.kind, zone_names=zone_names))
+            if match.signals.get("dense", 0.0) > 0:
+                found.append(why.dense(match.signals["dense"] / self.config.weights["dense"]))
             explained.append(match._replace(reasons=found))
         return explained
 
