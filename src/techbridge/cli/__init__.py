@@ -10,6 +10,7 @@ app = typer.Typer(
     name="techbridge",
     help="TechBridge 科技成果转化撮合平台: import, match, track deals, serve the web app.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
