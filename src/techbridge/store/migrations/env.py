@@ -9,6 +9,7 @@ from techbridge.store.tables import Base
 
 # Import every module that defines tables so autogenerate sees them all.
 from techbridge.store import tables as _tables  # noqa: F401
+from techbridge.store import deals as _deals  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata

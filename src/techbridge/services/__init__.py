@@ -1,0 +1,1 @@
+"""Use cases that compose the domain, store and matching layers for the API, web pages and CLI."""
