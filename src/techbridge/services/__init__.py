@@ -1,1 +1,1 @@
-"""Use cases that compose the domain, store and matching layers for the API, web pages and CLI."""
+"""Use cases composed from the layers below, shared by the CLI, the API and the web pages."""
