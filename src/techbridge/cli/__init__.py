@@ -10,6 +10,7 @@ app = typer.Typer(
     name="techbridge",
     help="TechBridge 科技成果转化撮合平台: import, match, track deals, serve the web app.",
     no_args_is_help=True,
+    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -21,7 +22,12 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so that `techbridge --help` lists every area and each module stays independent.
-    from . import match, records  # noqa: F401
+    from . import catalogue  # noqa: F401
+    from . import demo  # noqa: F401
+    from . import match  # noqa: F401
+    from . import records  # noqa: F401
+    from . import users  # noqa: F401
+    from . import zones  # noqa: F401
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""store."""
+"""Database layer: tables, engine/sessions, repositories. Depends only on ``domain``."""

@@ -1,0 +1,56 @@
+"""Turn pydantic validation errors into one Chinese sentence per field, for imports, the API and forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+_MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "太短, 至少 {min_length} 个字",
+    "string_too_long": "太长, 最多 {max_length} 个字",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than_equal": "不能小于 {ge:g}",
+    "less_than_equal": "不能大于 {le:g}",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_inexact": "日期不应包含时间",
+    "bool_parsing": "应为 是/否",
+    "enum": "不是有效值",
+    "list_type": "应为列表",
+    "string_type": "应为文本",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    reason: str
+    value: str
+
+
+def describe_errors(exc: ValidationError) -> list[FieldError]:
+    out: list[FieldError] = []
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        field = str(loc[0]) if loc else "(整行)"
+        kind = err.get("type", "")
+        ctx: dict[str, Any] = err.get("ctx") or {}
+        if kind == "value_error":
+            reason = str(ctx.get("error", err.get("msg", "")))
+        elif kind in _MESSAGES:
+            try:
+                reason = _MESSAGES[kind].format(**ctx)
+            except (KeyError, IndexError):
+                reason = _MESSAGES[kind]
+        else:
+            reason = str(err.get("msg", kind))
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) or value is None else str(value)[:100]
+        out.append(FieldError(field=field, reason=reason, value=shown))
+    return out

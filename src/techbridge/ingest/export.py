@@ -1,0 +1,74 @@
+"""Write records back to CSV or XLSX with the same Chinese headers the importer reads.
+
+An exported file imports back with no changes, which makes export a safe round trip for zone staff
+who edit records in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ..domain.access import Scope
+from ..domain.enums import label_zh
+from ..domain.records import RECORD_TYPES, Record
+from ..store.db import session_scope
+from ..store.records import iter_records
+from .columns import export_header
+
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, StrEnum):
+        return label_zh(value)
+    if isinstance(value, list):
+        return ";".join(str(_cell(v)) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def export_rows(kind: str, records: Iterator[Record]) -> Iterator[list[Any]]:
+    """Header row, then one row per record."""
+    fields = list(RECORD_TYPES[kind].model_fields)
+    yield [export_header(kind, f) for f in fields]
+    for record in records:
+        yield [_cell(getattr(record, f)) for f in fields]
+
+
+def export_records(url: str, kind: str, path: Path, *, scope: Scope, fmt: str | None = None) -> int:
+    """Export every record of ``kind`` the scope may see; returns the number of records written."""
+    path = Path(path)
+    fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"不支持的导出格式 {fmt!r}, 可选: {', '.join(EXPORT_FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with session_scope(url) as session:
+        records = (stored.record for stored in iter_records(session, kind, scope=scope))
+        rows = export_rows(kind, records)
+        if fmt == "csv":
+            # UTF-8 with BOM: what Excel needs to open Chinese text correctly.
+            with path.open("w", encoding="utf-8-sig", newline="") as f:
+                writer = csv.writer(f)
+                for row in rows:
+                    writer.writerow(row)
+                    count += 1
+        else:
+            from openpyxl import Workbook
+
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet(kind)
+            for row in rows:
+                sheet.append(row)
+                count += 1
+            workbook.save(path)
+    return count - 1

@@ -1,0 +1,128 @@
+"""Stored results of batch matching: the top targets of each source record, with reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.access import Scope
+from .records import table_for
+from .tables import MatchResultRow, utcnow
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    source_kind: str
+    source_id: int
+    target_kind: str
+    target_id: int
+    rank: int
+    score: float
+    reasons: list[Any]
+    source_zone: str
+    target_zone: str
+    computed_at: datetime
+
+    @property
+    def is_cross_zone(self) -> bool:
+        return self.source_zone != self.target_zone
+
+
+@dataclass(frozen=True)
+class NewMatch:
+    target_id: int
+    score: float
+    reasons: list[Any]
+    target_zone: str
+
+
+def replace_matches(
+    session: Session,
+    *,
+    source_kind: str,
+    source_id: int,
+    source_zone: str,
+    target_kind: str,
+    matches: Sequence[NewMatch],
+) -> None:
+    """Swap the stored top list of one source for a fresh one (ranked in the given order)."""
+    session.execute(
+        delete(MatchResultRow).where(
+            MatchResultRow.source_kind == source_kind,
+            MatchResultRow.source_id == source_id,
+            MatchResultRow.target_kind == target_kind,
+        )
+    )
+    if not matches:
+        return
+    now = utcnow()
+    session.execute(
+        insert(MatchResultRow),
+        [
+            {
+                "source_kind": source_kind,
+                "source_id": source_id,
+                "source_zone": source_zone,
+                "target_kind": target_kind,
+                "target_id": m.target_id,
+                "target_zone": m.target_zone,
+                "rank": rank,
+                "score": m.score,
+                "reasons": m.reasons,
+                "computed_at": now,
+            }
+            for rank, m in enumerate(matches, start=1)
+        ],
+    )
+
+
+def list_matches(
+    session: Session,
+    *,
+    source_kind: str,
+    source_id: int,
+    target_kind: str | None = None,
+    scope: Scope,
+    limit: int = 20,
+) -> list[StoredMatch]:
+    """Stored matches whose target the scope may see (another zone's private record never shows)."""
+    stmt = select(MatchResultRow).where(
+        MatchResultRow.source_kind == source_kind, MatchResultRow.source_id == source_id
+    )
+    if target_kind:
+        stmt = stmt.where(MatchResultRow.target_kind == target_kind)
+    rows = list(session.scalars(stmt.order_by(MatchResultRow.target_kind, MatchResultRow.rank)))
+    visible: set[tuple[str, int]] = set()
+    for kind in {r.target_kind for r in rows}:
+        table = table_for(kind)
+        ids = [r.target_id for r in rows if r.target_kind == kind]
+        query = select(table.id).where(table.id.in_(ids), table.archived_at.is_(None))
+        if scope.zone_code is not None:
+            query = query.where(or_(table.zone_code == scope.zone_code, table.visibility == "shared"))
+        visible.update((kind, i) for i in session.scalars(query))
+    result: list[StoredMatch] = []
+    per_kind: dict[str, int] = {}
+    for r in rows:
+        if (r.target_kind, r.target_id) not in visible or per_kind.get(r.target_kind, 0) >= limit:
+            continue
+        per_kind[r.target_kind] = per_kind.get(r.target_kind, 0) + 1
+        result.append(
+            StoredMatch(
+                source_kind=r.source_kind,
+                source_id=r.source_id,
+                target_kind=r.target_kind,
+                target_id=r.target_id,
+                rank=r.rank,
+                score=r.score,
+                reasons=r.reasons,
+                source_zone=r.source_zone,
+                target_zone=r.target_zone,
+                computed_at=r.computed_at,
+            )
+        )
+    return result

@@ -1,0 +1,311 @@
+"""Repository for the six record kinds: batch upsert on natural keys, scoped reads, paging.
+
+Every read takes a ``Scope``: a zone sees its own records and what other zones share.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, String, and_, cast, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..domain.access import Scope
+from ..domain.records import RECORD_TYPES, Record
+from ..errors import Conflict, NotFound, ZoneAccessDenied
+from .tables import RECORD_TABLES, RecordMixin, utcnow
+
+KIND_LABELS_ZH = {
+    "organization": "机构",
+    "demand": "需求",
+    "achievement": "成果",
+    "expert": "专家",
+    "instrument": "仪器",
+    "pilot_platform": "中试平台",
+}
+
+# Keyword search looks in these columns (the matching engine does the ranked search).
+_SEARCH_COLUMNS = {
+    "organization": ("name",),
+    "demand": ("title", "description", "organization"),
+    "achievement": ("title", "abstract", "owner", "publication_number", "application_number"),
+    "expert": ("name", "organization", "bio"),
+    "instrument": ("name", "model", "category", "owner"),
+    "pilot_platform": ("name", "operator", "capabilities"),
+}
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    id: int
+    kind: str
+    record: Record
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: UpsertCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """What a list page asks for. ``filters`` are equality tests on columns, plus ``ipc`` prefix."""
+
+    q: str | None = None
+    filters: dict[str, Any] = field(default_factory=dict)
+    sort: str = "-updated_at"
+    page: int = 1
+    per_page: int = 20
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[StoredRecord]
+    total: int
+    page: int
+    per_page: int
+
+
+def table_for(kind: str) -> type[RecordMixin]:
+    try:
+        return RECORD_TABLES[kind]
+    except KeyError:
+        raise ValueError(f"unknown record kind {kind!r}; choose from {sorted(RECORD_TABLES)}") from None
+
+
+def _date_columns(table: type[RecordMixin]) -> set[str]:
+    return {c.name for c in table.__table__.columns if isinstance(c.type, Date)}  # type: ignore[attr-defined]
+
+
+def record_to_row(record: Record) -> dict[str, Any]:
+    """Column values for a record, with the natural key and a content hash for change detection."""
+    payload = record.model_dump_json()
+    row = record.model_dump(mode="json")
+    for name in _date_columns(table_for(kind_of(record))):
+        if row.get(name):
+            row[name] = date.fromisoformat(row[name])
+    row["natural_key"] = record.natural_key()
+    row["content_hash"] = hashlib.sha1(payload.encode("utf-8")).hexdigest()
+    return row
+
+
+def kind_of(record: Record) -> str:
+    for kind, record_type in RECORD_TYPES.items():
+        if type(record) is record_type:
+            return kind
+    raise ValueError(f"not a record type: {type(record).__name__}")
+
+
+def row_to_stored(kind: str, row: RecordMixin) -> StoredRecord:
+    record_type = RECORD_TYPES[kind]
+    values = {name: getattr(row, name) for name in record_type.model_fields}
+    return StoredRecord(
+        id=row.id,
+        kind=kind,
+        record=record_type.model_validate(values),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        archived_at=row.archived_at,
+    )
+
+
+def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> UpsertCounts:
+    """Insert new records, update changed ones, leave identical ones alone (a re-import is a no-op).
+
+    Within one call, later records with the same natural key replace earlier ones.
+    """
+    table = table_for(kind)
+    rows_by_key: dict[str, dict[str, Any]] = {}
+    for record in records:
+        row = record_to_row(record)
+        rows_by_key[row["natural_key"]] = row
+    counts = UpsertCounts()
+    if not rows_by_key:
+        return counts
+    existing: dict[str, tuple[int, str]] = {}
+    keys = list(rows_by_key)
+    for start in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+        chunk = keys[start : start + 900]
+        stmt = select(table.natural_key, table.id, table.content_hash).where(table.natural_key.in_(chunk))
+        existing.update({key: (row_id, digest) for key, row_id, digest in session.execute(stmt)})
+    now = utcnow()
+    new_rows, changed_rows = [], []
+    for key, row in rows_by_key.items():
+        if key not in existing:
+            new_rows.append({**row, "created_at": now, "updated_at": now})
+        elif existing[key][1] != row["content_hash"]:
+            changed_rows.append({**row, "id": existing[key][0], "updated_at": now, "archived_at": None})
+        else:
+            counts.unchanged += 1
+    if new_rows:
+        session.execute(insert(table), new_rows)
+    if changed_rows:
+        session.execute(update(table), changed_rows)
+    counts.inserted = len(new_rows)
+    counts.updated = len(changed_rows)
+    return counts
+
+
+def _visible(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:
+    if scope.zone_code is None:
+        return and_(True)
+    return or_(table.zone_code == scope.zone_code, table.visibility == "shared")
+
+
+def _load_row(session: Session, kind: str, record_id: int, scope: Scope) -> RecordMixin:
+    table = table_for(kind)
+    row = session.get(table, record_id)
+    if row is None or not scope.can_see(zone_code=row.zone_code, visibility=row.visibility):
+        # A private record of another zone is reported as absent, so ids leak nothing.
+        raise NotFound(KIND_LABELS_ZH[kind], record_id)
+    return row
+
+
+def get_record(session: Session, kind: str, record_id: int, *, scope: Scope) -> StoredRecord:
+    return row_to_stored(kind, _load_row(session, kind, record_id, scope))
+
+
+def get_records(session: Session, kind: str, ids: Sequence[int], *, scope: Scope) -> dict[int, StoredRecord]:
+    """Records by id that the scope may see; others are silently left out."""
+    table = table_for(kind)
+    found: dict[int, StoredRecord] = {}
+    for start in range(0, len(ids), 900):
+        stmt = select(table).where(table.id.in_(ids[start : start + 900]), _visible(table, scope))
+        for row in session.scalars(stmt):
+            found[row.id] = row_to_stored(kind, row)
+    return found
+
+
+def _filter_clause(table: type[RecordMixin], name: str, value: Any) -> ColumnElement[bool]:
+    if name == "ipc" and hasattr(table, "ipc_codes"):
+        return cast(table.ipc_codes, String).like(f'%"{str(value).upper()}%')
+    if name == "trl_min" and hasattr(table, "trl"):
+        return table.trl >= int(value)  # type: ignore[attr-defined]
+    column = table.__table__.columns[name]  # type: ignore[attr-defined]
+    return column == value
+
+
+def filterable_fields(kind: str) -> list[str]:
+    table = table_for(kind)
+    names = [
+        c.name
+        for c in table.__table__.columns  # type: ignore[attr-defined]
+        if isinstance(c.type, String) and c.name not in ("natural_key", "content_hash")
+    ]
+    if kind == "achievement":
+        names += ["ipc", "trl_min"]
+    return names
+
+
+def list_records(session: Session, kind: str, *, scope: Scope, query: RecordQuery) -> Page:
+    table = table_for(kind)
+    conditions: list[ColumnElement[bool]] = [_visible(table, scope)]
+    if not query.include_archived:
+        conditions.append(table.archived_at.is_(None))
+    allowed = set(filterable_fields(kind))
+    for name, value in query.filters.items():
+        if value in (None, ""):
+            continue
+        if name not in allowed:
+            raise ValueError(f"不能按 {name} 筛选, 可选: {', '.join(sorted(allowed))}")
+        conditions.append(_filter_clause(table, name, value))
+    if query.q:
+        pattern = f"%{query.q.strip()}%"
+        conditions.append(or_(*(getattr(table, col).like(pattern) for col in _SEARCH_COLUMNS[kind])))
+    sort_name = query.sort.lstrip("-")
+    sort_column = table.__table__.columns.get(sort_name)  # type: ignore[attr-defined]
+    if sort_column is None:
+        raise ValueError(f"不能按 {sort_name} 排序")
+    order = sort_column.desc() if query.sort.startswith("-") else sort_column.asc()
+    total = session.scalar(select(func.count()).select_from(table).where(*conditions)) or 0
+    stmt = (
+        select(table)
+        .where(*conditions)
+        .order_by(order, table.id.desc())
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    )
+    items = [row_to_stored(kind, row) for row in session.scalars(stmt)]
+    return Page(items=items, total=total, page=query.page, per_page=query.per_page)
+
+
+def iter_records(
+    session: Session, kind: str, *, scope: Scope, batch_size: int = 2000, include_archived: bool = False
+) -> Iterator[StoredRecord]:
+    """Stream every visible record in id order without holding them all in memory."""
+    table = table_for(kind)
+    last_id = 0
+    while True:
+        conditions = [_visible(table, scope), table.id > last_id]
+        if not include_archived:
+            conditions.append(table.archived_at.is_(None))
+        rows = list(session.scalars(select(table).where(*conditions).order_by(table.id).limit(batch_size)))
+        if not rows:
+            return
+        for row in rows:
+            yield row_to_stored(kind, row)
+        last_id = rows[-1].id
+
+
+def create_record(session: Session, record: Record, *, scope: Scope) -> StoredRecord:
+    kind = kind_of(record)
+    if not scope.can_edit(zone_code=record.zone_code):
+        raise ZoneAccessDenied(record.zone_code, KIND_LABELS_ZH[kind])
+    table = table_for(kind)
+    row_values = record_to_row(record)
+    existing = session.scalar(select(table).where(table.natural_key == row_values["natural_key"]))
+    if existing is not None:
+        raise Conflict(f"{KIND_LABELS_ZH[kind]}已存在 (编号 {existing.id})")
+    row = table(**row_values)
+    session.add(row)
+    session.flush()
+    return row_to_stored(kind, row)
+
+
+def update_record(
+    session: Session, kind: str, record_id: int, changes: dict[str, Any], *, scope: Scope
+) -> StoredRecord:
+    """Apply a partial update; the merged record is validated again as a whole."""
+    row = _load_row(session, kind, record_id, scope)
+    if not scope.can_edit(zone_code=row.zone_code):
+        raise ZoneAccessDenied(row.zone_code, KIND_LABELS_ZH[kind])
+    current = row_to_stored(kind, row).record
+    merged = RECORD_TYPES[kind].model_validate({**current.model_dump(), **changes})
+    if not scope.can_edit(zone_code=merged.zone_code):
+        raise ZoneAccessDenied(merged.zone_code, KIND_LABELS_ZH[kind])
+    for name, value in record_to_row(merged).items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+    session.flush()
+    return row_to_stored(kind, row)
+
+
+def archive_record(session: Session, kind: str, record_id: int, *, scope: Scope) -> StoredRecord:
+    row = _load_row(session, kind, record_id, scope)
+    if not scope.can_edit(zone_code=row.zone_code):
+        raise ZoneAccessDenied(row.zone_code, KIND_LABELS_ZH[kind])
+    row.archived_at = row.archived_at or utcnow()
+    session.flush()
+    return row_to_stored(kind, row)
+
+
+def count_records(session: Session, kind: str, *, scope: Scope) -> int:
+    table = table_for(kind)
+    stmt = select(func.count()).select_from(table).where(_visible(table, scope), table.archived_at.is_(None))
+    return session.scalar(stmt) or 0
