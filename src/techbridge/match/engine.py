@@ -35,6 +35,7 @@ class Match(NamedTuple):
 
     kind: Kind
     id: str
+    zone_code: str
     score: float
     reasons: list[why.Reason]
     signals: dict[str, float]
@@ -212,10 +213,12 @@ class MatchEngine:
         total = np.where(candidates, total, -np.inf)
         top = self._top(total, min(top_k, int(candidates.sum())))
         matches = []
+        zone_names = self.zone_names()
         for pos in top:
             signals = {name: float(weights.get(name, 0.0) * parts[name][pos]) for name in parts}
             kind, _, record_id = self.keys[pos].partition("/")
-            matches.append(Match(Kind(kind), record_id, float(total[pos]), [], signals))
+            zone = zone_names[self.columns["zone"][pos]]
+            matches.append(Match(Kind(kind), record_id, zone, float(total[pos]), [], signals))
         if explain:
             matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
         return matches
@@ -299,7 +302,7 @@ class MatchEngine:
         idf = dict(zip(vocab_terms, stats.idf.tolist(), strict=True)).__getitem__
         in_text = self.lexical.contains(top, terms.ids)
         in_title = self.lexical.contains(top, terms.ids, title=True)
-        zone_names = sorted(self.zones, key=self.zones.__getitem__)
+        zone_names = self.zone_names()
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
             found: list[why.Reason] = []
@@ -327,6 +330,9 @@ class MatchEngine:
                 found.append(why.dense(match.signals["dense"] / self.config.weights["dense"]))
             explained.append(match._replace(reasons=found))
         return explained
+
+    def zone_names(self) -> list[str]:
+        return sorted(self.zones, key=self.zones.__getitem__)
 
     def _term_names(self, ids: np.ndarray) -> list[str]:
         if len(self._term_list) != len(self.lexical.vocab):  # the vocabulary only grows
@@ -386,7 +392,7 @@ class MatchEngine:
             np.save(path / "dense.npy", self.dense, allow_pickle=False)
         meta = {
             "keys": self.keys,
-            "zones": sorted(self.zones, key=self.zones.__getitem__),
+            "zones": self.zone_names(),
             "config": {**asdict(self.config), "weights": dict(self.config.weights)},
             "analyzer_terms": list(self.analyzer.terms),
         }
