@@ -28,6 +28,12 @@ def write_result(name: str, payload: dict) -> Path:
     return path
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished workers (robust to a busy machine)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def peak_rss_mib() -> dict[str, float]:
     """Peak resident memory of this process and of its (finished) worker processes, in MiB."""
     return {

@@ -63,3 +63,10 @@ def test_many_small_updates_merge_segments_and_stay_exact(catalogue) -> None:
     assert len(engine.lexical._segments) <= 9
     rebuilt = MatchEngine.build(catalogue)
     assert _ranking(engine, "锂电池负极") == pytest.approx(_ranking(rebuilt, "锂电池负极"), rel=1e-5)
+
+
+def test_parallel_build_equals_serial_build(catalogue) -> None:
+    serial = MatchEngine.build(catalogue)
+    parallel = MatchEngine.build(catalogue, workers=2)
+    assert parallel.keys == serial.keys
+    assert _ranking(parallel, "锂电池数据") == pytest.approx(_ranking(serial, "锂电池数据"), rel=1e-6)

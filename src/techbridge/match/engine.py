@@ -10,6 +10,7 @@ import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,10 +126,9 @@ class MatchEngine:
         """Add new records and replace changed ones (same kind and id) without rebuilding."""
         pool = multiprocessing.Pool(workers, _init_worker, (self.analyzer,)) if workers > 1 else None
         try:
-            for chunk in _chunks(docs, _CHUNK):
-                chunk = list({d.key: d for d in chunk}.values())
+            for chunk, analysed in self._analysed_chunks(docs, pool):
                 self.remove(d.key for d in chunk if d.key in self.positions)
-                self._append(chunk, pool)
+                self._append(chunk, analysed)
         finally:
             if pool is not None:
                 pool.close()
@@ -136,13 +136,27 @@ class MatchEngine:
         if self.lexical.needs_merge():
             self.compact()
 
-    def _append(self, docs: list[MatchDoc], pool: multiprocessing.pool.Pool | None) -> None:
-        pairs = [(d.analysed_text(), d.title) for d in docs]
-        if pool is None:
-            _init_worker(self.analyzer)
-            analysed = [_analyse(p) for p in pairs]
-        else:
-            analysed = pool.map(_analyse, pairs, chunksize=256)
+    def _analysed_chunks(
+        self, docs: Iterable[MatchDoc], pool: Pool | None
+    ) -> Iterator[tuple[list[MatchDoc], list]]:
+        """Chunks of unique documents with their tokens; with a pool, the next chunk is segmented in the
+        workers while this process indexes the current one, so neither side waits for the other."""
+        _init_worker(self.analyzer)
+        pending: tuple[list[MatchDoc], AsyncResult] | None = None
+        for chunk in _chunks(docs, _CHUNK):
+            chunk = list({d.key: d for d in chunk}.values())
+            pairs = [(d.analysed_text(), d.title) for d in chunk]
+            if pool is None:
+                yield chunk, [_analyse(p) for p in pairs]
+                continue
+            job = pool.map_async(_analyse, pairs, chunksize=256)
+            if pending is not None:
+                yield pending[0], pending[1].get()
+            pending = (chunk, job)
+        if pending is not None:
+            yield pending[0], pending[1].get()
+
+    def _append(self, docs: list[MatchDoc], analysed: list[tuple[list[str], list[str]]]) -> None:
         tf = self.lexical.add([a[0] for a in analysed], [a[1] for a in analysed])
         for name, field in self.fields.items():
             field.add([d.labels.get(name, []) for d in docs], tf)
