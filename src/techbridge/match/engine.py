@@ -50,9 +50,14 @@ def _init_worker(analyzer: Analyzer) -> None:
     _worker_analyzer = analyzer
 
 
+def _analyse_with(analyzer: Analyzer, text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """Tokens of the whole analysed text and of the title."""
+    return analyzer.tokenize(text_pair[0]), analyzer.tokenize(text_pair[1])
+
+
 def _analyse(text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
-    assert _worker_analyzer is not None
-    return _worker_analyzer.tokenize(text_pair[0]), _worker_analyzer.tokenize(text_pair[1])
+    assert _worker_analyzer is not None, "worker started without an analyzer"
+    return _analyse_with(_worker_analyzer, text_pair)
 
 
 def _chunks(items: Iterable[MatchDoc], size: int) -> Iterator[list[MatchDoc]]:
@@ -141,13 +146,12 @@ class MatchEngine:
     ) -> Iterator[tuple[list[MatchDoc], list]]:
         """Chunks of unique documents with their tokens; with a pool, the next chunk is segmented in the
         workers while this process indexes the current one, so neither side waits for the other."""
-        _init_worker(self.analyzer)
         pending: tuple[list[MatchDoc], AsyncResult] | None = None
         for chunk in _chunks(docs, _CHUNK):
             chunk = list({d.key: d for d in chunk}.values())
             pairs = [(d.analysed_text(), d.title) for d in chunk]
             if pool is None:
-                yield chunk, [_analyse(p) for p in pairs]
+                yield chunk, [_analyse_with(self.analyzer, p) for p in pairs]
                 continue
             job = pool.map_async(_analyse, pairs, chunksize=256)
             if pending is not None:
