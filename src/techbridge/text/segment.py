@@ -51,7 +51,7 @@ class Analyzer:
     The analyzer pickles as its settings (for worker processes) and rebuilds jieba lazily.
 
     >>> Analyzer().tokenize("一种锂离子电池隔膜的制备方法")
-    ['一种', '离子', '锂离子', '电池', '隔膜', '制备', '方法']
+    ['离子', '锂离子', '电池', '隔膜', '制备', '方法']
     """
 
     def __init__(
