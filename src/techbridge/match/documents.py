@@ -48,9 +48,13 @@ class MatchDoc:
     def key(self) -> str:
         return f"{self.kind}/{self.id}"
 
+    def body(self) -> str:
+        """Text and keywords: what the index reads besides the title."""
+        return " ".join(part for part in (self.text, " ".join(self.keywords)) if part)
+
     def analysed_text(self) -> str:
         """Everything the lexical index reads: title, body and keywords."""
-        return " ".join(part for part in (self.title, self.text, " ".join(self.keywords)) if part)
+        return " ".join(part for part in (self.title, self.body()) if part)
 
 
 def _labels(**fields: list[str | None]) -> dict[str, list[str]]:

@@ -50,14 +50,15 @@ def _init_worker(analyzer: Analyzer) -> None:
     _worker_analyzer = analyzer
 
 
-def _analyse_with(analyzer: Analyzer, text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
-    """Tokens of the whole analysed text and of the title."""
-    return analyzer.tokenize(text_pair[0]), analyzer.tokenize(text_pair[1])
+def _analyse_with(analyzer: Analyzer, title_body: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """Tokens of the whole document and of its title (the title is segmented once, not twice)."""
+    title = analyzer.tokenize(title_body[0])
+    return title + analyzer.tokenize(title_body[1]), title
 
 
-def _analyse(text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
+def _analyse(title_body: tuple[str, str]) -> tuple[list[str], list[str]]:
     assert _worker_analyzer is not None, "worker started without an analyzer"
-    return _analyse_with(_worker_analyzer, text_pair)
+    return _analyse_with(_worker_analyzer, title_body)
 
 
 def _chunks(items: Iterable[MatchDoc], size: int) -> Iterator[list[MatchDoc]]:
@@ -149,7 +150,7 @@ class MatchEngine:
         pending: tuple[list[MatchDoc], AsyncResult] | None = None
         for chunk in _chunks(docs, _CHUNK):
             chunk = list({d.key: d for d in chunk}.values())
-            pairs = [(d.analysed_text(), d.title) for d in chunk]
+            pairs = [(d.title, d.body()) for d in chunk]
             if pool is None:
                 yield chunk, [_analyse_with(self.analyzer, p) for p in pairs]
                 continue
@@ -412,7 +413,12 @@ class MatchEngine:
             "keys": self.keys,
             "zones": self.zone_names(),
             "config": {**asdict(self.config), "weights": dict(self.config.weights)},
-            "analyzer_terms": list(self.analyzer.terms),
+            "analyzer": {
+                "terms": list(self.analyzer.terms),
+                "stopwords": sorted(self.analyzer.stopwords),
+                "search_mode": self.analyzer.search_mode,
+                "hmm": self.analyzer.hmm,
+            },
         }
         (path / "engine.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -420,7 +426,7 @@ class MatchEngine:
     def load(cls, path: Path, *, encoder: Encoder | None = None) -> MatchEngine:
         meta = json.loads((path / "engine.json").read_text(encoding="utf-8"))
         engine = cls(
-            config=MatchConfig(**meta["config"]), analyzer=Analyzer(meta["analyzer_terms"]), encoder=encoder
+            config=MatchConfig(**meta["config"]), analyzer=Analyzer(**meta["analyzer"]), encoder=encoder
         )
         engine.lexical = LexicalIndex.load(path / "lexical")
         engine.fields = {name: LabelField.load(path / "labels" / name, name) for name in LABEL_FIELDS}
