@@ -11,7 +11,9 @@ from techbridge.cli import _register, app
 from techbridge.config import Settings, get_settings
 from techbridge.domain.access import Scope
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform
-from techbridge.services.matching import run_batch
+from techbridge.errors import NotFound
+from techbridge.match import Kind
+from techbridge.services.matching import match_record, run_batch
 from techbridge.store.db import session_scope
 from techbridge.store.matches import list_matches
 from techbridge.store.records import archive_record, iter_records, upsert_records
@@ -136,4 +138,26 @@ def test_cli_match_all_and_one_demand(tmp_path: Path, monkeypatch: pytest.Monkey
     one = runner.invoke(app, ["match", "demand", "1", "--top-k", "2"])
     assert one.exit_code == 0, one.output
     assert "理由" in one.output and "命中关键词" in one.output
+    get_settings.cache_clear()
+
+
+def test_match_record_seam_stores_in_the_callers_transaction(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    achievement_id = _ids(seeded, "achievement")["一种锂电池隔膜陶瓷涂层及其制备方法"]
+    with session_scope(seeded) as session:
+        results = match_record(session, "achievement", achievement_id, scope=Scope(zone_code="wuxi"))
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    assert [m.id for m in results[Kind.DEMAND]] == [str(demand_id)]
+    with session_scope(seeded) as session:
+        stored = list_matches(
+            session, source_kind="achievement", source_id=achievement_id, scope=Scope.platform()
+        )
+    assert [m.target_id for m in stored] == [demand_id]
+    assert any(r["code"] == "title_terms" for r in stored[0].reasons)
+    with session_scope(seeded) as session, pytest.raises(NotFound):  # private to chengdu: absent
+        private = _ids(seeded, "achievement")["锂电池隔膜回收方法"]
+        match_record(session, "achievement", private, scope=Scope(zone_code="wuxi"))
     get_settings.cache_clear()

@@ -7,15 +7,17 @@ records it is ranked against changed (then its stored list could be stale).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..config import Settings
+from ..config import Settings, get_settings
 from ..domain.access import Scope
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine
 from ..match import documents as converters
@@ -97,6 +99,19 @@ class _Index:
         (self.path / "manifest.json").write_text(json.dumps(self.seen, ensure_ascii=False), encoding="utf-8")
 
 
+@contextmanager
+def _open_index(settings: Settings) -> Iterator[_Index]:
+    """The persisted index, held under an exclusive file lock (web requests and the CLI may overlap)
+    and saved back when the work inside succeeds."""
+    path = index_dir(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    with (path.parent / f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        index = _Index(path, settings)
+        yield index
+        index.save()
+
+
 def _filters(source: MatchDoc, target_kind: Kind) -> Filters:
     # A zone sees its own records and what other zones share; demands are matched only while open.
     return Filters(zone=source.zone_code, available_only=target_kind == Kind.DEMAND)
@@ -137,8 +152,7 @@ def run_batch(
 ) -> MatchRunReport:
     """Match every open demand (and every achievement and expert) and store the top ``top_k`` lists."""
     started = time.perf_counter()
-    index = _Index(index_dir(settings), settings)
-    with session_scope(url) as session:
+    with _open_index(settings) as index, session_scope(url) as session:
         sources, changed, removed = index.sync(session)
         work = _work(sources, changed | removed, full=full)
         stored = 0
@@ -149,7 +163,6 @@ def run_batch(
             stored += _store(session, source, target, matches)
             if progress is not None:
                 progress(done, len(work))
-    index.save()
     return MatchRunReport(
         indexed=len(changed),
         removed=len(removed),
@@ -159,23 +172,30 @@ def run_batch(
     )
 
 
-def match_demand(
-    url: str, demand_id: int, *, settings: Settings, top_k: int = 10, scope: Scope
+def match_record(
+    session: Session, kind: str, record_id: int, *, scope: Scope, top_k: int = 20
 ) -> dict[Kind, list[Match]]:
-    """Rank resources of every kind for one demand (the index is brought up to date first) and store them."""
-    index = _Index(index_dir(settings), settings)
-    with session_scope(url) as session:
-        stored = get_record(session, Kind.DEMAND.value, demand_id, scope=scope)
+    """Re-rank one record's matches now and store them in the caller's transaction (the api/web seam).
+
+    The index is brought up to date first, so a record saved a moment ago is matched as it is now.
+    """
+    stored = get_record(session, kind, record_id, scope=scope)
+    results: dict[Kind, list[Match]] = {}
+    with _open_index(get_settings()) as index:
         index.sync(session)
         source = match_doc(stored)
-        results: dict[Kind, list[Match]] = {}
-        for target in PAIRS[Kind.DEMAND]:
+        for target in PAIRS.get(source.kind, ()):
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )
             _store(session, source, target, results[target])
-    index.save()
     return results
+
+
+def match_demand(url: str, demand_id: int, *, scope: Scope, top_k: int = 10) -> dict[Kind, list[Match]]:
+    """``match_record`` for one demand in its own unit of work (the CLI's ``match demand ID``)."""
+    with session_scope(url) as session:
+        return match_record(session, Kind.DEMAND.value, demand_id, scope=scope, top_k=top_k)
 
 
 def titles(url: str, matches: Iterable[Match]) -> dict[str, str]:
