@@ -71,6 +71,7 @@ def render(
     """Render a page with what every layout needs: viewer, flash messages, CSRF token, active nav."""
     ctx: dict[str, Any] = {
         "viewer": getattr(request.state, "viewer", None),
+        "viewer_zone_name": getattr(request.state, "viewer_zone_name", ""),
         "flashes": flash.pop(request),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "nav_active": "",
