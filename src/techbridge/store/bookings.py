@@ -28,9 +28,7 @@ class BookingConflict(Conflict):
     """The requested span overlaps an existing booking; carries it so the page can name it."""
 
     def __init__(self, existing: Booking) -> None:
-        super().__init__(
-            f"该时段与已有预约冲突: {existing.starts_at:%m-%d %H:%M}–{existing.ends_at:%H:%M} ({existing.booked_by})"
-        )
+        super().__init__(f"该时段与已有预约冲突 (预约人 {existing.booked_by})")
         self.existing = existing
 
 

@@ -16,7 +16,9 @@ class Pager:
     next_url: str | None
 
 
-def make_pager(*, page: int, per_page: int, total: int, url_for: Callable[[int], str], window: int = 2) -> Pager:
+def make_pager(
+    *, page: int, per_page: int, total: int, url_for: Callable[[int], str], window: int = 2
+) -> Pager:
     """``pages`` holds (number, url) pairs; a ``None`` url marks a gap (…)."""
     count = max(1, -(-total // per_page))
     page = min(max(page, 1), count)

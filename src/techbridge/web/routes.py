@@ -7,6 +7,7 @@ a 404 page, a refused action a 403 page, and no login a redirect to the login pa
 from __future__ import annotations
 
 import secrets
+import shutil
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -33,6 +34,7 @@ from ..store.matches import list_matches
 from ..store.records import (
     RECORD_TYPES,
     RecordQuery,
+    StoredRecord,
     archive_record,
     count_records,
     create_record,
@@ -45,7 +47,7 @@ from . import flash, seams
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
-from .strings_zh import EMPTY, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
+from .strings_zh import KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
 from .urls import KIND_PATHS, urls
 
@@ -67,7 +69,10 @@ class PageRoute(APIRoute):
                 return RedirectResponse(urls.login(request.url.path), status_code=303)
             except NotFound:
                 return render(
-                    request, "error.html", {"message": MSG["not_found"], "error_title": "页面不存在"}, status_code=404
+                    request,
+                    "error.html",
+                    {"message": MSG["not_found"], "error_title": "页面不存在"},
+                    status_code=404,
                 )
             except TechBridgeError as exc:
                 return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
@@ -156,7 +161,9 @@ def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[st
         "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "value", "minInterval": 1},
         "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in pairs]},
-        "series": [{"type": "bar", "data": [n for _, n in pairs], "itemStyle": {"color": color}, "barMaxWidth": 18}],
+        "series": [
+            {"type": "bar", "data": [n for _, n in pairs], "itemStyle": {"color": color}, "barMaxWidth": 18}
+        ],
     }
 
 
@@ -196,7 +203,11 @@ def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
         matches = count_matches(session, scope=scope)
         chains = facet_counts(session, "demand", "industry_chain", scope=scope, limit=10)
         kinds = _labelled("achievement", "kind", facet_counts(session, "achievement", "kind", scope=scope))
-        zone_label = zone_names(session, [viewer.zone_code]).get(viewer.zone_code or "", "") if viewer.zone_code else ""
+        zone_label = (
+            zone_names(session, [viewer.zone_code]).get(viewer.zone_code or "", "")
+            if viewer.zone_code
+            else ""
+        )
     charts = {
         "chains": _bar_option("需求按产业链分布", chains, "#1d4ed8"),
         "kinds": _pie_option("成果类型构成", kinds),
@@ -221,8 +232,11 @@ def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
 def capability(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     with session_scope(db) as session:
         sections = [
-            (kind, count_records(session, kind, scope=viewer.scope),
-             list_records(session, kind, scope=viewer.scope, query=RecordQuery(per_page=5)).items)
+            (
+                kind,
+                count_records(session, kind, scope=viewer.scope),
+                list_records(session, kind, scope=viewer.scope, query=RecordQuery(per_page=5)).items,
+            )
             for kind in ("expert", "instrument", "pilot_platform")
         ]
     return render(request, "capability.html", {"nav_active": "capability", "sections": sections})
@@ -257,8 +271,13 @@ def record_router(kind: str) -> APIRouter:
     """List, detail, create, edit and archive pages of one record kind, driven by its ``KindView``."""
     view = VIEWS[kind]
     router = APIRouter(prefix=f"/{KIND_PATHS[kind]}", route_class=PageRoute)
-    common = {"kind": kind, "view": view, "noun": KIND_NOUNS[kind], "kind_title": KIND_TITLES[kind],
-              "nav_active": _nav_key(kind)}
+    common = {
+        "kind": kind,
+        "view": view,
+        "noun": KIND_NOUNS[kind],
+        "kind_title": KIND_TITLES[kind],
+        "nav_active": _nav_key(kind),
+    }
 
     @router.get("")
     def list_page(request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1) -> Response:
@@ -272,21 +291,33 @@ def record_router(kind: str) -> APIRouter:
                 result = list_records(session, kind, scope=viewer.scope, query=RecordQuery(per_page=PER_PAGE))
                 bad_filter = str(exc)
             facets = {
-                f.name: [(v, f"{v} ({n})") for v, n in facet_counts(session, kind, f.name, scope=viewer.scope)]
+                f.name: [
+                    (v, f"{v} ({n})") for v, n in facet_counts(session, kind, f.name, scope=viewer.scope)
+                ]
                 for f in view.filters
                 if f.facet
             }
         active = {k: v for k, v in filters.items() if v}
         pager = make_pager(
-            page=query.page, per_page=PER_PAGE, total=result.total,
+            page=query.page,
+            per_page=PER_PAGE,
+            total=result.total,
             url_for=lambda n: urls.kind_list(kind, q=q, page=n, **active),
         )
         return render(
             request,
             "record_list.html",
-            {**common, "page": result, "pager": pager, "q": q, "filters": filters, "facets": facets,
-             "is_filtered": bool(q or active), "bad_filter": bad_filter,
-             "can_create": viewer.role != Role.EXPERT or kind == "expert"},
+            {
+                **common,
+                "page": result,
+                "pager": pager,
+                "q": q,
+                "filters": filters,
+                "facets": facets,
+                "is_filtered": bool(q or active),
+                "bad_filter": bad_filter,
+                "can_create": viewer.role != Role.EXPERT or kind == "expert",
+            },
         )
 
     @router.get("/new")
@@ -296,7 +327,9 @@ def record_router(kind: str) -> APIRouter:
 
     @router.post("/new")
     async def create(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-        values = fill_ownership(viewer, kind, {**_form_values(view, await request.form()), "zone_code": viewer.zone_code})
+        values = fill_ownership(
+            viewer, kind, {**_form_values(view, await request.form()), "zone_code": viewer.zone_code}
+        )
         try:
             record = RECORD_TYPES[kind].model_validate(values)
         except ValidationError as exc:
@@ -310,7 +343,9 @@ def record_router(kind: str) -> APIRouter:
         return response
 
     @router.get("/{record_id}")
-    def detail(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int, week: str = "") -> Response:
+    def detail(
+        request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int, week: str = ""
+    ) -> Response:
         with session_scope(db) as session:
             stored = get_record(session, kind, record_id, scope=viewer.scope)
             names = zone_names(session, [stored.record.zone_code])
@@ -319,19 +354,30 @@ def record_router(kind: str) -> APIRouter:
         return render(
             request,
             "record_detail.html",
-            {**common, "stored": stored, "record": record, "title": getattr(record, view.title_field),
-             "facts": [n for n in view.detail_fields if n not in PROSE_FIELDS],
-             "prose": [n for n in view.detail_fields if n in PROSE_FIELDS],
-             "zone_name": names[stored.record.zone_code], "can_edit": can_write(viewer, kind, stored.record),
-             "calendar": calendar},
+            {
+                **common,
+                "stored": stored,
+                "record": record,
+                "title": getattr(record, view.title_field),
+                "facts": [n for n in view.detail_fields if n not in PROSE_FIELDS],
+                "prose": [n for n in view.detail_fields if n in PROSE_FIELDS],
+                "zone_name": names[stored.record.zone_code],
+                "can_edit": can_write(viewer, kind, stored.record),
+                "calendar": calendar,
+            },
         )
+
+    def _writable(session: Any, viewer: Any, record_id: int) -> StoredRecord:
+        """The record, if this viewer may change it (404 when unseen, 403 when only readable)."""
+        stored = get_record(session, kind, record_id, scope=viewer.scope)
+        if not can_write(viewer, kind, stored.record):
+            raise PermissionDenied(MSG["forbidden"])
+        return stored
 
     @router.get("/{record_id}/edit")
     def edit_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
-            stored = get_record(session, kind, record_id, scope=viewer.scope)
-        if not can_write(viewer, kind, stored.record):
-            raise PermissionDenied(MSG["forbidden"])
+            stored = _writable(session, viewer, record_id)
         return _form_page(request, viewer, values=stored.record.model_dump(), errors={}, record_id=record_id)
 
     @router.post("/{record_id}/edit")
@@ -339,13 +385,15 @@ def record_router(kind: str) -> APIRouter:
         changes = _form_values(view, await request.form())
         try:
             with session_scope(db) as session:
-                stored = get_record(session, kind, record_id, scope=viewer.scope)
+                stored = _writable(session, viewer, record_id)
                 merged = RECORD_TYPES[kind].model_validate({**stored.record.model_dump(), **changes})
-                if not (can_write(viewer, kind, stored.record) and can_write(viewer, kind, merged)):
+                if not can_write(viewer, kind, merged):
                     raise PermissionDenied(MSG["forbidden"])
                 update_record(session, kind, record_id, changes, scope=viewer.scope)
         except ValidationError as exc:
-            return _form_page(request, viewer, values=changes, errors=_errors_by_field(exc), record_id=record_id)
+            return _form_page(
+                request, viewer, values=changes, errors=_errors_by_field(exc), record_id=record_id
+            )
         response = _redirect(urls.record(kind, record_id))
         flash.add(request, response, MSG["saved"])
         return response
@@ -353,9 +401,7 @@ def record_router(kind: str) -> APIRouter:
     @router.post("/{record_id}/archive")
     def archive(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
-            stored = get_record(session, kind, record_id, scope=viewer.scope)
-            if not can_write(viewer, kind, stored.record):
-                raise PermissionDenied(MSG["forbidden"])
+            _writable(session, viewer, record_id)
             archive_record(session, kind, record_id, scope=viewer.scope)
         response = _redirect(urls.kind_list(kind))
         flash.add(request, response, MSG["archived"])
@@ -367,7 +413,12 @@ def record_router(kind: str) -> APIRouter:
         _add_booking_routes(router)
 
     def _form_page(
-        request: Request, viewer: Any, *, values: dict[str, Any], errors: dict[str, str], record_id: int | None
+        request: Request,
+        viewer: Any,
+        *,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        record_id: int | None,
     ) -> Response:
         locked = set() if viewer.is_admin else {OWNER_FIELDS[kind]}
         return render(
@@ -399,24 +450,39 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
     def matches_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
             source = get_record(session, kind, record_id, scope=viewer.scope)
-            stored = list_matches(session, source_kind=kind, source_id=record_id, scope=viewer.scope, limit=10)
+            stored = list_matches(
+                session, source_kind=kind, source_id=record_id, scope=viewer.scope, limit=10
+            )
             groups = []
             for target_kind in view.match_targets:
                 found = [m for m in stored if m.target_kind == target_kind]
                 targets = get_records(session, target_kind, [m.target_id for m in found], scope=viewer.scope)
-                rows = [(m, redact(viewer, targets[m.target_id].record), [_reason_parts(r) for r in m.reasons])
-                        for m in found if m.target_id in targets]
+                rows = [
+                    (m, redact(viewer, targets[m.target_id].record), [_reason_parts(r) for r in m.reasons])
+                    for m in found
+                    if m.target_id in targets
+                ]
                 groups.append((target_kind, rows))
             zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in stored})
         best = max((m.score for m in stored), default=0) or 1
         return render(
             request,
             "matches.html",
-            {"kind": kind, "view": view, "nav_active": _nav_key(kind), "source": source,
-             "title": getattr(source.record, view.title_field), "groups": groups, "zones": zones,
-             "best": best, "views": VIEWS, "kind_nouns": KIND_NOUNS,
-             "matching_ready": seams.matching_available(), "deals_ready": seams.deals_available(),
-             "computed_at": max((m.computed_at for m in stored), default=None)},
+            {
+                "kind": kind,
+                "view": view,
+                "nav_active": _nav_key(kind),
+                "source": source,
+                "title": getattr(source.record, view.title_field),
+                "groups": groups,
+                "zones": zones,
+                "best": best,
+                "views": VIEWS,
+                "kind_nouns": KIND_NOUNS,
+                "matching_ready": seams.matching_available(),
+                "deals_ready": seams.deals_available(),
+                "computed_at": max((m.computed_at for m in stored), default=None),
+            },
         )
 
     @router.post("/{record_id}/matches/run")
@@ -425,8 +491,12 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             get_record(session, kind, record_id, scope=viewer.scope)
         ran = seams.run_matching(db, kind=kind, record_id=record_id, viewer=viewer)
         response = _redirect(urls.matches(kind, record_id))
-        flash.add(request, response, MSG["matching_done"] if ran else MSG["matching_unavailable"],
-                  "success" if ran else "info")
+        flash.add(
+            request,
+            response,
+            MSG["matching_done"] if ran else MSG["matching_unavailable"],
+            "success" if ran else "info",
+        )
         return response
 
     @router.post("/{record_id}/deals")
@@ -439,8 +509,9 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             demand_id, resources = record_id, [(target_kind, target_id)]
         else:
             demand_id, resources = target_id, [(kind, record_id)]
-        deal_id = seams.start_deal(db, demand_id=demand_id, resources=resources, viewer=viewer,
-                                   note=str(form.get("note", "")))
+        deal_id = seams.start_deal(
+            db, demand_id=demand_id, resources=resources, viewer=viewer, note=str(form.get("note", ""))
+        )
         response = _redirect(urls.matches(kind, record_id))
         if deal_id is None:
             flash.add(request, response, MSG["deals_unavailable"], "error")
@@ -483,11 +554,23 @@ def _week_calendar(session: Any, instrument_id: int, viewer: Any, week: str) -> 
             end_h = min(CAL_END_HOUR, e_local.hour + e_local.minute / 60 if e_local.date() == day else 24)
             if end_h <= top_h:
                 continue
-            events.append({"booking": b, "start": s_local, "end": e_local,
-                           "top": round((top_h - CAL_START_HOUR) * CAL_HOUR_PX),
-                           "height": max(18, round((end_h - top_h) * CAL_HOUR_PX) - 2)})
-        days.append({"date": day, "label": f"周{WEEKDAYS_ZH[offset]} {day:%m-%d}", "is_today": day == today,
-                     "events": events})
+            events.append(
+                {
+                    "booking": b,
+                    "start": s_local,
+                    "end": e_local,
+                    "top": round((top_h - CAL_START_HOUR) * CAL_HOUR_PX),
+                    "height": max(18, round((end_h - top_h) * CAL_HOUR_PX) - 2),
+                }
+            )
+        days.append(
+            {
+                "date": day,
+                "label": f"周{WEEKDAYS_ZH[offset]} {day:%m-%d}",
+                "is_today": day == today,
+                "events": events,
+            }
+        )
     return {
         "days": days,
         "hours": list(range(CAL_START_HOUR, CAL_END_HOUR)),
@@ -514,9 +597,24 @@ def _add_booking_routes(router: APIRouter) -> None:
         try:
             with session_scope(db) as session:
                 booking_store.create_booking(
-                    session, record_id, scope=viewer.scope, starts_at=starts, ends_at=ends,
-                    booked_by=viewer.display_name or viewer.username, purpose=str(form.get("purpose", "")).strip(),
+                    session,
+                    record_id,
+                    scope=viewer.scope,
+                    starts_at=starts,
+                    ends_at=ends,
+                    booked_by=viewer.display_name or viewer.username,
+                    purpose=str(form.get("purpose", "")).strip(),
                 )
+        except booking_store.BookingConflict as exc:
+            start, end = (t.astimezone(LOCAL_TZ) for t in (exc.existing.starts_at, exc.existing.ends_at))
+            span = f"{start:%m-%d %H:%M}–{end:%H:%M}"
+            flash.add(
+                request,
+                response,
+                f"{MSG['booking_conflict']}: {span} 已被 {exc.existing.booked_by} 预约",
+                "error",
+            )
+            return response
         except NotFound:
             raise
         except TechBridgeError as exc:
@@ -543,15 +641,13 @@ def _upload_dir(request: Request) -> Path:
 
 
 def _upload_path(request: Request, token: str) -> Path:
-    """The stored upload a confirm form names; the token is ours (hex + suffix), never a user path."""
-    name = Path(token).name
-    stem, _, suffix = name.partition(".")
-    if not (len(stem) == 32 and all(c in "0123456789abcdef" for c in stem) and f".{suffix}" in UPLOAD_SUFFIXES):
+    """The stored upload a confirm form names; the token is a random hex folder we made, never a path."""
+    if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
         raise TechBridgeError(MSG["import_expired"])
-    path = _upload_dir(request) / name
-    if not path.exists():
+    files = sorted((_upload_dir(request) / token).glob("*"))
+    if not files:
         raise TechBridgeError(MSG["import_expired"])
-    return path
+    return files[0]
 
 
 def _import_zone(viewer: Any, form: FormData) -> str:
@@ -562,8 +658,17 @@ def _import_zone(viewer: Any, form: FormData) -> str:
 
 
 def _import_page(request: Request, **context: Any) -> Response:
-    base = {"nav_active": "import", "kinds": [(k, KIND_NOUNS[k]) for k in IMPORT_KINDS], "report": None,
-            "errors": [], "token": "", "kind": "", "file_name": "", "message": "", "done": False}
+    base = {
+        "nav_active": "import",
+        "kinds": [(k, KIND_NOUNS[k]) for k in IMPORT_KINDS],
+        "report": None,
+        "errors": [],
+        "token": "",
+        "kind": "",
+        "file_name": "",
+        "message": "",
+        "done": False,
+    }
     status = 422 if context.get("errors") and not context.get("report") else 200
     return render(request, "import.html", {**base, **context}, status_code=status)
 
@@ -582,19 +687,31 @@ async def import_preview(request: Request, viewer: AdminViewer, db: DbUrl) -> Re
         return _import_page(request, message=MSG["import_no_file"], kind=kind)
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        return _import_page(request, message=f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL",
-                            kind=kind)
-    token = f"{secrets.token_hex(16)}{suffix}"
-    path = _upload_dir(request) / token
+        return _import_page(
+            request,
+            message=f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL",
+            kind=kind,
+        )
+    # The file keeps its own name (row errors cite it) inside a folder named by a random token.
+    token = secrets.token_hex(16)
+    path = _upload_dir(request) / token / (Path(upload.filename).name or f"upload{suffix}")
+    path.parent.mkdir()
     path.write_bytes(await upload.read())
     zone = _import_zone(viewer, form)
     try:
         report = import_file(db, kind, path, zone_code=zone, skip_invalid=True, dry_run=True)
     except TechBridgeError as exc:
-        path.unlink(missing_ok=True)
+        shutil.rmtree(path.parent)
         return _import_page(request, message=exc.message, kind=kind, file_name=upload.filename)
-    return _import_page(request, report=report, errors=report.errors, token=token, kind=kind,
-                        file_name=upload.filename, zone_code=zone)
+    return _import_page(
+        request,
+        report=report,
+        errors=report.errors,
+        token=token,
+        kind=kind,
+        file_name=upload.filename,
+        zone_code=zone,
+    )
 
 
 @pages.post("/import/confirm")
@@ -603,16 +720,29 @@ async def import_commit(request: Request, viewer: AdminViewer, db: DbUrl) -> Res
     kind, path = str(form.get("kind", "")), _upload_path(request, str(form.get("token", "")))
     if kind not in IMPORT_KINDS:
         raise TechBridgeError(MSG["import_expired"])
-    file_name = str(form.get("file_name", path.name))
+    file_name = path.name
     try:
-        report = import_file(db, kind, path, zone_code=_import_zone(viewer, form),
-                             skip_invalid=form.get("skip_invalid") == "true")
+        report = import_file(
+            db,
+            kind,
+            path,
+            zone_code=_import_zone(viewer, form),
+            skip_invalid=form.get("skip_invalid") == "true",
+        )
     except ImportFailed as exc:
-        return _import_page(request, errors=exc.errors, message=MSG["import_has_errors"], kind=kind,
-                            file_name=file_name)
-    path.unlink(missing_ok=True)
-    return _import_page(request, report=report, errors=report.errors, kind=kind, file_name=file_name, done=True,
-                        message=MSG["import_done"])
+        return _import_page(
+            request, errors=exc.errors, message=MSG["import_has_errors"], kind=kind, file_name=file_name
+        )
+    shutil.rmtree(path.parent)
+    return _import_page(
+        request,
+        report=report,
+        errors=report.errors,
+        kind=kind,
+        file_name=file_name,
+        done=True,
+        message=MSG["import_done"],
+    )
 
 
 # -- account and administration -------------------------------------------------------------------------
@@ -622,8 +752,11 @@ def _account_page(request: Request, viewer: Any, db: str, *, new_token: str = ""
     with session_scope(db) as session:
         tokens = accounts.list_tokens(session, user=viewer)
         zone = zone_names(session, [viewer.zone_code]).get(viewer.zone_code, "") if viewer.zone_code else ""
-    return render(request, "account.html", {"nav_active": "account", "tokens": tokens, "new_token": new_token,
-                                             "zone_label": zone})
+    return render(
+        request,
+        "account.html",
+        {"nav_active": "account", "tokens": tokens, "new_token": new_token, "zone_label": zone},
+    )
 
 
 @pages.get("/account")
@@ -648,15 +781,22 @@ def token_revoke(request: Request, viewer: CurrentViewer, db: DbUrl, token_id: i
     return response
 
 
-def _admin_page(request: Request, viewer: Any, db: str, *, error: str = "", values: dict[str, str] | None = None
-                ) -> Response:
+def _admin_page(
+    request: Request, viewer: Any, db: str, *, error: str = "", values: dict[str, str] | None = None
+) -> Response:
     with session_scope(db) as session:
         users = accounts.list_users(session, admin=viewer)
-    roles = [(r.value, ROLE_LABELS[r.value]) for r in Role
-             if viewer.role == Role.PLATFORM_ADMIN or r not in (Role.PLATFORM_ADMIN, Role.ZONE_ADMIN)]
-    return render(request, "admin_users.html",
-                  {"nav_active": "admin", "users": users, "roles": roles, "error": error, "values": values or {}},
-                  status_code=422 if error else 200)
+    roles = [
+        (r.value, ROLE_LABELS[r.value])
+        for r in Role
+        if viewer.role == Role.PLATFORM_ADMIN or r not in (Role.PLATFORM_ADMIN, Role.ZONE_ADMIN)
+    ]
+    return render(
+        request,
+        "admin_users.html",
+        {"nav_active": "admin", "users": users, "roles": roles, "error": error, "values": values or {}},
+        status_code=422 if error else 200,
+    )
 
 
 @pages.get("/admin/users")
@@ -667,16 +807,24 @@ def admin_users(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
 @pages.post("/admin/users")
 async def admin_user_create(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() for k in ("username", "display_name", "role", "zone_code",
-                                                          "organization")}
+    values = {
+        k: str(form.get(k, "")).strip()
+        for k in ("username", "display_name", "role", "zone_code", "organization")
+    }
     zone = values["zone_code"] if viewer.role == Role.PLATFORM_ADMIN else viewer.zone_code
     try:
         role = Role(values["role"])
         with session_scope(db) as session:
             accounts.check_can_manage(viewer, role=role, zone_code=zone or None)
-            accounts.create_user(session, username=values["username"], password=str(form.get("password", "")),
-                                 role=role, zone_code=zone or None, organization=values["organization"] or None,
-                                 display_name=values["display_name"])
+            accounts.create_user(
+                session,
+                username=values["username"],
+                password=str(form.get("password", "")),
+                role=role,
+                zone_code=zone or None,
+                organization=values["organization"] or None,
+                display_name=values["display_name"],
+            )
     except ValueError:
         return _admin_page(request, viewer, db, error="请选择角色", values=values)
     except TechBridgeError as exc:

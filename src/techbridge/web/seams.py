@@ -47,6 +47,11 @@ def start_deal(
     if service is None:
         return None
     deal = service.start_deal(
-        url, resources=list(resources), actor=viewer.username, scope=viewer.scope, demand_id=demand_id, note=note
+        url,
+        resources=list(resources),
+        actor=viewer.username,
+        scope=viewer.scope,
+        demand_id=demand_id,
+        note=note,
     )
     return int(deal.id)

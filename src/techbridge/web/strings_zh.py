@@ -102,13 +102,19 @@ FIELDS = {
     "password": "密码",
 }
 
+# Labels for the ``code`` of each stored match reason (the engine writes the sentence itself).
 MATCH_REASON_LABELS = {
     "terms": "匹配词",
+    "title_terms": "匹配词",
     "ipc": "IPC 分类",
+    "discipline": "学科",
     "chain": "产业链",
     "zone": "园区",
-    "cross_zone": "跨园区",
-    "same_zone": "同园区",
+    "maturity": "成熟度",
+    "price": "价格",
+    "availability": "可用性",
+    "capacity": "承接能力",
+    "dense": "语义",
 }
 
 MSG = {

@@ -46,7 +46,7 @@ class Urls:
         """Asset URL with a content hash, so browsers refetch exactly when the file changes."""
         return f"/static/{path}?v={_content_hash(path)}"
 
-    def kind_list(self, kind: str, **params: object) -> str:
+    def kind_list(self, kind: str, /, **params: object) -> str:
         return _with_query(f"/{KIND_PATHS[kind]}", params)
 
     def record_new(self, kind: str) -> str:
