@@ -25,13 +25,13 @@ from fastapi.testclient import TestClient
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role
-from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform
+from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform, Zone
 from techbridge.services import accounts
 from techbridge.store.bookings import create_booking
 from techbridge.store.db import get_engine, init_db, session_scope
 from techbridge.store.matches import NewMatch, replace_matches
 from techbridge.store.records import RecordQuery, list_records, upsert_records
-from techbridge.store.tables import ZoneRow
+from techbridge.store.zone_registry import upsert_zones
 from techbridge.web import mount
 
 PASSWORD = "correct-horse-42"
@@ -57,11 +57,12 @@ def _ids(url: str, kind: str) -> dict[str, int]:
 def seed(url: str) -> dict[str, dict[str, int]]:
     """Fill a migrated database with the two-zone story; returns record ids by kind and title."""
     with session_scope(url) as s:
-        s.add_all(
+        upsert_zones(
+            s,
             [
-                ZoneRow(code="wuxi", name="无锡国家高新区", province="江苏"),
-                ZoneRow(code="chengdu", name="成都国家高新区", province="四川"),
-            ]
+                Zone(code="wuxi", name="无锡国家高新区", province="江苏"),
+                Zone(code="chengdu", name="成都国家高新区", province="四川"),
+            ],
         )
         for username, spec in USERS.items():
             accounts.create_user(s, username=username, password=PASSWORD, **spec)

@@ -82,6 +82,7 @@ def test_pagination_links_when_more_than_one_page(wuxi_admin: TestClient, html) 
 def test_demand_form_shows_validation_messages_next_to_fields(ent: TestClient, html) -> None:
     form = html(ent.get("/demands/new").text)
     assert form.soup.select_one("#f-organization")["value"] == "无锡锂能科技有限公司"
+    assert form.soup.select_one("#f-status option[selected]")["value"] == "open"
     assert form.soup.select_one("#f-organization").has_attr("readonly")
     response = ent.post(
         "/demands/new",
@@ -126,6 +127,7 @@ def test_create_edit_and_archive_a_demand(ent: TestClient, html) -> None:
     assert facts["所属单位"] == "无锡锂能科技有限公司"
     assert facts["关键词"] == "固态电池、电解质"
     assert facts["可见范围"] == "跨园区共享"
+    assert facts["状态"] == "征集中"  # an unchosen select keeps the model's default
     edit_url = created.url.path + "/edit"
     edited = ent.post(
         edit_url, data={"csrf_token": token, "title": "固态电解质界面改性技术", "status": "closed"}

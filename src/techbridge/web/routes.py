@@ -250,14 +250,25 @@ def _nav_key(kind: str) -> str:
 
 
 def _form_values(view: KindView, form: FormData) -> dict[str, Any]:
-    """The submitted fields of this kind's form; checkboxes are absent from a form when unticked."""
+    """The submitted fields of this kind's form.
+
+    Unticked checkboxes are absent from a form, so absence means False; an unchosen select is left out,
+    so the model's default (or, on edit, the stored value) stands.
+    """
     values: dict[str, Any] = {}
     for field in view.form_fields:
+        raw = str(form.get(field.name, "")).strip()
         if field.widget == "checkbox":
-            values[field.name] = form.get(field.name) == "true"
-        elif field.name in form:
-            values[field.name] = str(form.get(field.name, "")).strip()
+            values[field.name] = raw == "true"
+        elif field.name in form and (raw or field.widget != "select"):
+            values[field.name] = raw
     return values
+
+
+def _defaults(kind: str) -> dict[str, Any]:
+    """A new record's form starts from the model's defaults (status 征集中, visibility 园区内可见 …)."""
+    fields = RECORD_TYPES[kind].model_fields
+    return {name: f.default for name, f in fields.items() if not f.is_required() and f.default is not None}
 
 
 def _errors_by_field(exc: ValidationError) -> dict[str, str]:
@@ -322,7 +333,7 @@ def record_router(kind: str) -> APIRouter:
 
     @router.get("/new")
     def new_page(request: Request, viewer: CurrentViewer) -> Response:
-        values = fill_ownership(viewer, kind, {"zone_code": viewer.zone_code})
+        values = fill_ownership(viewer, kind, {**_defaults(kind), "zone_code": viewer.zone_code})
         return _form_page(request, viewer, values=values, errors={}, record_id=None)
 
     @router.post("/new")
