@@ -154,9 +154,12 @@ def logout(request: Request) -> Response:
 # -- home and capability centre ---------------------------------------------------------------------
 
 
+CHART_COLORS = ["#1d4ed8", "#7a3ee8", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#64748b"]
+
+
 def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[str, Any]:
     return {
-        "title": {"text": title, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "value", "minInterval": 1},
@@ -169,14 +172,15 @@ def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[st
 
 def _pie_option(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
     return {
-        "title": {"text": title, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "color": CHART_COLORS,
         "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
         "legend": {"bottom": 0, "type": "scroll"},
         "series": [
             {
                 "type": "pie",
-                "radius": ["42%", "68%"],
-                "center": ["50%", "50%"],
+                "radius": ["38%", "62%"],
+                "center": ["50%", "54%"],
                 "data": [{"name": name, "value": n} for name, n in pairs],
                 "label": {"formatter": "{b}\n{c}"},
             }
@@ -308,6 +312,7 @@ def record_router(kind: str) -> APIRouter:
                 for f in view.filters
                 if f.facet
             }
+            zones = zone_names(session, {item.record.zone_code for item in result.items})
         active = {k: v for k, v in filters.items() if v}
         pager = make_pager(
             page=query.page,
@@ -325,6 +330,7 @@ def record_router(kind: str) -> APIRouter:
                 "q": q,
                 "filters": filters,
                 "facets": facets,
+                "zones": zones,
                 "is_filtered": bool(q or active),
                 "bad_filter": bad_filter,
                 "can_create": viewer.role != Role.EXPERT or kind == "expert",
