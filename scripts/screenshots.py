@@ -15,4 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     os.environ["TECHBRIDGE_SCREENSHOT_DIR"] = str(ROOT / "docs" / "screenshots")
-    sys.exit(pytest.main([str(ROOT / "tests" / "web" / "test_screenshots.py"), "-q", "-p", "no:cacheprovider"]))
+    sys.exit(
+        pytest.main([str(ROOT / "tests" / "web" / "test_screenshots.py"), "-q", "-p", "no:cacheprovider"])
+    )
