@@ -26,7 +26,13 @@ def demo_command(
     for r in result.reports:
         table.add_row(r.kind, r.file, *(str(n) for n in (r.total_rows, r.inserted, r.updated, r.unchanged)))
     console.print(table)
+    accounts = Table("用户名", "角色", "园区", "机构", title=f"演示账户 (密码均为 {result.accounts[0].password})")
+    for a in result.accounts:
+        accounts.add_row(a.username, a.role_label, a.zone_code or "全部", a.organization or "")
+    console.print(accounts)
     console.print(f"[yellow]{SAMPLE_NOTICE}[/yellow]")
     console.print(f"数据库: {url}")
     if serve:
-        console.print("[red]网页服务尚未包含在此版本中。[/red]")
+        from .users import serve_command
+
+        serve_command(host=host, port=port, reload=False)
