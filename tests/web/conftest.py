@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from techbridge.api.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role
@@ -32,7 +33,6 @@ from techbridge.store.db import get_engine, init_db, session_scope
 from techbridge.store.matches import NewMatch, replace_matches
 from techbridge.store.records import RecordQuery, list_records, upsert_records
 from techbridge.store.zone_registry import upsert_zones
-from techbridge.web import mount
 
 PASSWORD = "correct-horse-42"
 USERS: dict[str, dict[str, object]] = {
@@ -263,13 +263,6 @@ def seed(url: str) -> dict[str, dict[str, int]]:
     return ids
 
 
-def make_app(settings: Settings) -> FastAPI:
-    app = FastAPI()
-    app.state.settings = settings
-    mount(app)
-    return app
-
-
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, int]]]:
     """Migrate and seed once per run (argon2 hashing is slow on purpose); tests get a copy each."""
@@ -307,7 +300,7 @@ def settings(web_db_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings, ids: dict[str, dict[str, int]]) -> FastAPI:
-    return make_app(settings)
+    return create_app(settings)
 
 
 def _login(client: TestClient, username: str) -> TestClient:

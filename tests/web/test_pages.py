@@ -318,3 +318,18 @@ def test_static_assets_are_served_with_content_hash(ent: TestClient, html) -> No
     scripts = [s["src"] for s in page.soup.select("script[src]")]
     assert any(s.startswith("/static/vendor/echarts.min.js?v=") for s in scripts)
     assert all("//" not in s for s in scripts)  # no CDN
+
+
+def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None:
+    for path in ("/demands/abc", "/demands?page=x"):
+        response = ent.get(path)
+        assert response.status_code == 400
+        assert html(response.text).texts(".empty-title") == ["链接中的参数有误, 请从页面上的链接进入"]
+    assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
+
+
+def test_run_matching_without_the_engine_says_so(ent: TestClient, html, private_demand_id) -> None:
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    form = page.soup.select_one("form[action$='/matches/run']")
+    after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
+    assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,14 @@ def zone_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = set(codes)
     found = dict(session.execute(select(ZoneRow.code, ZoneRow.name).where(ZoneRow.code.in_(wanted))).all())
     return {code: found.get(code, code) for code in wanted}
+
+
+def latest_match_time(session: Session, *, source_kind: str, source_id: int) -> datetime | None:
+    """When the stored matches of one record were last computed (None if never)."""
+    stmt = select(func.max(MatchResultRow.computed_at)).where(
+        MatchResultRow.source_kind == source_kind, MatchResultRow.source_id == source_id
+    )
+    return session.scalar(stmt)
 
 
 def count_matches(session: Session, *, scope: Scope) -> int:

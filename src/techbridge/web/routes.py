@@ -6,6 +6,7 @@ a 404 page, a refused action a 403 page, and no login a redirect to the login pa
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 import shutil
 from collections.abc import Callable, Coroutine
@@ -15,45 +16,45 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from ..domain.accounts import OWNER_FIELDS, Role, can_write, fill_ownership, redact
+from ..domain.accounts import OWNER_FIELDS, Role, can_write, fill_ownership
 from ..domain.enums import label_zh
 from ..domain.validation import describe_errors
-from ..errors import ImportFailed, NotFound, PermissionDenied, TechBridgeError, TooManyLoginAttempts
+from ..errors import (
+    ImportFailed,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    TechBridgeError,
+    TooManyLoginAttempts,
+)
 from ..ingest.importer import import_file
 from ..services import accounts, sessions
+from ..services import deals as deal_service
+from ..services import records as record_service
 from ..store import bookings as booking_store
 from ..store.db import session_scope
-from ..store.facets import count_matches, facet_counts, zone_names
-from ..store.matches import list_matches
-from ..store.records import (
-    RECORD_TYPES,
-    RecordQuery,
-    StoredRecord,
-    archive_record,
-    count_records,
-    create_record,
-    get_record,
-    get_records,
-    list_records,
-    update_record,
-)
-from . import flash, seams
+from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
+from ..store.records import RECORD_TYPES, RecordQuery, count_records
+from . import flash
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
 from .strings_zh import KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
-from .urls import KIND_PATHS, urls
+from .urls import KIND_PATHS, STATIC_DIR, urls
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # bookings are entered and shown in the lab's wall-clock time
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
 PER_PAGE = 20
+MATCHES_PER_KIND = 10
 
 
 class PageRoute(APIRoute):
@@ -67,6 +68,9 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except LoginRequired:
                 return RedirectResponse(urls.login(request.url.path), status_code=303)
+            except RequestValidationError:
+                # A malformed id or page number in a hand-typed URL: a page, not the API's JSON.
+                return render(request, "error.html", {"message": MSG["bad_request"]}, status_code=400)
             except NotFound:
                 return render(
                     request,
@@ -201,8 +205,8 @@ def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     scope = viewer.scope
     with session_scope(db) as session:
         counts = {kind: count_records(session, kind, scope=scope) for kind in VIEWS}
-        open_demands = list_records(
-            session, "demand", scope=scope, query=RecordQuery(filters={"status": "open"}, per_page=5)
+        open_demands = record_service.list_visible(
+            session, "demand", user=viewer, query=RecordQuery(filters={"status": "open"}, per_page=5)
         )
         matches = count_matches(session, scope=scope)
         chains = facet_counts(session, "demand", "industry_chain", scope=scope, limit=10)
@@ -239,7 +243,7 @@ def capability(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
             (
                 kind,
                 count_records(session, kind, scope=viewer.scope),
-                list_records(session, kind, scope=viewer.scope, query=RecordQuery(per_page=5)).items,
+                record_service.list_visible(session, kind, user=viewer, query=RecordQuery(per_page=5)).items,
             )
             for kind in ("expert", "instrument", "pilot_platform")
         ]
@@ -300,11 +304,12 @@ def record_router(kind: str) -> APIRouter:
         query = RecordQuery(q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE)
         with session_scope(db) as session:
             try:
-                result = list_records(session, kind, scope=viewer.scope, query=query)
+                result = record_service.list_visible(session, kind, user=viewer, query=query)
                 bad_filter = ""
-            except ValueError as exc:
-                result = list_records(session, kind, scope=viewer.scope, query=RecordQuery(per_page=PER_PAGE))
-                bad_filter = str(exc)
+            except TechBridgeError as exc:
+                plain = RecordQuery(per_page=PER_PAGE)
+                result = record_service.list_visible(session, kind, user=viewer, query=plain)
+                bad_filter = exc.message
             facets = {
                 f.name: [
                     (v, f"{v} ({n})") for v, n in facet_counts(session, kind, f.name, scope=viewer.scope)
@@ -344,17 +349,13 @@ def record_router(kind: str) -> APIRouter:
 
     @router.post("/new")
     async def create(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-        values = fill_ownership(
-            viewer, kind, {**_form_values(view, await request.form()), "zone_code": viewer.zone_code}
-        )
+        values = {**_form_values(view, await request.form()), "zone_code": viewer.zone_code}
         try:
-            record = RECORD_TYPES[kind].model_validate(values)
+            with session_scope(db) as session:
+                stored = record_service.create(session, kind, values, user=viewer)
         except ValidationError as exc:
+            values = fill_ownership(viewer, kind, values)
             return _form_page(request, viewer, values=values, errors=_errors_by_field(exc), record_id=None)
-        if not can_write(viewer, kind, record):
-            raise PermissionDenied(MSG["forbidden"])
-        with session_scope(db) as session:
-            stored = create_record(session, record, scope=viewer.scope)
         response = _redirect(urls.record(kind, stored.id))
         flash.add(request, response, MSG["created"])
         return response
@@ -364,10 +365,10 @@ def record_router(kind: str) -> APIRouter:
         request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int, week: str = ""
     ) -> Response:
         with session_scope(db) as session:
-            stored = get_record(session, kind, record_id, scope=viewer.scope)
+            stored = record_service.get_visible(session, kind, record_id, user=viewer)
             names = zone_names(session, [stored.record.zone_code])
             calendar = _week_calendar(session, record_id, viewer, week) if kind == "instrument" else None
-        record = redact(viewer, stored.record)
+        record = stored.record
         return render(
             request,
             "record_detail.html",
@@ -384,17 +385,12 @@ def record_router(kind: str) -> APIRouter:
             },
         )
 
-    def _writable(session: Any, viewer: Any, record_id: int) -> StoredRecord:
-        """The record, if this viewer may change it (404 when unseen, 403 when only readable)."""
-        stored = get_record(session, kind, record_id, scope=viewer.scope)
-        if not can_write(viewer, kind, stored.record):
-            raise PermissionDenied(MSG["forbidden"])
-        return stored
-
     @router.get("/{record_id}/edit")
     def edit_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
-            stored = _writable(session, viewer, record_id)
+            stored = record_service.get_visible(session, kind, record_id, user=viewer)
+        if not can_write(viewer, kind, stored.record):
+            raise PermissionDenied(MSG["forbidden"])
         return _form_page(request, viewer, values=stored.record.model_dump(), errors={}, record_id=record_id)
 
     @router.post("/{record_id}/edit")
@@ -402,11 +398,7 @@ def record_router(kind: str) -> APIRouter:
         changes = _form_values(view, await request.form())
         try:
             with session_scope(db) as session:
-                stored = _writable(session, viewer, record_id)
-                merged = RECORD_TYPES[kind].model_validate({**stored.record.model_dump(), **changes})
-                if not can_write(viewer, kind, merged):
-                    raise PermissionDenied(MSG["forbidden"])
-                update_record(session, kind, record_id, changes, scope=viewer.scope)
+                record_service.update(session, kind, record_id, changes, user=viewer)
         except ValidationError as exc:
             return _form_page(
                 request, viewer, values=changes, errors=_errors_by_field(exc), record_id=record_id
@@ -418,8 +410,7 @@ def record_router(kind: str) -> APIRouter:
     @router.post("/{record_id}/archive")
     def archive(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
-            _writable(session, viewer, record_id)
-            archive_record(session, kind, record_id, scope=viewer.scope)
+            record_service.archive(session, kind, record_id, user=viewer)
         response = _redirect(urls.kind_list(kind))
         flash.add(request, response, MSG["archived"])
         return response
@@ -466,22 +457,17 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
     @router.get("/{record_id}/matches")
     def matches_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
-            source = get_record(session, kind, record_id, scope=viewer.scope)
-            stored = list_matches(
-                session, source_kind=kind, source_id=record_id, scope=viewer.scope, limit=10
+            source = record_service.get_visible(session, kind, record_id, user=viewer)
+            found = record_service.matches_for(
+                session, kind, record_id, user=viewer, target_kind=None, limit=MATCHES_PER_KIND
             )
-            groups = []
-            for target_kind in view.match_targets:
-                found = [m for m in stored if m.target_kind == target_kind]
-                targets = get_records(session, target_kind, [m.target_id for m in found], scope=viewer.scope)
-                rows = [
-                    (m, redact(viewer, targets[m.target_id].record), [_reason_parts(r) for r in m.reasons])
-                    for m in found
-                    if m.target_id in targets
-                ]
-                groups.append((target_kind, rows))
-            zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in stored})
-        best = max((m.score for m in stored), default=0) or 1
+            zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
+            computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
+        groups = [
+            (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
+            for target in view.match_targets
+        ]
+        best = max((m.score for m in found), default=0) or 1
         return render(
             request,
             "matches.html",
@@ -496,24 +482,21 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "best": best,
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
-                "matching_ready": seams.matching_available(),
-                "deals_ready": seams.deals_available(),
-                "computed_at": max((m.computed_at for m in stored), default=None),
+                "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
+                "computed_at": computed_at,
             },
         )
 
     @router.post("/{record_id}/matches/run")
     def run_matching(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
-        with session_scope(db) as session:
-            get_record(session, kind, record_id, scope=viewer.scope)
-        ran = seams.run_matching(db, kind=kind, record_id=record_id, viewer=viewer)
         response = _redirect(urls.matches(kind, record_id))
-        flash.add(
-            request,
-            response,
-            MSG["matching_done"] if ran else MSG["matching_unavailable"],
-            "success" if ran else "info",
-        )
+        try:
+            with session_scope(db) as session:
+                record_service.run_matching(session, kind, record_id, url=db, user=viewer)
+        except ServiceUnavailable:
+            flash.add(request, response, MSG["matching_unavailable"], "info")
+            return response
+        flash.add(request, response, MSG["matching_done"])
         return response
 
     @router.post("/{record_id}/deals")
@@ -526,14 +509,11 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             demand_id, resources = record_id, [(target_kind, target_id)]
         else:
             demand_id, resources = target_id, [(kind, record_id)]
-        deal_id = seams.start_deal(
-            db, demand_id=demand_id, resources=resources, viewer=viewer, note=str(form.get("note", ""))
+        deal = deal_service.start_deal(
+            db, resources=resources, actor=viewer.username, scope=viewer.scope, demand_id=demand_id
         )
         response = _redirect(urls.matches(kind, record_id))
-        if deal_id is None:
-            flash.add(request, response, MSG["deals_unavailable"], "error")
-        else:
-            flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal_id})")
+        flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
         return response
 
 
@@ -859,3 +839,10 @@ async def admin_user_active(request: Request, viewer: AdminViewer, db: DbUrl, us
     response = _redirect(urls.admin_users())
     flash.add(request, response, "已启用账户" if is_active else "已停用账户")
     return response
+
+
+def mount(app: FastAPI) -> None:
+    """Add the pages and their static files to ``app`` (``api.app.create_app`` calls this)."""
+    app.include_router(public, include_in_schema=False)
+    app.include_router(pages, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
