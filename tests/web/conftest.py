@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -52,6 +53,21 @@ def _ids(url: str, kind: str) -> dict[str, int]:
     with session_scope(url) as s:
         page = list_records(s, kind, scope=Scope.platform(), query=RecordQuery(per_page=100))
     return {getattr(i.record, "name", None) or i.record.title: i.id for i in page.items}
+
+
+def store_matches(
+    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[Any]]]
+) -> None:
+    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons)."""
+    with session_scope(url) as s:
+        replace_matches(
+            s,
+            source_kind="demand",
+            source_id=demand_id,
+            source_zone="wuxi",
+            target_kind=target_kind,
+            matches=[NewMatch(target, score, reasons, zone) for target, score, zone, reasons in rows],
+        )
 
 
 def seed(url: str) -> dict[str, dict[str, int]]:
@@ -193,62 +209,25 @@ def seed(url: str) -> dict[str, dict[str, int]]:
         kind: _ids(url, kind) for kind in ("demand", "achievement", "expert", "instrument", "pilot_platform")
     }
     demand_id = ids["demand"][PRIVATE_DEMAND]
+    achievement, expert, platform = ids["achievement"], ids["expert"], ids["pilot_platform"]
+    store_matches(url, demand_id, "achievement", [
+        (achievement["一种锂电池陶瓷涂覆隔膜及其制备方法"], 0.92, "wuxi", [
+            ["title_terms", "标题命中关键词: 锂电池、隔膜、涂覆"], ["ipc", "IPC 分类相同: H01M"],
+            ["chain", "产业链相同: 新能源"], ["zone", "本园区资源"]]),
+        (achievement["一种隔膜涂布装置"], 0.71, "chengdu", [
+            ["terms", "内容命中关键词: 隔膜、涂布"], ["zone", "跨园区共享资源 (来自 chengdu)"]]),
+        (achievement["成都内部专利: 钛合金叶片涂层"], 0.30, "chengdu", [["terms", "内容命中关键词: 涂层"]]),
+    ])  # fmt: skip
+    store_matches(
+        url, demand_id, "expert", [(expert["李教授"], 0.64, "wuxi", [["terms", "研究领域: 电池材料"]])]
+    )
+    store_matches(
+        url,
+        demand_id,
+        "pilot_platform",
+        [(platform["新能源电池中试基地"], 0.58, "chengdu", [["chain", "产业链相同: 新能源"]])],
+    )
     with session_scope(url) as s:
-        replace_matches(
-            s,
-            source_kind="demand",
-            source_id=demand_id,
-            source_zone="wuxi",
-            target_kind="achievement",
-            matches=[
-                NewMatch(
-                    ids["achievement"]["一种锂电池陶瓷涂覆隔膜及其制备方法"],
-                    0.92,
-                    [
-                        ["title_terms", "标题命中关键词: 锂电池、隔膜、涂覆"],
-                        ["ipc", "IPC 分类相同: H01M"],
-                        ["chain", "产业链相同: 新能源"],
-                        ["zone", "本园区资源"],
-                    ],
-                    "wuxi",
-                ),
-                NewMatch(
-                    ids["achievement"]["一种隔膜涂布装置"],
-                    0.71,
-                    [["terms", "内容命中关键词: 隔膜、涂布"], ["zone", "跨园区共享资源 (来自 chengdu)"]],
-                    "chengdu",
-                ),
-                NewMatch(
-                    ids["achievement"]["成都内部专利: 钛合金叶片涂层"],
-                    0.30,
-                    [["terms", "内容命中关键词: 涂层"]],
-                    "chengdu",
-                ),
-            ],
-        )
-        replace_matches(
-            s,
-            source_kind="demand",
-            source_id=demand_id,
-            source_zone="wuxi",
-            target_kind="expert",
-            matches=[NewMatch(ids["expert"]["李教授"], 0.64, [["terms", "研究领域: 电池材料"]], "wuxi")],
-        )
-        replace_matches(
-            s,
-            source_kind="demand",
-            source_id=demand_id,
-            source_zone="wuxi",
-            target_kind="pilot_platform",
-            matches=[
-                NewMatch(
-                    ids["pilot_platform"]["新能源电池中试基地"],
-                    0.58,
-                    [["chain", "产业链相同: 新能源"]],
-                    "chengdu",
-                )
-            ],
-        )
         monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Beijing time
         monday -= timedelta(days=monday.weekday())
         create_booking(
@@ -436,6 +415,11 @@ class Html:
         field = self.soup.select_one("input[name=csrf_token]")
         assert field is not None, "page has no form with a CSRF token"
         return str(field["value"])
+
+
+@pytest.fixture
+def matches_stored() -> Callable[[str, int, str, list[tuple[int, float, str, list[Any]]]], None]:
+    return store_matches
 
 
 @pytest.fixture

@@ -11,13 +11,16 @@ from playwright.sync_api import Page, expect
 from techbridge.domain.access import Scope
 from techbridge.store.db import session_scope
 from techbridge.store.deals import list_deals
-from techbridge.store.matches import NewMatch, replace_matches
 
 pytestmark = pytest.mark.browser
 
 
 def test_enterprise_posts_a_demand_sees_its_matches_and_starts_a_deal(
-    page: Page, login_as: Callable[[str], None], web_db_url: str, ids: dict[str, dict[str, int]]
+    page: Page,
+    login_as: Callable[[str], None],
+    web_db_url: str,
+    ids: dict[str, dict[str, int]],
+    matches_stored: Callable[..., None],
 ) -> None:
     login_as("wuxi_ent")
     page.click("text=发布需求")
@@ -30,22 +33,9 @@ def test_enterprise_posts_a_demand_sees_its_matches_and_starts_a_deal(
     demand_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
 
     # What batch matching stores for the new demand: a shared Chengdu patent, with its reasons.
-    with session_scope(web_db_url) as s:
-        replace_matches(
-            s,
-            source_kind="demand",
-            source_id=demand_id,
-            source_zone="wuxi",
-            target_kind="achievement",
-            matches=[
-                NewMatch(
-                    ids["achievement"]["一种隔膜涂布装置"],
-                    0.8,
-                    [["terms", "内容命中关键词: 隔膜"], ["zone", "跨园区共享资源 (来自 chengdu)"]],
-                    "chengdu",
-                )
-            ],
-        )
+    patent = ids["achievement"]["一种隔膜涂布装置"]
+    reasons = [["terms", "内容命中关键词: 隔膜"], ["zone", "跨园区共享资源 (来自 chengdu)"]]
+    matches_stored(web_db_url, demand_id, "achievement", [(patent, 0.8, "chengdu", reasons)])
     page.click("text=查看匹配")
     match = page.locator("#matches-achievement .match").first
     expect(match.locator(".match-title")).to_have_text("一种隔膜涂布装置")
