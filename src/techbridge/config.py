@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     environment: str = Field("dev", description="dev, test or production; production refuses default secrets")
     data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, indexes and reports")
     database_url: str = Field(
-        "", description="SQLAlchemy URL; empty means a SQLite file in data_dir. postgresql+psycopg://… for production"
+        "",
+        description="SQLAlchemy URL; empty means a SQLite file in data_dir. postgresql+psycopg://… for production",
     )
     secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
     match_weights: dict[str, float] = Field(

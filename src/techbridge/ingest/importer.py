@@ -133,14 +133,18 @@ def _rows_to_records(
         if only_zone is not None and values["zone_code"] != only_zone:
             header = header_of.get("zone_code", "zone_code")
             reason = f"只能导入到本园区 {only_zone}"
-            _add_error(report, RowError(source.path.name, row.number, header, reason, str(values["zone_code"])))
+            _add_error(
+                report, RowError(source.path.name, row.number, header, reason, str(values["zone_code"]))
+            )
             continue
         try:
             yield row.number, record_type.model_validate(values)
         except ValidationError as exc:
             for problem in describe_errors(exc):
                 header = header_of.get(problem.field, problem.field)
-                _add_error(report, RowError(source.path.name, row.number, header, problem.reason, problem.value))
+                _add_error(
+                    report, RowError(source.path.name, row.number, header, problem.reason, problem.value)
+                )
 
 
 def _add_error(report: ImportReport, error: RowError) -> None:

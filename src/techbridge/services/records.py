@@ -127,11 +127,11 @@ def matches_for(
 MATCHING_MODULE = "techbridge.services.matching"
 
 
-def run_matching(session: Session, kind: str, record_id: int, *, url: str, user: User) -> None:
+def run_matching(session: Session, kind: str, record_id: int, *, user: User) -> None:
     """Recompute and store the matches of one record the user owns (seam to the matching engine).
 
-    The engine provides ``techbridge.services.matching.match_record(url, kind, record_id, *, scope)``,
-    which stores its results with ``store.matches.replace_matches``.
+    The engine provides ``techbridge.services.matching.match_record(session, kind, record_id, *, scope)``,
+    which stores its results with ``store.matches.replace_matches`` in the caller's transaction.
     """
     current = store.get_record(session, kind, record_id, scope=user.scope).record
     if not can_write(user, kind, current):
@@ -140,4 +140,4 @@ def run_matching(session: Session, kind: str, record_id: int, *, url: str, user:
         engine = importlib.import_module(MATCHING_MODULE)
     except ModuleNotFoundError:
         raise ServiceUnavailable("匹配引擎尚未启用 (matching engine not installed)") from None
-    engine.match_record(url, kind, record_id, scope=user.scope)
+    engine.match_record(session, kind, record_id, scope=user.scope)
