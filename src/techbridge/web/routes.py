@@ -492,7 +492,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         response = _redirect(urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(session, kind, record_id, url=db, user=viewer)
+                record_service.run_matching(session, kind, record_id, user=viewer)
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
