@@ -333,3 +333,26 @@ def test_run_matching_without_the_engine_says_so(ent: TestClient, html, private_
     form = page.soup.select_one("form[action$='/matches/run']")
     after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
     assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
+
+
+def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:
+    token = html(ent.get("/account").text).csrf()
+    wrong = ent.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": "nope-nope", "new_password": "another-long-pw"},
+    )
+    assert html(wrong.text).texts(".flash-error") == ["当前密码不正确 ×"]
+    done = ent.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": "correct-horse-42", "new_password": "another-long-pw"},
+    )
+    assert html(done.text).texts(".flash-success") == ["密码已修改, 下次登录请使用新密码 ×"]
+
+
+def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> None:
+    token = html(client.get("/login").text).csrf()
+    for _ in range(6):  # the accounts service allows 5 failures per window
+        last = client.post(
+            "/login", data={"username": "wuxi_ent", "password": "guess-guess", "csrf_token": token}
+        )
+    assert html(last.text).texts(".form-error") == ["登录尝试过于频繁, 请稍后再试"]

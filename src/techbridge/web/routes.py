@@ -761,6 +761,25 @@ def account(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     return _account_page(request, viewer, db)
 
 
+@pages.post("/account/password")
+async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    form = await request.form()
+    response = _redirect(urls.account())
+    try:
+        with session_scope(db) as session:
+            accounts.change_password(
+                session,
+                user=viewer,
+                current_password=str(form.get("current_password", "")),
+                new_password=str(form.get("new_password", "")),
+            )
+    except TechBridgeError as exc:
+        flash.add(request, response, exc.message, "error")
+        return response
+    flash.add(request, response, MSG["password_changed"])
+    return response
+
+
 @pages.post("/account/tokens")
 async def token_create(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     name = str((await request.form()).get("name", "")).strip() or "未命名令牌"

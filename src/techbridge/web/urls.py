@@ -88,6 +88,9 @@ class Urls:
     def account(self) -> str:
         return "/account"
 
+    def account_password(self) -> str:
+        return "/account/password"
+
     def account_tokens(self) -> str:
         return "/account/tokens"
 
