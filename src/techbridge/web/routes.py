@@ -21,11 +21,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from ..domain.accounts import OWNER_FIELDS, Role, can_write, fill_ownership
+from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, fill_ownership
 from ..domain.enums import label_zh
+from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
     ImportFailed,
@@ -42,7 +44,7 @@ from ..services import records as record_service
 from ..store import bookings as booking_store
 from ..store.db import session_scope
 from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
-from ..store.records import RECORD_TYPES, RecordQuery, count_records
+from ..store.records import RecordQuery, count_records
 from . import flash
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
@@ -422,7 +424,7 @@ def record_router(kind: str) -> APIRouter:
 
     def _form_page(
         request: Request,
-        viewer: Any,
+        viewer: User,
         *,
         values: dict[str, Any],
         errors: dict[str, str],
@@ -531,7 +533,7 @@ def _monday(week: str) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _week_calendar(session: Any, instrument_id: int, viewer: Any, week: str) -> dict[str, Any]:
+def _week_calendar(session: Session, instrument_id: int, viewer: User, week: str) -> dict[str, Any]:
     """A Monday-to-Sunday grid of bookings, positioned in pixels from 08:00 local time."""
     monday = _monday(week)
     start = datetime.combine(monday, time(0), LOCAL_TZ)
@@ -647,7 +649,7 @@ def _upload_path(request: Request, token: str) -> Path:
     return files[0]
 
 
-def _import_zone(viewer: Any, form: FormData) -> str:
+def _import_zone(viewer: User, form: FormData) -> str:
     zone = viewer.zone_code or str(form.get("zone_code", "")).strip()
     if not zone:
         raise TechBridgeError("请填写导入到哪个园区")
@@ -745,7 +747,7 @@ async def import_commit(request: Request, viewer: AdminViewer, db: DbUrl) -> Res
 # -- account and administration -------------------------------------------------------------------------
 
 
-def _account_page(request: Request, viewer: Any, db: str, *, new_token: str = "") -> Response:
+def _account_page(request: Request, viewer: User, db: str, *, new_token: str = "") -> Response:
     with session_scope(db) as session:
         tokens = accounts.list_tokens(session, user=viewer)
         zone = zone_names(session, [viewer.zone_code]).get(viewer.zone_code, "") if viewer.zone_code else ""
@@ -798,7 +800,7 @@ def token_revoke(request: Request, viewer: CurrentViewer, db: DbUrl, token_id: i
 
 
 def _admin_page(
-    request: Request, viewer: Any, db: str, *, error: str = "", values: dict[str, str] | None = None
+    request: Request, viewer: User, db: str, *, error: str = "", values: dict[str, str] | None = None
 ) -> Response:
     with session_scope(db) as session:
         users = accounts.list_users(session, admin=viewer)
