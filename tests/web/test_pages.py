@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+import pytest
 from fastapi.testclient import TestClient
+
+from techbridge.services import records as record_service
+from techbridge.store.matches import NewMatch, replace_matches
 
 
 def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
@@ -328,11 +336,48 @@ def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None
     assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
 
 
-def test_run_matching_without_the_engine_says_so(ent: TestClient, html, private_demand_id) -> None:
+def test_run_matching_without_the_engine_says_so(
+    ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record_service, "MATCHING_MODULE", "techbridge.services.no_such_engine")
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    assert page.texts(".content > .flash-info") == ["匹配引擎尚未启用, 当前显示的是已存储的匹配结果"]
     form = page.soup.select_one("form[action$='/matches/run']")
     after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
     assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
+
+
+def test_run_matching_calls_the_engine_and_shows_fresh_results(
+    ent: TestClient, html, private_demand_id, ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int, str | None]] = []
+
+    def match_record(session, kind: str, record_id: int, *, scope) -> None:  # the engine's seam
+        calls.append((kind, record_id, scope.zone_code))
+        replace_matches(
+            session,
+            source_kind=kind,
+            source_id=record_id,
+            source_zone="wuxi",
+            target_kind="instrument",
+            matches=[
+                NewMatch(
+                    ids["instrument"]["场发射扫描电子显微镜"], 0.5, [["availability", "仪器可预约"]], "wuxi"
+                )
+            ],
+        )
+
+    engine = ModuleType(record_service.MATCHING_MODULE)
+    engine.__spec__ = ModuleSpec(record_service.MATCHING_MODULE, None)
+    engine.match_record = match_record  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, record_service.MATCHING_MODULE, engine)
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    form = page.soup.select_one("form[action$='/matches/run']")
+    after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
+    assert calls == [("demand", private_demand_id, "wuxi")]
+    assert after.texts(".flash-success") == ["匹配已完成 ×"]
+    assert after.texts("#matches-instrument .match-title") == ["场发射扫描电子显微镜"]
+    assert after.texts("#matches-instrument .reasons") == ["可用性 仪器可预约"]
 
 
 def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:
