@@ -7,6 +7,7 @@ PostgreSQL too. CI sets ``TECHBRIDGE_TEST_REQUIRE_ALL=1`` so a missing server fa
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,24 +27,55 @@ def _require_or_skip(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'techbridge.sqlite3'}"
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrate once per run; each test then starts from a copy (migrations take ~1 s per database)."""
+    path = tmp_path_factory.mktemp("template") / "techbridge.sqlite3"
+    url = f"sqlite:///{path}"
     init_db(url)
-    return url
+    get_engine(url).dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def sqlite_url(tmp_path: Path, _sqlite_template: Path) -> str:
+    path = tmp_path / "techbridge.sqlite3"
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _database_url(name: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[str]:
+    """A migrated template database; each test's database is a cheap ``CREATE DATABASE … TEMPLATE``."""
+    if not POSTGRES_URL:
+        yield ""
+        return
+    name = f"tb_template_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    init_db(_database_url(name))
+    get_engine(_database_url(name)).dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(_postgres_template: str) -> Iterator[str]:
     """A fresh database on the PostgreSQL server, dropped afterwards."""
     if not POSTGRES_URL:
         _require_or_skip("PostgreSQL (TECHBRIDGE_TEST_POSTGRES_URL)")
     name = f"tb_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    init_db(url)
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template}"'))
+    url = _database_url(name)
     yield url
     get_engine(url).dispose()
     get_engine.cache_clear()

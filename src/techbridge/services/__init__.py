@@ -1,1 +1,1 @@
-"""Use cases composing domain rules and the store, shared by the API, the web pages and the CLI."""
+"""Use cases composed from the layers below, shared by the CLI, the API and the web pages."""

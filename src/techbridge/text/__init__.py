@@ -1,1 +1,11 @@
-"""text."""
+"""Chinese text analysis: normalisation, segmentation with a learned term dictionary, keywords.
+
+Depends on nothing else in the project, so ingest, match and search can all share it.
+"""
+
+from .dictionary import TermDictionary, learn_terms
+from .keywords import extract_keywords
+from .normalize import normalize
+from .segment import Analyzer, load_stopwords
+
+__all__ = ["Analyzer", "TermDictionary", "extract_keywords", "learn_terms", "load_stopwords", "normalize"]

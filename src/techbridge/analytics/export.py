@@ -1,0 +1,52 @@
+"""Any analytics table to CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from .models import TableData
+
+EXPORT_FORMATS = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def to_csv(table: TableData) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(table.columns)
+    writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(table: TableData) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has one sheet
+    sheet.title = re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31]  # Excel's rules for sheet names
+    sheet.append(table.columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append(row)
+    for index, column in enumerate(table.columns, start=1):
+        width = max([len(str(column))] + [len(str(r[index - 1] or "")) for r in table.rows])
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, 4 + 2 * width)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def export_table(table: TableData, fmt: str) -> bytes:
+    if fmt == "csv":
+        return to_csv(table)
+    if fmt == "xlsx":
+        return to_xlsx(table)
+    raise ValueError(f"unknown export format {fmt!r}; choose from {list(EXPORT_FORMATS)}")

@@ -1,0 +1,167 @@
+"""Analytics over the store, always within a ``Scope``.
+
+What a zone sees: record counts and match coverage of the records it owns; deals it owns or supplied
+resources to (the same deals its deal list shows). Another zone's private deals never enter its numbers.
+The platform administrator (``Scope.platform()``) sees everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..domain.access import Scope
+from ..domain.deals import Deal
+from ..domain.geography import PROVINCE_REGIONS, REGION_LABELS_ZH
+from ..store.deals import as_utc, list_deals
+from ..store.records import KIND_LABELS_ZH, table_for
+from ..store.tables import AchievementRow, DemandRow, MatchResultRow, RecordMixin, ZoneRow
+from ..store.zone_registry import list_zones
+from . import metrics
+from .models import (
+    Breakdown,
+    Coverage,
+    CoverageRow,
+    CrossZone,
+    Funnel,
+    MonthlyCounts,
+    MonthlyReport,
+    ProvinceMap,
+)
+
+TREND_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform")
+NO_CHAIN = "未分类"
+NO_UNIVERSITY = "无高校成果"
+
+
+def _owned(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:
+    live = table.archived_at.is_(None)
+    return live if scope.zone_code is None else and_(live, table.zone_code == scope.zone_code)
+
+
+def records_by_month(session: Session, *, scope: Scope) -> MonthlyCounts:
+    created: dict[str, list[datetime]] = {}
+    for kind in TREND_KINDS:
+        table = table_for(kind)
+        created[KIND_LABELS_ZH[kind]] = [
+            as_utc(t) for t in session.scalars(select(table.created_at).where(_owned(table, scope)))
+        ]
+    return metrics.monthly_counts(created)
+
+
+def match_coverage(session: Session, *, scope: Scope, threshold: float) -> Coverage:
+    good_match = exists().where(
+        MatchResultRow.source_kind == "demand",
+        MatchResultRow.source_id == DemandRow.id,
+        MatchResultRow.score >= threshold,
+    )
+    stmt = select(DemandRow.zone_code, good_match).where(_owned(DemandRow, scope), DemandRow.status == "open")
+    per_zone: dict[str, CoverageRow] = {}
+    for zone_code, covered in session.execute(stmt):
+        row = per_zone.setdefault(zone_code, CoverageRow(zone_code=zone_code, open_demands=0, covered=0))
+        row.open_demands += 1
+        row.covered += bool(covered)
+    return Coverage(threshold=threshold, rows=[per_zone[z] for z in sorted(per_zone)])
+
+
+def _deals(session: Session, scope: Scope) -> list[Deal]:
+    return list_deals(session, scope=scope)
+
+
+def funnel(session: Session, *, scope: Scope) -> Funnel:
+    return metrics.funnel(_deals(session, scope))
+
+
+def _zone_provinces(session: Session) -> dict[str, str]:
+    return {z.code: z.province for z in list_zones(session)}
+
+
+def _university_keys(session: Session, deals: list[Deal]) -> Callable[[Deal], Iterable[str]]:
+    ids = sorted({r.record_id for d in deals for r in d.resources if r.kind == "achievement"})
+    owners: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        stmt = select(AchievementRow.id, AchievementRow.owner).where(
+            AchievementRow.id.in_(ids[start : start + 900])
+        )
+        owners.update({i: o for i, o in session.execute(stmt) if o})
+
+    def keys(deal: Deal) -> list[str]:
+        found = [
+            owners[r.record_id] for r in deal.resources if r.kind == "achievement" and r.record_id in owners
+        ]
+        return found or [NO_UNIVERSITY]
+
+    return keys
+
+
+def _region_label(province: str | None) -> str:
+    region = PROVINCE_REGIONS.get(province or "")
+    return REGION_LABELS_ZH[region] if region else metrics.UNKNOWN
+
+
+BREAKDOWN_LABELS = {
+    "industry_chain": "产业链",
+    "university": "高校/院所",
+    "zone": "园区",
+    "province": "省份",
+    "region": "区域",
+}
+
+
+def deals_by(session: Session, *, scope: Scope, dimension: str) -> Breakdown:
+    """Deals grouped by ``dimension``; province and region come from the owning zone in the registry."""
+    if dimension not in BREAKDOWN_LABELS:
+        raise ValueError(f"unknown dimension {dimension!r}; choose from {sorted(BREAKDOWN_LABELS)}")
+    deals = _deals(session, scope)
+    keys_of: Callable[[Deal], Iterable[str]]
+    if dimension == "university":
+        keys_of = _university_keys(session, deals)
+    else:
+        provinces = _zone_provinces(session)
+        keys_of = {
+            "industry_chain": lambda d: [d.industry_chain or NO_CHAIN],
+            "zone": lambda d: [d.zone_code],
+            "province": lambda d: [provinces.get(d.zone_code, metrics.UNKNOWN)],
+            "region": lambda d: [_region_label(provinces.get(d.zone_code))],
+        }[dimension]
+    return metrics.breakdown(deals, dimension=dimension, label=BREAKDOWN_LABELS[dimension], keys_of=keys_of)
+
+
+def cross_zone(session: Session, *, scope: Scope) -> CrossZone:
+    return metrics.cross_zone(_deals(session, scope))
+
+
+def deals_by_province_map(session: Session, *, scope: Scope) -> ProvinceMap:
+    provinces = _zone_provinces(session)
+    return metrics.province_map(
+        "撮合项目省份分布",
+        (provinces[d.zone_code] for d in _deals(session, scope) if d.zone_code in provinces),
+    )
+
+
+def registry_province_map(session: Session) -> ProvinceMap:
+    """National high-tech zones per province, from the loaded registry (public data, not scoped)."""
+    provinces = session.scalars(select(ZoneRow.province).where(ZoneRow.kind == "national"))
+    return metrics.province_map("国家高新区省份分布", provinces)
+
+
+def monthly_report(session: Session, *, scope: Scope, month: str, threshold: float) -> MonthlyReport:
+    trend = records_by_month(session, scope=scope)
+    column = trend.months.index(month) if month in trend.months else None
+    deals = _deals(session, scope)
+    return MonthlyReport(
+        zone=scope.zone_code or "全平台",
+        month=month,
+        new_records={
+            kind: (counts[column] if column is not None else 0) for kind, counts in trend.series.items()
+        },
+        activity=metrics.month_activity(deals, month),
+        funnel=metrics.funnel(deals),
+        coverage=match_coverage(session, scope=scope, threshold=threshold),
+        by_chain=deals_by(session, scope=scope, dimension="industry_chain"),
+        cross_zone=metrics.cross_zone(deals),
+    )

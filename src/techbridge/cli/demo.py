@@ -1,0 +1,38 @@
+"""``techbridge demo``: load the demo data set, and optionally serve the app on it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from . import app
+from .records import console, database_url
+
+
+@app.command("demo")
+def demo_command(
+    serve: Annotated[bool, typer.Option(help="Start the web app after loading")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
+) -> None:
+    """Load the demo data (real patents and papers, sample demands and capabilities)."""
+    from ..services.demo import SAMPLE_NOTICE, load_demo
+
+    url = database_url()
+    result = load_demo(url, progress=console.is_terminal)
+    table = Table("类型", "文件", "总行数", "新增", "更新", "未变", title="演示数据")
+    for r in result.reports:
+        table.add_row(r.kind, r.file, *(str(n) for n in (r.total_rows, r.inserted, r.updated, r.unchanged)))
+    console.print(table)
+    accounts = Table("用户名", "角色", "园区", "机构", title=f"演示账户 (密码均为 {result.accounts[0].password})")
+    for a in result.accounts:
+        accounts.add_row(a.username, a.role_label, a.zone_code or "全部", a.organization or "")
+    console.print(accounts)
+    console.print(f"[yellow]{SAMPLE_NOTICE}[/yellow]")
+    console.print(f"数据库: {url}")
+    if serve:
+        from .users import serve_command
+
+        serve_command(host=host, port=port, reload=False)

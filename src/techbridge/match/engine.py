@@ -1,0 +1,409 @@
+"""The matching engine: one index over every kind of record, ranked by fused signals with reasons.
+
+Batch matching is a thin loop over ``rank_many``; the store feeds ``build``/``upsert``/``remove``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from itertools import islice
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ..text import Analyzer, extract_keywords
+from . import reasons as why
+from .config import MatchConfig
+from .documents import LABEL_FIELDS, Kind, MatchDoc
+from .encoders import Encoder, unit_rows
+from .filters import Filters
+from .labels import LabelField
+from .lexical import LexicalIndex, QueryTerms, TermStats
+from .signals import SIGNALS
+
+KINDS = list(Kind)
+_CHUNK = 20_000  # documents analysed per batch while building: bounds memory at a million records
+_SHOWN_TERMS = 5
+
+
+class Match(NamedTuple):
+    """One ranked record: its score, the weighted signal contributions that make it up, and reasons."""
+
+    kind: Kind
+    id: str
+    score: float
+    reasons: list[why.Reason]
+    signals: dict[str, float]
+
+
+_worker_analyzer: Analyzer | None = None
+
+
+def _init_worker(analyzer: Analyzer) -> None:
+    global _worker_analyzer
+    _worker_analyzer = analyzer
+
+
+def _analyse(text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
+    assert _worker_analyzer is not None
+    return _worker_analyzer.tokenize(text_pair[0]), _worker_analyzer.tokenize(text_pair[1])
+
+
+def _chunks(items: Iterable[MatchDoc], size: int) -> Iterator[list[MatchDoc]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _columns(docs: Sequence[MatchDoc], zones: dict[str, int]) -> dict[str, np.ndarray]:
+    """Per-position scalar fields as compact arrays (a million records stay a few tens of MB)."""
+    nan = float("nan")
+    return {
+        "kind": np.array([KINDS.index(d.kind) for d in docs], np.int8),
+        "zone": np.array([zones.setdefault(d.zone_code, len(zones)) for d in docs], np.int32),
+        "shared": np.array([d.is_shared for d in docs], bool),
+        "trl": np.array([d.trl or 0 for d in docs], np.int8),
+        "price": np.array([nan if d.price is None else d.price for d in docs], np.float32),
+        "date": np.array([d.date.toordinal() if d.date else 0 for d in docs], np.int32),
+        "available": np.array([d.is_available for d in docs], bool),
+        "capacity": np.array([nan if d.capacity is None else d.capacity for d in docs], np.float32),
+    }
+
+
+class MatchEngine:
+    """Index of matchable records with exact incremental updates, fused ranking and reasons.
+
+    >>> engine = MatchEngine.build(docs)                                    # doctest: +SKIP
+    >>> engine.rank(demand_doc, target_kind=Kind.ACHIEVEMENT, top_k=10)     # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        config: MatchConfig | None = None,
+        analyzer: Analyzer | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.config = config or MatchConfig()
+        self.analyzer = analyzer or Analyzer()
+        self.encoder = encoder
+        self.lexical = LexicalIndex(k1=self.config.k1, b=self.config.b)
+        self.fields = {name: LabelField(name) for name in LABEL_FIELDS}
+        self.zones: dict[str, int] = {}
+        self.keys: list[str] = []
+        self.positions: dict[str, int] = {}
+        self.columns = _columns([], self.zones)
+        self.dense = np.zeros((0, 0), np.float32)
+        self._term_list: list[str] = []
+
+    # -- building and updating ----------------------------------------------------------------------
+    @classmethod
+    def build(
+        cls,
+        docs: Iterable[MatchDoc],
+        *,
+        config: MatchConfig | None = None,
+        analyzer: Analyzer | None = None,
+        encoder: Encoder | None = None,
+        workers: int = 1,
+    ) -> MatchEngine:
+        """Index ``docs`` (any iterable, consumed in chunks); ``workers`` > 1 segments text in processes."""
+        engine = cls(config=config, analyzer=analyzer, encoder=encoder)
+        engine.upsert(docs, workers=workers)
+        engine.compact()
+        return engine
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def upsert(self, docs: Iterable[MatchDoc], *, workers: int = 1) -> None:
+        """Add new records and replace changed ones (same kind and id) without rebuilding."""
+        pool = multiprocessing.Pool(workers, _init_worker, (self.analyzer,)) if workers > 1 else None
+        try:
+            for chunk in _chunks(docs, _CHUNK):
+                chunk = list({d.key: d for d in chunk}.values())
+                self.remove(d.key for d in chunk if d.key in self.positions)
+                self._append(chunk, pool)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+        if self.lexical.needs_merge():
+            self.compact()
+
+    def _append(self, docs: list[MatchDoc], pool: multiprocessing.pool.Pool | None) -> None:
+        pairs = [(d.analysed_text(), d.title) for d in docs]
+        if pool is None:
+            _init_worker(self.analyzer)
+            analysed = [_analyse(p) for p in pairs]
+        else:
+            analysed = pool.map(_analyse, pairs, chunksize=256)
+        tf = self.lexical.add([a[0] for a in analysed], [a[1] for a in analysed])
+        for name, field in self.fields.items():
+            field.add([d.labels.get(name, []) for d in docs], tf)
+        new = _columns(docs, self.zones)
+        self.columns = {name: np.concatenate([self.columns[name], new[name]]) for name in new}
+        start = len(self.keys)
+        for offset, doc in enumerate(docs):
+            self.keys.append(doc.key)
+            self.positions[doc.key] = start + offset
+        if self.encoder is not None:
+            vectors = unit_rows(self.encoder.encode([d.analysed_text() for d in docs]))
+            self.dense = vectors if self.dense.size == 0 else np.vstack([self.dense, vectors])
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Delete records by ``MatchDoc.key`` (``kind/id``); unknown keys are ignored."""
+        positions = np.array([self.positions.pop(k) for k in keys if k in self.positions], np.int64)
+        if positions.size == 0:
+            return
+        tf = self.lexical.remove(positions)
+        for field in self.fields.values():
+            field.remove(positions, tf)
+
+    def compact(self) -> None:
+        """Merge index segments and drop deleted positions (renumbers positions)."""
+        keep = self.lexical.compact()
+        for field in self.fields.values():
+            field.compact(keep)
+        self.columns = {name: values[keep] for name, values in self.columns.items()}
+        self.keys = [self.keys[i] for i in keep]
+        self.positions = {key: i for i, key in enumerate(self.keys)}
+        if self.dense.size:
+            self.dense = self.dense[keep]
+
+    # -- ranking ------------------------------------------------------------------------------------
+    def rank(
+        self,
+        query: MatchDoc,
+        *,
+        target_kind: Kind,
+        top_k: int = 10,
+        filters: Filters | None = None,
+        explain: bool = True,
+    ) -> list[Match]:
+        """The ``top_k`` records of ``target_kind`` for ``query``, best first, with reasons if ``explain``."""
+        filters = filters or Filters()
+        terms = self.lexical.query_terms(self.analyzer.tokenize(query.analysed_text()))
+        lexical, stats = self.lexical.scores(terms)
+        candidates = self._candidates(query, target_kind=target_kind, filters=filters)
+        if not candidates.any():
+            return []
+        weights = self.config.weights
+        parts: dict[str, np.ndarray] = {}
+        best = lexical[candidates].max()
+        parts["lexical"] = lexical / best if best > 0 else np.zeros_like(lexical)
+        dists = self._label_distributions(
+            query, terms=terms, stats=stats, lexical=lexical, candidates=candidates
+        )
+        for name, dist in dists.items():
+            parts[name] = self.fields[name].signal(dist)
+        zone_id = self.zones.get(query.zone_code, -1)
+        for name, signal in SIGNALS.items():
+            if weights.get(name):
+                parts[name] = signal(self.columns, query, zone_id)
+        if self.encoder is not None and weights.get("dense"):
+            vector = unit_rows(self.encoder.encode([query.analysed_text()]))[0]
+            parts["dense"] = np.clip(self.dense @ vector, 0.0, None)
+        total = sum(weights.get(name, 0.0) * values for name, values in parts.items())
+        total = np.where(candidates, total, -np.inf)
+        top = self._top(total, min(top_k, int(candidates.sum())))
+        matches = []
+        for pos in top:
+            signals = {name: float(weights.get(name, 0.0) * parts[name][pos]) for name in parts}
+            kind, _, record_id = self.keys[pos].partition("/")
+            matches.append(Match(Kind(kind), record_id, float(total[pos]), [], signals))
+        if explain:
+            matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
+        return matches
+
+    def rank_many(
+        self,
+        queries: Iterable[MatchDoc],
+        *,
+        target_kind: Kind,
+        top_k: int = 10,
+        filters: Filters | None = None,
+        explain: bool = True,
+    ) -> Iterator[list[Match]]:
+        """``rank`` for each query in turn (lazily, so callers can stream results and show progress)."""
+        for query in queries:
+            yield self.rank(query, target_kind=target_kind, top_k=top_k, filters=filters, explain=explain)
+
+    @staticmethod
+    def _top(total: np.ndarray, k: int) -> np.ndarray:
+        if k <= 0:
+            return np.empty(0, np.int64)
+        part = np.argpartition(-total, k - 1)[:k] if k < total.size else np.arange(total.size)
+        return part[np.lexsort((part, -total[part]))]
+
+    def _candidates(self, query: MatchDoc, *, target_kind: Kind, filters: Filters) -> np.ndarray:
+        chain_hits = None
+        if filters.chains:
+            chain = self.fields["chain"]
+            ids = [chain.index[c] for c in filters.chains if c in chain.index]
+            chain_hits = np.asarray(chain.doc_labels[:, ids].sum(axis=1)).ravel() > 0
+        mask = self.lexical.alive & (self.columns["kind"] == KINDS.index(target_kind))
+        mask &= filters.mask(
+            self.columns, zone_id=self.zones.get(filters.zone or "", -1), chain_ids=chain_hits
+        )
+        own = self.positions.get(query.key)
+        if own is not None:
+            mask[own] = False
+        return mask
+
+    def _label_distributions(
+        self,
+        query: MatchDoc,
+        *,
+        terms: QueryTerms,
+        stats: TermStats,
+        lexical: np.ndarray,
+        candidates: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Per label field: the query's own labels if it has any, else the predicted distribution."""
+        weights, config = self.config.weights, self.config
+        feedback_pos = np.flatnonzero(candidates & (lexical > 0))
+        if feedback_pos.size > config.prf_docs:
+            feedback_pos = self._top(np.where(candidates, lexical, -np.inf), config.prf_docs)
+        dists = {}
+        for name, field in self.fields.items():
+            if not weights.get(name) or field.n_labels == 0:
+                continue
+            if query.labels.get(name):
+                dists[name] = field.explicit(query.labels[name])
+                continue
+            bayes = field.predict(terms, stats=stats, total_len=self.lexical.total_len, mu=config.mu)
+            feedback = field.feedback(feedback_pos, lexical[feedback_pos])
+            shares = [(config.nb_share, bayes), (1 - config.nb_share, feedback)]
+            shares = [(share, dist) for share, dist in shares if dist.any()]
+            if shares:
+                dists[name] = sum(share * dist for share, dist in shares) / sum(share for share, _ in shares)
+        return dists
+
+    # -- reasons ------------------------------------------------------------------------------------
+    def _explain(
+        self,
+        query: MatchDoc,
+        matches: list[Match],
+        *,
+        top: np.ndarray,
+        terms: QueryTerms,
+        stats: TermStats,
+        dists: dict[str, np.ndarray],
+    ) -> list[Match]:
+        vocab_terms = self._term_names(terms.ids)
+        idf = dict(zip(vocab_terms, stats.idf.tolist(), strict=True)).__getitem__
+        in_text = self.lexical.contains(top, terms.ids)
+        in_title = self.lexical.contains(top, terms.ids, title=True)
+        zone_names = sorted(self.zones, key=self.zones.__getitem__)
+        explained = []
+        for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
+            found: list[why.Reason] = []
+            title_terms = [t for t, hit in zip(vocab_terms, in_title[row], strict=True) if hit]
+            body_terms = [
+                t
+                for t, hit, t_hit in zip(vocab_terms, in_text[row], in_title[row], strict=True)
+                if hit and not t_hit
+            ]
+            if title_terms:
+                found.append(
+                    why.matched_terms(
+                        extract_keywords(title_terms, idf=idf, top_k=_SHOWN_TERMS), in_title=True
+                    )
+                )
+            if body_terms:
+                found.append(
+                    why.matched_terms(
+                        extract_keywords(body_terms, idf=idf, top_k=_SHOWN_TERMS), in_title=False
+                    )
+                )
+            found.extend(self._label_reasons(query, pos=int(pos), dists=dists))
+            found.extend(self._record_reasons(query, pos=int(pos), kind=match.kind, zone_names=zone_names))
+            explained.append(match._replace(reasons=found))
+        return explained
+
+    def _term_names(self, ids: np.ndarray) -> list[str]:
+        if len(self._term_list) != len(self.lexical.vocab):  # the vocabulary only grows
+            self._term_list = sorted(self.lexical.vocab, key=self.lexical.vocab.__getitem__)
+        return [self._term_list[i] for i in ids]
+
+    def _label_reasons(self, query: MatchDoc, *, pos: int, dists: dict[str, np.ndarray]) -> list[why.Reason]:
+        found = []
+        for name, dist in dists.items():
+            field = self.fields[name]
+            row = field.doc_labels[pos]
+            own = [
+                (field.labels[i], float(dist[i]))
+                for i in row.indices
+                if dist[i] >= self.config.min_reason_share
+            ]
+            if not own:
+                continue
+            own.sort(key=lambda item: -item[1])
+            if query.labels.get(name):
+                found.append(why.shared_labels(name, [label for label, _ in own]))
+            else:
+                found.append(why.predicted_labels(name, own))
+        return found
+
+    def _record_reasons(
+        self, query: MatchDoc, *, pos: int, kind: Kind, zone_names: list[str]
+    ) -> list[why.Reason]:
+        cols, weights = self.columns, self.config.weights
+        found = []
+        if query.zone_code:
+            same = zone_names[cols["zone"][pos]] == query.zone_code
+            found.append(why.zone(same=same, zone_code=zone_names[cols["zone"][pos]]))
+        if cols["trl"][pos] and weights.get("maturity"):
+            found.append(why.maturity(int(cols["trl"][pos])))
+        price = cols["price"][pos]
+        if query.kind == Kind.DEMAND and query.price is not None and price <= query.price:
+            found.append(why.within_budget(float(price), query.price))
+        if kind in (Kind.INSTRUMENT, Kind.EXPERT) and cols["available"][pos] and weights.get("availability"):
+            found.append(why.availability(kind))
+        if kind == Kind.EXPERT and not np.isnan(cols["capacity"][pos]) and weights.get("capacity"):
+            found.append(why.capacity(float(cols["capacity"][pos])))
+        return found
+
+    # -- persistence --------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the index as .npy arrays and JSON (no pickle); compacts first."""
+        self.compact()
+        path.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(path / "lexical")
+        for name, field in self.fields.items():
+            field.save(path / "labels" / name)
+        (path / "columns").mkdir(exist_ok=True)
+        for name, values in self.columns.items():
+            np.save(path / "columns" / f"{name}.npy", values, allow_pickle=False)
+        if self.dense.size:
+            np.save(path / "dense.npy", self.dense, allow_pickle=False)
+        meta = {
+            "keys": self.keys,
+            "zones": sorted(self.zones, key=self.zones.__getitem__),
+            "config": {**asdict(self.config), "weights": dict(self.config.weights)},
+            "analyzer_terms": list(self.analyzer.terms),
+        }
+        (path / "engine.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path, *, encoder: Encoder | None = None) -> MatchEngine:
+        meta = json.loads((path / "engine.json").read_text(encoding="utf-8"))
+        engine = cls(
+            config=MatchConfig(**meta["config"]), analyzer=Analyzer(meta["analyzer_terms"]), encoder=encoder
+        )
+        engine.lexical = LexicalIndex.load(path / "lexical")
+        engine.fields = {name: LabelField.load(path / "labels" / name, name) for name in LABEL_FIELDS}
+        engine.columns = {
+            name: np.load(path / "columns" / f"{name}.npy", allow_pickle=False) for name in engine.columns
+        }
+        engine.zones = {zone: i for i, zone in enumerate(meta["zones"])}
+        engine.keys = meta["keys"]
+        engine.positions = {key: i for i, key in enumerate(engine.keys)}
+        if (path / "dense.npy").exists():
+            engine.dense = np.load(path / "dense.npy", allow_pickle=False)
+        return engine

@@ -1,0 +1,125 @@
+"""Retrieval evaluation on BEIR folders: readers, pure metric functions, and a run over the engine.
+
+The run indexes the corpus with the production ``MatchEngine`` (catalogue labels come from each corpus
+document's ``metadata``) and ranks each query as a demand with no labels, as a real demand arrives.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from .documents import LABEL_FIELDS, Kind, MatchDoc
+from .engine import MatchEngine
+
+Qrels = Mapping[str, Mapping[str, int]]
+Run = Mapping[str, Sequence[tuple[str, float]]]
+
+
+class Beir(NamedTuple):
+    corpus: list[dict]
+    queries: list[dict]
+    qrels: dict[str, dict[str, int]]
+
+
+class RetrievalReport(NamedTuple):
+    metrics: dict[str, float]
+    run: dict[str, list[tuple[str, float]]]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def read_beir(folder: Path) -> Beir:
+    qrels: dict[str, dict[str, int]] = {}
+    with (folder / "qrels" / "test.tsv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+    return Beir(_read_jsonl(folder / "corpus.jsonl"), _read_jsonl(folder / "queries.jsonl"), qrels)
+
+
+def corpus_doc(row: Mapping) -> MatchDoc:
+    """A corpus document as a catalogue achievement: metadata keys named like label fields become labels."""
+    metadata = row.get("metadata") or {}
+    labels = {}
+    for name in LABEL_FIELDS:
+        value = metadata.get(name)
+        if value:
+            labels[name] = [value] if isinstance(value, str) else list(value)
+    return MatchDoc(
+        kind=Kind.ACHIEVEMENT,
+        id=row["_id"],
+        title=row.get("title", ""),
+        text=row.get("text", ""),
+        labels=labels,
+    )
+
+
+def query_doc(row: Mapping) -> MatchDoc:
+    return MatchDoc(kind=Kind.DEMAND, id=row["_id"], title=row["text"])
+
+
+# -- metrics (binary or graded relevance; linear gain, as pytrec_eval/BEIR) ---------------------------
+def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    dcg = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
+    ideal = sorted((g for g in relevant.values() if g > 0), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    wanted = {doc for doc, g in relevant.items() if g > 0}
+    return len(wanted.intersection(ranked[:k])) / len(wanted) if wanted else 0.0
+
+
+def mrr_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    for i, doc in enumerate(ranked[:k]):
+        if relevant.get(doc, 0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100 and MRR@10 over the judged queries of ``run``."""
+    judged = [q for q in run if q in qrels]
+    if not judged:
+        return {"ndcg@10": 0.0, "recall@100": 0.0, "mrr@10": 0.0}
+    ranked = {q: [doc for doc, _ in run[q]] for q in judged}
+    metrics = {"ndcg@10": (ndcg_at, 10), "recall@100": (recall_at, 100), "mrr@10": (mrr_at, 10)}
+    return {
+        name: sum(fn(ranked[q], qrels[q], k) for q in judged) / len(judged)
+        for name, (fn, k) in metrics.items()
+    }
+
+
+def run_retrieval(folder: Path, *, top_k: int = 100, engine: MatchEngine | None = None) -> RetrievalReport:
+    """Index ``folder``'s corpus with the engine (or use the one given), rank every query, score the run."""
+    data = read_beir(folder)
+    engine = engine or MatchEngine.build(corpus_doc(row) for row in data.corpus)
+    started = time.perf_counter()
+    run = {}
+    queries = [query_doc(row) for row in data.queries]
+    for query, matches in zip(
+        queries,
+        engine.rank_many(queries, target_kind=Kind.ACHIEVEMENT, top_k=top_k, explain=False),
+        strict=True,
+    ):
+        run[query.id] = [(m.id, m.score) for m in matches]
+    elapsed = time.perf_counter() - started
+    metrics = evaluate(run, data.qrels)
+    metrics["qps"] = len(queries) / elapsed if elapsed > 0 else float("inf")
+    return RetrievalReport(metrics, run)
+
+
+def write_run(run: Run, *, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for query_id, ranked in run.items():
+            for doc_id, score in ranked:
+                out.write(f"{query_id}\t{doc_id}\t{score:.6f}\n")

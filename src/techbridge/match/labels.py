@@ -1,0 +1,131 @@
+"""Field-aware semantic signals learned from the catalogue's own labels (IPC subclass, discipline, chain).
+
+A demand carries no IPC code, yet "which technical field is this?" is what decides relevance most. Each
+label field keeps a multinomial naive Bayes model (label × term counts, updated exactly on every add and
+remove) and predicts a label distribution for a query from two views that fail differently:
+- the words of the query against each label's vocabulary (naive Bayes with Dirichlet smoothing towards the
+  collection, so the vocabulary size never enters and incremental equals rebuild), and
+- the labels of the best lexical hits (pseudo-relevance feedback), which knows rare compound terms.
+A document then scores the probability mass of its own labels.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .lexical import QueryTerms, TermStats, load_sparse, resized, save_sparse
+
+
+class LabelField:
+    """Labels of one catalogue field for every index position, and the naive Bayes model over them."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.labels: list[str] = []
+        self.index: dict[str, int] = {}
+        self.doc_labels = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.term_counts = sp.csc_matrix((0, 0), dtype=np.float32)
+        self.label_len = np.zeros(0, np.float64)
+        self.label_docs = np.zeros(0, np.float64)
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.labels)
+
+    def label_matrix(self, label_lists: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """Rows of 0/1 label indicators; unseen labels are added to the field."""
+        index = self.index
+        ids = [
+            [index.setdefault(label, len(index)) for label in dict.fromkeys(labels)] for labels in label_lists
+        ]
+        self.labels = sorted(index, key=index.__getitem__)
+        lengths = [len(i) for i in ids]
+        rows = np.repeat(np.arange(len(ids)), lengths)
+        cols = np.fromiter((c for i in ids for c in i), dtype=np.int64, count=sum(lengths))
+        data = np.ones(cols.size, np.float32)
+        return sp.csr_matrix((data, (rows, cols)), shape=(len(ids), self.n_labels))
+
+    def add(self, label_lists: Sequence[Sequence[str]], tf: sp.csr_matrix) -> None:
+        new = self.label_matrix(label_lists)
+        old = resized(self.doc_labels, (self.doc_labels.shape[0], self.n_labels))
+        self.doc_labels = sp.vstack([old, new], format="csr")
+        self._count(new, tf, sign=1.0)
+
+    def remove(self, positions: np.ndarray, tf: sp.csr_matrix) -> None:
+        self._count(self.doc_labels[positions], tf, sign=-1.0)
+
+    def compact(self, keep: np.ndarray) -> None:
+        self.doc_labels = self.doc_labels[keep]
+
+    def _count(self, labels: sp.csr_matrix, tf: sp.csr_matrix, *, sign: float) -> None:
+        n_labels, n_terms = self.n_labels, max(tf.shape[1], self.term_counts.shape[1])
+        labels = resized(labels, (labels.shape[0], n_labels))
+        delta = (labels.T @ resized(tf, (tf.shape[0], n_terms))).tocsc()
+        self.term_counts = resized(self.term_counts, (n_labels, n_terms)) + sign * delta
+        grow = n_labels - self.label_len.size
+        self.label_len = (
+            np.pad(self.label_len, (0, grow)) + sign * (labels.T @ np.asarray(tf.sum(axis=1))).ravel()
+        )
+        self.label_docs = np.pad(self.label_docs, (0, grow)) + sign * np.asarray(labels.sum(axis=0)).ravel()
+
+    # -- prediction -------------------------------------------------------------------------------
+    def predict(self, query: QueryTerms, *, stats: TermStats, total_len: float, mu: float) -> np.ndarray:
+        """P(label | query words) by naive Bayes; all zeros when no query word is known."""
+        known = stats.cf > 0
+        if not known.any() or not self.label_docs.any():
+            return np.zeros(self.n_labels)
+        ids, counts = query.ids[known], query.counts[known]
+        background = mu * stats.cf[known] / max(total_len, 1.0)
+        counts_lt = self.term_counts[:, ids].toarray()
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(self.label_docs / self.label_docs.sum())
+            log_like = np.log(counts_lt + background) - np.log(self.label_len + mu)[:, None]
+        log_post = log_prior + log_like @ counts
+        log_post -= log_post.max()
+        post = np.exp(log_post)
+        return post / post.sum()
+
+    def feedback(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Label distribution of the top lexical hits, weighted by their scores; zeros if none has labels."""
+        mass = np.asarray(self.doc_labels[positions].T @ weights).ravel()
+        total = mass.sum()
+        return mass / total if total > 0 else mass
+
+    def explicit(self, labels: Sequence[str]) -> np.ndarray:
+        """Uniform distribution over the labels the query already carries (unknown labels ignored)."""
+        dist = np.zeros(self.n_labels)
+        known = [self.index[label] for label in labels if label in self.index]
+        if known:
+            dist[known] = 1.0 / len(known)
+        return dist
+
+    def signal(self, dist: np.ndarray) -> np.ndarray:
+        """Per position: probability mass of the position's labels under ``dist``."""
+        if not dist.any():
+            return np.zeros(self.doc_labels.shape[0], np.float32)
+        return np.asarray(self.doc_labels @ dist.astype(np.float32)).ravel()
+
+    # -- persistence ------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "labels.json").write_text(json.dumps(self.labels, ensure_ascii=False), encoding="utf-8")
+        save_sparse(path / "doc_labels", self.doc_labels)
+        save_sparse(path / "term_counts", self.term_counts)
+        np.save(path / "label_len.npy", self.label_len, allow_pickle=False)
+        np.save(path / "label_docs.npy", self.label_docs, allow_pickle=False)
+
+    @classmethod
+    def load(cls, path: Path, name: str) -> LabelField:
+        field = cls(name)
+        field.labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
+        field.index = {label: i for i, label in enumerate(field.labels)}
+        field.doc_labels = load_sparse(path / "doc_labels", sp.csr_matrix)
+        field.term_counts = load_sparse(path / "term_counts", sp.csc_matrix)
+        field.label_len = np.load(path / "label_len.npy", allow_pickle=False)
+        field.label_docs = np.load(path / "label_docs.npy", allow_pickle=False)
+        return field

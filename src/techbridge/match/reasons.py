@@ -1,0 +1,57 @@
+"""Reasons users read next to a match; each one states a fact the score actually used."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+FIELD_NAMES_ZH = {"ipc": "IPC 分类", "discipline": "学科", "chain": "产业链"}
+
+
+class Reason(NamedTuple):
+    """``code`` is stable for programs (``terms``, ``ipc``, ``zone`` …); ``text`` is for people."""
+
+    code: str
+    text: str
+
+
+def matched_terms(terms: list[str], *, in_title: bool) -> Reason:
+    where = "标题" if in_title else "内容"
+    return Reason("title_terms" if in_title else "terms", f"{where}命中关键词: {'、'.join(terms)}")
+
+
+def shared_labels(field: str, labels: list[str]) -> Reason:
+    return Reason(field, f"{FIELD_NAMES_ZH[field]}相同: {'、'.join(labels)}")
+
+
+def predicted_labels(field: str, labels: list[tuple[str, float]]) -> Reason:
+    shown = "、".join(f"{label} ({share:.0%})" for label, share in labels)
+    return Reason(field, f"需求预测属于{FIELD_NAMES_ZH[field]} {shown}, 与该记录一致")
+
+
+def zone(*, same: bool, zone_code: str) -> Reason:
+    if same:
+        return Reason("zone", "本园区资源")
+    return Reason("zone", f"跨园区共享资源 (来自 {zone_code})")
+
+
+def maturity(trl: int) -> Reason:
+    return Reason("maturity", f"技术成熟度 TRL {trl}")
+
+
+def within_budget(price: float, budget: float) -> Reason:
+    return Reason("price", f"报价 {price:g} 在预算 {budget:g} 以内")
+
+
+def availability(kind: str) -> Reason:
+    text = {"instrument": "仪器可预约", "expert": "专家当前可承接", "demand": "需求征集中"}.get(
+        kind, "当前可对接"
+    )
+    return Reason("availability", text)
+
+
+def capacity(share: float) -> Reason:
+    return Reason("capacity", f"专家尚余 {share:.0%} 对接名额")
+
+
+def dense(similarity: float) -> Reason:
+    return Reason("dense", f"语义相似度 {similarity:.2f}")

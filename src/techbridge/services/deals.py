@@ -1,0 +1,175 @@
+"""Deal use cases: start a deal from a demand (or an enterprise), move it through the stages, drop it.
+
+Each function opens its own unit of work on ``url``, checks zone rights and the transition rules, and
+returns the deal as a domain model with its full history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ..domain.access import Scope
+from ..domain.deals import (
+    RESOURCE_KINDS,
+    STAGE_LABELS_ZH,
+    Attachment,
+    Deal,
+    DealEvent,
+    DealResource,
+    DealStage,
+    transition_problem,
+)
+from ..errors import Conflict, InvalidStageTransition, NotFound, TechBridgeError, ZoneAccessDenied
+from ..store import deals as deal_store
+from ..store.db import session_scope
+from ..store.records import get_record, get_records
+from ..store.tables import utcnow
+
+ResourceRef = tuple[str, int]
+
+
+def _when(at: datetime | None) -> datetime:
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None:
+        raise ValueError("时间必须带时区 (UTC)")
+    return deal_store.as_utc(at)
+
+
+def _title_of(record: object) -> str:
+    for name in ("title", "name"):
+        value = getattr(record, name, None)
+        if value:
+            return str(value)
+    return ""
+
+
+def start_deal(
+    url: str,
+    *,
+    resources: Sequence[ResourceRef],
+    actor: str,
+    scope: Scope,
+    demand_id: int | None = None,
+    enterprise: str = "",
+    zone_code: str | None = None,
+    note: str = "",
+    title: str = "",
+    at: datetime | None = None,
+) -> Deal:
+    """Open a deal at 已撮合 linking a demand (or a named enterprise) with one or more resources.
+
+    The deal belongs to the demand's zone; for an enterprise without a demand it belongs to ``zone_code``
+    (defaulting to the caller's zone). Resources must be visible to that zone: its own or shared ones.
+    """
+    if (demand_id is None) == (not enterprise.strip()):
+        raise TechBridgeError("请指定需求编号或企业名称 (二选一)")
+    if not resources:
+        raise TechBridgeError("撮合项目至少需要一项资源 (成果、专家、仪器或中试平台)")
+    when = _when(at)
+    with session_scope(url) as session:
+        industry_chain: str | None = None
+        if demand_id is not None:
+            demand = get_record(session, "demand", demand_id, scope=scope).record
+            owner_zone = demand.zone_code
+            enterprise = demand.organization  # type: ignore[attr-defined]
+            industry_chain = demand.industry_chain  # type: ignore[attr-defined]
+            title = title or demand.title  # type: ignore[attr-defined]
+        else:
+            owner_zone = zone_code or scope.zone_code or ""
+            if not owner_zone:
+                raise TechBridgeError("平台管理员为企业创建撮合项目时必须指定园区")
+        if not scope.can_edit(zone_code=owner_zone):
+            raise ZoneAccessDenied(owner_zone, "撮合项目")
+        owner_scope = Scope(owner_zone)
+        linked: list[DealResource] = []
+        for kind in dict.fromkeys(kind for kind, _ in resources):
+            if kind not in RESOURCE_KINDS:
+                raise TechBridgeError(f"资源类型 {kind!r} 无效, 可选: {', '.join(RESOURCE_KINDS)}")
+            ids = list(dict.fromkeys(i for k, i in resources if k == kind))
+            found = get_records(session, kind, ids, scope=owner_scope)
+            for record_id in ids:
+                if record_id not in found:
+                    raise NotFound(kind, record_id)
+                record = found[record_id].record
+                linked.append(
+                    DealResource(
+                        kind=kind, record_id=record_id, zone_code=record.zone_code, title=_title_of(record)
+                    )
+                )
+        if demand_id is not None:
+            wanted = {(r.kind, r.record_id) for r in linked}
+            for other in deal_store.list_deals(session, scope=Scope.platform(), demand_id=demand_id):
+                if not other.is_closed and {(r.kind, r.record_id) for r in other.resources} == wanted:
+                    raise Conflict(f"该需求与这些资源已有进行中的撮合项目 (编号 {other.id})")
+        new = deal_store.NewDeal(
+            zone_code=owner_zone,
+            title=(title or f"{enterprise} 撮合项目")[:300],
+            demand_id=demand_id,
+            enterprise=enterprise,
+            industry_chain=industry_chain,
+            resources=linked,
+            created_by=actor,
+        )
+        first = DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor=actor, at=when, note=note)
+        return deal_store.insert_deal(session, new, first)
+
+
+def advance(
+    url: str,
+    deal_id: int,
+    *,
+    to_stage: DealStage,
+    actor: str,
+    scope: Scope,
+    note: str = "",
+    attachments: Sequence[Attachment] = (),
+    contract_value: float | None = None,
+    funding_amount: float | None = None,
+    at: datetime | None = None,
+) -> Deal:
+    """Move a deal to ``to_stage``; ``note`` is the stated reason a skip, a step back or a drop needs."""
+    when = _when(at)
+    with session_scope(url) as session:
+        deal = deal_store.get_deal(session, deal_id, scope=scope)
+        if not scope.can_edit(zone_code=deal.zone_code):
+            raise ZoneAccessDenied(deal.zone_code, "撮合项目")
+        problem = transition_problem(
+            deal.stage, to_stage, reason=note, contract_value=contract_value, funding_amount=funding_amount
+        )
+        if problem is None and deal.events and when < deal.events[-1].at:
+            problem = "变更时间不能早于上一次变更"
+        if problem is not None:
+            raise InvalidStageTransition(
+                deal_id, STAGE_LABELS_ZH[deal.stage], STAGE_LABELS_ZH[to_stage], problem
+            )
+        event = DealEvent(
+            from_stage=deal.stage,
+            to_stage=to_stage,
+            actor=actor,
+            at=when,
+            note=note.strip(),
+            attachments=list(attachments),
+            contract_value=contract_value,
+            funding_amount=funding_amount,
+        )
+        drop_reason = note.strip() if to_stage == DealStage.DROPPED else ""
+        return deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
+
+
+def drop(
+    url: str, deal_id: int, *, reason: str, actor: str, scope: Scope, at: datetime | None = None
+) -> Deal:
+    """End a deal as 终止; the reason is required and kept on the deal."""
+    return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
+
+
+def get_deal(url: str, deal_id: int, *, scope: Scope) -> Deal:
+    with session_scope(url) as session:
+        return deal_store.get_deal(session, deal_id, scope=scope)
+
+
+def list_deals(url: str, *, scope: Scope, stage: DealStage | None = None) -> list[Deal]:
+    with session_scope(url) as session:
+        return deal_store.list_deals(session, scope=scope, stage=stage)

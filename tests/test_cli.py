@@ -1,0 +1,59 @@
+"""The command line as a user drives it (Typer's CliRunner, a temporary SQLite file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from techbridge.cli import _register, app
+from techbridge.config import get_settings
+
+runner = CliRunner()
+_register()
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("TECHBRIDGE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    return url
+
+
+def test_demo_loads_every_kind_and_labels_sample_data() -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    for expected in ("demands.xlsx", "achievements_patents.csv", "pilot_platforms.csv", "示例数据"):
+        assert expected in result.output
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 0
+    assert "│ 900    │ 0    │ 0    │ 900  │" in again.output  # second load changes nothing
+
+
+def test_import_reports_the_bad_row_and_exits_nonzero(tmp_path: Path) -> None:
+    bad = tmp_path / "d.csv"
+    bad.write_text("需求名称,需求单位,预算上限(万元)\n锂电池隔膜涂覆,无锡甲公司,-5\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "demand", str(bad), "--zone", "wuxi"])
+    assert result.exit_code == 1
+    assert "d.csv: 第 2 行, 字段 预算上限(万元): 不能小于 0" in result.output
+    assert "未写入任何记录" in result.output
+
+
+def test_import_then_export_round_trip(tmp_path: Path) -> None:
+    good = tmp_path / "d.csv"
+    good.write_text("需求名称,需求单位\n锂电池隔膜涂覆,无锡甲公司\n", encoding="gbk")
+    assert runner.invoke(app, ["import", "demand", str(good), "--zone", "wuxi"]).exit_code == 0
+    out = tmp_path / "out.xlsx"
+    result = runner.invoke(app, ["export", "demand", str(out), "--zone", "wuxi"])
+    assert result.exit_code == 0 and "已导出 1 条记录" in result.output
+    assert out.stat().st_size > 0
+
+
+def test_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("a\n1\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "widgets", str(f), "--zone", "wuxi"])
+    assert result.exit_code == 2
+    assert "未知的记录类型" in result.output
