@@ -90,7 +90,8 @@ def archive(session: Session, kind: str, record_id: int, *, user: User) -> Store
 
 
 def _title(stored: StoredRecord) -> str:
-    return str(getattr(stored.record, "title", None) or getattr(stored.record, "name", ""))
+    # An expert's ``title`` is their rank (教授); records with a ``name`` are called by it.
+    return str(getattr(stored.record, "name", None) or getattr(stored.record, "title", ""))
 
 
 def matches_for(
