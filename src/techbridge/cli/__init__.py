@@ -22,7 +22,7 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so that `techbridge --help` lists every area and each module stays independent.
-    from . import catalogue, demo, records, zones  # noqa: F401
+    from . import catalogue, demo, records, stats, zones  # noqa: F401
 
 
 def main() -> None:
