@@ -70,3 +70,23 @@ class InvalidStageTransition(TechBridgeError):
         self.deal_id = deal_id
         self.from_stage = from_stage
         self.to_stage = to_stage
+
+
+class NotAuthenticated(TechBridgeError):
+    status = 401
+
+    def __init__(self, message: str = "请先登录 (login required)") -> None:
+        super().__init__(message)
+
+
+class TooManyLoginAttempts(TechBridgeError):
+    status = 429
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        minutes = max(1, retry_after_seconds // 60)
+        super().__init__(f"登录失败次数过多, 请 {minutes} 分钟后再试 (too many failed logins)")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceUnavailable(TechBridgeError):
+    status = 503

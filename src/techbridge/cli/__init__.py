@@ -22,7 +22,12 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so that `techbridge --help` lists every area and each module stays independent.
-    from . import catalogue, demo, records, stats, zones  # noqa: F401
+    from . import catalogue  # noqa: F401
+    from . import demo  # noqa: F401
+    from . import records  # noqa: F401
+    from . import stats  # noqa: F401
+    from . import users  # noqa: F401
+    from . import zones  # noqa: F401
 
 
 def main() -> None:

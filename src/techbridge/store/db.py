@@ -48,7 +48,7 @@ def alembic_config(url: str) -> Config:
 def init_db(url: str) -> None:
     """Bring the schema to the latest migration (creates the SQLite file on first use)."""
     get_engine(url)  # creates the parent directory of a SQLite file
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
 
 
 @lru_cache(maxsize=16)

@@ -1,0 +1,66 @@
+"""Commands for accounts and for serving the app: ``techbridge user create``, ``techbridge serve``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..domain.accounts import ROLE_LABELS_ZH, Role
+from . import app
+from .records import database_url
+
+user_app = typer.Typer(help="Manage accounts (账户管理).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+ROLE_HELP = "; ".join(f"{role.value} = {label}" for role, label in ROLE_LABELS_ZH.items())
+
+
+@user_app.command("create")
+def create_user_command(
+    username: Annotated[str, typer.Option(help="Login name, 3–50 characters")],
+    role: Annotated[Role, typer.Option(help=ROLE_HELP)],
+    zone: Annotated[str | None, typer.Option(help="Zone code (every role except platform_admin)")] = None,
+    org: Annotated[
+        str | None, typer.Option(help="Organisation name (enterprise, university, expert)")
+    ] = None,
+    display_name: Annotated[str, typer.Option(help="Name shown in the UI; experts: their own name")] = "",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted when omitted"),
+    ] = "",
+) -> None:
+    """Create an account, e.g. the first platform administrator."""
+    from ..services.accounts import create_user
+    from ..store.db import init_db, session_scope
+
+    url = database_url()
+    init_db(url)
+    with session_scope(url) as session:
+        user = create_user(
+            session,
+            username=username,
+            password=password,
+            role=role,
+            zone_code=zone,
+            organization=org,
+            display_name=display_name,
+        )
+    where = f", 园区 {user.zone_code}" if user.zone_code else ""
+    typer.echo(f"已创建{user.role_label} {user.username} (编号 {user.id}{where})")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
+    import uvicorn
+
+    from ..store.db import init_db
+
+    init_db(database_url())
+    typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
+    uvicorn.run("techbridge.api.app:create_app", factory=True, host=host, port=port, reload=reload)
