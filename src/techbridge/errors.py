@@ -90,3 +90,7 @@ class TooManyLoginAttempts(TechBridgeError):
 
 class ServiceUnavailable(TechBridgeError):
     status = 503
+
+
+class FileTooLarge(TechBridgeError):
+    status = 413

@@ -112,7 +112,13 @@ def _cell(value: Any) -> Any:
 
 
 def _rows_to_records(
-    source: RowSource, *, kind: str, column_map: dict[str, str], zone_code: str, report: ImportReport
+    source: RowSource,
+    *,
+    kind: str,
+    column_map: dict[str, str],
+    zone_code: str,
+    report: ImportReport,
+    only_zone: str | None = None,
 ) -> Iterator[tuple[int, Record]]:
     record_type = RECORD_TYPES[kind]
     header_of = {f: h for h, f in column_map.items()}
@@ -124,6 +130,11 @@ def _rows_to_records(
         values = {column_map[h]: _cell(v) for h, v in row.values.items() if h in column_map}
         values = {k: v for k, v in values.items() if v is not None}
         values.setdefault("zone_code", zone_code)
+        if only_zone is not None and values["zone_code"] != only_zone:
+            header = header_of.get("zone_code", "zone_code")
+            reason = f"只能导入到本园区 {only_zone}"
+            _add_error(report, RowError(source.path.name, row.number, header, reason, str(values["zone_code"])))
+            continue
         try:
             yield row.number, record_type.model_validate(values)
         except ValidationError as exc:
@@ -165,8 +176,11 @@ def import_file(
     progress: bool = False,
     batch_size: int = 2000,
     error_report: Path | None = None,
+    only_zone: str | None = None,
 ) -> ImportReport:
     """Import ``path`` as records of ``kind`` into the database at ``url``.
+
+    ``only_zone`` (set for zone staff) turns rows naming another zone into row errors.
 
     Raises ``ImportFailed`` (nothing written) when a row is bad and ``skip_invalid`` is false. With
     ``dry_run`` every row is validated and counted, and the transaction is rolled back.
@@ -182,7 +196,7 @@ def import_file(
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
         batch: list[Record] = []
         for number, record in _rows_to_records(
-            source, kind=kind, column_map=column_map, zone_code=zone_code, report=report
+            source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone
         ):
             warning = duplicates.check(record, number)
             if warning:
