@@ -7,12 +7,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from ..analytics import queries
 from ..analytics.export import CONTENT_TYPES, export_table
-from ..analytics.models import MonthlyReport, TableData
+from ..analytics.models import (
+    Breakdown,
+    Coverage,
+    CrossZone,
+    Funnel,
+    MonthlyCounts,
+    MonthlyReport,
+    ProvinceMap,
+    TableData,
+)
 from ..domain.access import Scope
+from ..errors import ZoneAccessDenied
 from ..store.db import session_scope
 
 # A stored match scoring at least this counts as a good one for coverage. Match scores are weighted sums
@@ -27,29 +38,44 @@ class Tabular(Protocol):
 @dataclass(frozen=True)
 class Metric:
     title: str
+    model: type[BaseModel]
     compute: Callable[[Session, Scope, float], Tabular]
 
 
 def _breakdown(dimension: str) -> Metric:
     return Metric(
         title=f"按{queries.BREAKDOWN_LABELS[dimension]}统计",
+        model=Breakdown,
         compute=lambda s, scope, _t: queries.deals_by(s, scope=scope, dimension=dimension),
     )
 
 
 METRICS: dict[str, Metric] = {
-    "trend": Metric("资源月度新增", lambda s, scope, _t: queries.records_by_month(s, scope=scope)),
+    "trend": Metric(
+        "资源月度新增", MonthlyCounts, lambda s, scope, _t: queries.records_by_month(s, scope=scope)
+    ),
     "coverage": Metric(
-        "需求匹配覆盖率", lambda s, scope, t: queries.match_coverage(s, scope=scope, threshold=t)
+        "需求匹配覆盖率", Coverage, lambda s, scope, t: queries.match_coverage(s, scope=scope, threshold=t)
     ),
-    "funnel": Metric("转化漏斗", lambda s, scope, _t: queries.funnel(s, scope=scope)),
+    "funnel": Metric("转化漏斗", Funnel, lambda s, scope, _t: queries.funnel(s, scope=scope)),
     **{f"by-{d.replace('_', '-')}": _breakdown(d) for d in queries.BREAKDOWN_LABELS},
-    "cross-zone": Metric("跨园区撮合", lambda s, scope, _t: queries.cross_zone(s, scope=scope)),
+    "cross-zone": Metric("跨园区撮合", CrossZone, lambda s, scope, _t: queries.cross_zone(s, scope=scope)),
     "deal-map": Metric(
-        "撮合项目省份分布", lambda s, scope, _t: queries.deals_by_province_map(s, scope=scope)
+        "撮合项目省份分布", ProvinceMap, lambda s, scope, _t: queries.deals_by_province_map(s, scope=scope)
     ),
-    "zone-map": Metric("国家高新区省份分布", lambda s, _scope, _t: queries.registry_province_map(s)),
+    "zone-map": Metric(
+        "国家高新区省份分布", ProvinceMap, lambda s, _scope, _t: queries.registry_province_map(s)
+    ),
 }
+
+
+def scope_for(viewer: Scope, zone: str | None) -> Scope:
+    """The scope an analytics request runs in: a zone's own, or one zone picked by the platform admin."""
+    if not zone or zone == viewer.zone_code:
+        return viewer
+    if viewer.zone_code is not None:
+        raise ZoneAccessDenied(zone, "统计数据")
+    return Scope(zone)
 
 
 def _metric(name: str) -> Metric:
