@@ -158,7 +158,7 @@ def funnel_option(funnel: Funnel) -> dict[str, Any]:
                 "width": "80%",
                 "top": 40,
                 "bottom": 10,
-                "minSize": "8%",
+                "minSize": "24%",
                 "gap": 2,
                 "label": {"position": "inside", "formatter": "{b}  {c}", "color": "#fff"},
                 "data": [{"name": s.label, "value": s.reached} for s in funnel.stages],
@@ -182,7 +182,8 @@ def trend_option(trend: MonthlyCounts) -> dict[str, Any]:
 def breakdown_option(result: Breakdown, *, limit: int = 10) -> dict[str, Any]:
     rows = result.rows[:limit]
     option = _bar_option(f"按{result.label}: 项目数与落地数", [(r.key, r.deals) for r in rows], "#3b82f6")
-    option["legend"] = {"top": 0, "right": 0}
+    option["legend"] = {"bottom": 0}
+    option["grid"] = {**option["grid"], "bottom": 28}
     option["series"][0]["name"] = "项目数"
     option["series"].append(
         {
@@ -227,11 +228,14 @@ def map_option(result: ProvinceMap) -> dict[str, Any]:
 
 def sankey_option(result: CrossZone, names: dict[str, str]) -> dict[str, Any]:
     # Suppliers and demanders are separate nodes, so A→B and B→A never make a cycle.
+    def short(code: str) -> str:
+        return names.get(code, code).replace("高新技术产业开发区", "高新区")
+
     def supplier(code: str) -> str:
-        return f"供 · {names.get(code, code)}"
+        return f"供 · {short(code)}"
 
     def demander(code: str) -> str:
-        return f"需 · {names.get(code, code)}"
+        return f"需 · {short(code)}"
 
     nodes = dict.fromkeys(
         [supplier(f.supplier_zone) for f in result.flows] + [demander(f.demand_zone) for f in result.flows]
@@ -263,6 +267,13 @@ def sankey_option(result: CrossZone, names: dict[str, str]) -> dict[str, Any]:
 # -- dashboard and report ----------------------------------------------------------------------------
 
 
+def _zone_label(db: str, zone_code: str | None) -> str:
+    if zone_code is None:
+        return "全平台"
+    with session_scope(db) as session:
+        return zone_names(session, [zone_code])[zone_code]
+
+
 @deal_pages.get("/dashboard")
 def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
@@ -286,12 +297,14 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
         "regions": _pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
         "flows": sankey_option(flows, names),
     }
+    charts["regions"]["series"][0]["center"] = ["50%", "55%"]  # room for the title above the labels
     return render(
         request,
         "deals/dashboard.html",
         {
             "nav_active": "dashboard",
             "zone": scope.zone_code or "",
+            "zone_label": _zone_label(db, scope.zone_code),
             "funnel": funnel,
             "coverage": coverage,
             "charts": charts,
