@@ -12,6 +12,7 @@ from techbridge.analytics.models import Breakdown, Coverage, CrossZone, Funnel, 
 from techbridge.cli import _register, app
 from techbridge.config import get_settings
 from techbridge.domain.access import Scope
+from techbridge.errors import InvalidInput
 from techbridge.services import analytics
 
 PLATFORM, WUXI, CHENGDU, XIAN = Scope.platform(), Scope("wuxi"), Scope("chengdu"), Scope("xian")
@@ -169,7 +170,7 @@ def test_monthly_report(db_url: str, platform: dict[str, int]) -> None:
     b = feb.activity
     assert (len(b.events), b.started, b.deployed, b.funding_amount) == (4, 1, 1, 500.0)
     assert analytics.monthly_report(db_url, scope=WUXI, month="2025-12").activity.events == []
-    with pytest.raises(ValueError, match="YYYY-MM"):
+    with pytest.raises(InvalidInput, match="YYYY-MM"):
         analytics.monthly_report(db_url, scope=WUXI, month="2026-13")
 
 

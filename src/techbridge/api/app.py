@@ -20,7 +20,7 @@ from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLog
 from .routers import api_router
 
 API_PREFIX = "/api/v1"
-WEB_MODULE = "techbridge.web"
+WEB_MODULE = "techbridge.web.routes"
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from ..analytics.models import (
     TableData,
 )
 from ..domain.access import Scope
-from ..errors import ZoneAccessDenied
+from ..errors import InvalidInput, ZoneAccessDenied
 from ..store.db import session_scope
 
 # A stored match scoring at least this counts as a good one for coverage. Match scores are weighted sums
@@ -113,12 +113,11 @@ def monthly_report(
     url: str, *, scope: Scope, month: str, threshold: float = DEFAULT_THRESHOLD
 ) -> MonthlyReport:
     """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM')."""
-    if (
-        len(month) != 7
-        or month[4] != "-"
-        or not (month[:4] + month[5:]).isdigit()
-        or not 1 <= int(month[5:]) <= 12
-    ):
-        raise ValueError(f"月份格式应为 YYYY-MM, 实际 {month!r}")
+    try:
+        if len(month) != 7:
+            raise ValueError(month)
+        datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise InvalidInput(f"月份格式应为 YYYY-MM, 实际 {month!r}") from None
     with session_scope(url) as session:
         return queries.monthly_report(session, scope=scope, month=month, threshold=threshold)
