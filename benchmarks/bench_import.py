@@ -43,8 +43,18 @@ def synth_achievements(n: int, path: Path) -> Path:
             head, tail = titles[a], titles[b]
             title = head[: max(2, len(head) // 2)] + tail[len(tail) // 2 :]
             kind, suffix = ("发明专利", "A") if i % 3 else ("实用新型", "U")
-            writer.writerow([title, f"CN{300000000 + i}{suffix}", kind, ipcs[a], rng.choice(OWNERS),
-                             rng.randint(1, 9), "转让;许可", "wuxi"])
+            writer.writerow(
+                [
+                    title,
+                    f"CN{300000000 + i}{suffix}",
+                    kind,
+                    ipcs[a],
+                    rng.choice(OWNERS),
+                    rng.randint(1, 9),
+                    "转让;许可",
+                    "wuxi",
+                ]
+            )
     return path
 
 
@@ -59,8 +69,16 @@ def synth_demands(n: int, path: Path) -> Path:
         writer.writerow(["编号", "需求名称", "需求描述", "关键词", "需求单位", "园区代码"])
         for i in range(n):
             p, q = rng.choice(papers), rng.choice(papers)
-            writer.writerow([f"D{i:06d}", "寻求" + p["title"][:60], p["abstract"][:300] + q["abstract"][:100],
-                             ";".join(p["keywords"]), f"示例企业{i % 500:03d}", "wuxi"])
+            writer.writerow(
+                [
+                    f"D{i:06d}",
+                    "寻求" + p["title"][:60],
+                    p["abstract"][:300] + q["abstract"][:100],
+                    ";".join(p["keywords"]),
+                    f"示例企业{i % 500:03d}",
+                    "wuxi",
+                ]
+            )
     return path
 
 
@@ -80,7 +98,9 @@ print(f"{elapsed:.2f} {peak:.0f} {report.inserted}")
 
 
 def run_import(url: str, kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, url, kind, str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, url, kind, str(path)], capture_output=True, text=True, check=True
+    )
     seconds, peak_mib, inserted = out.stdout.split()
     return {"seconds": float(seconds), "peak_mib": float(peak_mib), "inserted": int(inserted)}
 
@@ -106,7 +126,9 @@ def fresh_postgres(base: str, name: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="5151,1000000")
-    parser.add_argument("--postgres", default="", help="URL of a PostgreSQL server database to create scratch DBs from")
+    parser.add_argument(
+        "--postgres", default="", help="URL of a PostgreSQL server database to create scratch DBs from"
+    )
     args = parser.parse_args()
     backends = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
     results = []

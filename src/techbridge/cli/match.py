@@ -1,4 +1,4 @@
-"""Commands of the matching engine: retrieval evaluation on BEIR folders."""
+"""Commands of the matching engine: batch matching into the store, one demand, retrieval evaluation."""
 
 from __future__ import annotations
 
@@ -7,11 +7,81 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from . import app
+from .records import console, database_url
 
+match_app = typer.Typer(help="撮合匹配: 为需求匹配成果、专家、仪器、中试平台, 并保存结果.")
+app.add_typer(match_app, name="match")
 eval_app = typer.Typer(help="评测: 在 BEIR 格式的数据集上衡量匹配质量.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+
+TopK = Annotated[int, typer.Option("--top-k", min=1, help="Results kept per source and target kind")]
+
+
+@match_app.callback(invoke_without_command=True)
+def match_all(
+    ctx: typer.Context,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Match every open demand, achievement and expert")
+    ] = False,
+    full: Annotated[bool, typer.Option("--full", help="Re-rank every source, not only what changed")] = False,
+    top_k: TopK = 20,
+) -> None:
+    """Batch matching: bring the index up to date, re-rank what changed, store top results with reasons."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not all_:
+        console.print(ctx.get_help())
+        raise typer.Exit(0)
+    from ..config import get_settings
+    from ..services.matching import run_batch
+    from ..store.db import init_db
+
+    url = database_url()
+    init_db(url)
+    columns = (TextColumn("撮合匹配"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("match", total=None)
+        report = run_batch(
+            url,
+            settings=get_settings(),
+            top_k=top_k,
+            full=full,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"索引更新 {report.indexed} 条, 移除 {report.removed} 条; 匹配 {report.sources} 个来源, "
+        f"保存 {report.stored} 条结果, 用时 {report.seconds:.1f} 秒"
+    )
+
+
+@match_app.command("demand")
+def match_one_demand(
+    demand_id: Annotated[int, typer.Argument(help="Demand id in the database")],
+    zone: Annotated[
+        str | None, typer.Option(help="Act for this zone (default: platform administrator)")
+    ] = None,
+    top_k: TopK = 5,
+) -> None:
+    """Match one demand against achievements, experts, instruments and pilot platforms, with reasons."""
+    from ..config import get_settings
+    from ..domain.access import Scope
+    from ..services.matching import match_demand, titles
+    from ..store.db import init_db
+
+    url = database_url()
+    init_db(url)
+    results = match_demand(url, demand_id, settings=get_settings(), top_k=top_k, scope=Scope(zone_code=zone))
+    names = titles(url, [m for matches in results.values() for m in matches])
+    for kind, matches in results.items():
+        table = Table("#", "名称", "得分", "园区", "理由", title=f"匹配的{kind.value}")
+        for rank, m in enumerate(matches, start=1):
+            reasons = "\n".join(r.text for r in m.reasons)
+            table.add_row(str(rank), names[f"{m.kind}/{m.id}"], f"{m.score:.3f}", m.zone_code, reasons)
+        console.print(table)
 
 
 @eval_app.command("retrieval")

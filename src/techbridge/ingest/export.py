@@ -78,11 +78,13 @@ def export_records(
                     count += 1
         else:
             from openpyxl import Workbook
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet(kind)
             for row in rows:
-                sheet.append(row)
+                # XLSX cannot hold control characters that a CSV or an API client may have let in.
+                sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
                 count += 1
             workbook.save(path)
     return count - 1

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from ..domain.records import RECORD_TYPES, Record
 from ..domain.validation import describe_errors
@@ -198,7 +199,7 @@ def import_file(
         report.warnings.append(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
     duplicates = _NearDuplicates(kind)
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
-        batch: list[Record] = []
+        batch: list[tuple[int, Record]] = []
         for number, record in _rows_to_records(
             source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone
         ):
@@ -208,14 +209,15 @@ def import_file(
             # After a bad row without skip_invalid nothing will be kept: validate on, write no more.
             if report.error_count and not skip_invalid:
                 continue
-            batch.append(record)
+            batch.append((number, record))
             if len(batch) >= batch_size:
-                report.add_counts(upsert_records(session, kind, batch))
+                _write_batch(session, kind, batch, report)
                 batch.clear()
                 tick()
+        if skip_invalid or not report.error_count:
+            _write_batch(session, kind, batch, report)
         if report.error_count and not skip_invalid:
             raise ImportFailed(report.errors, report.total_rows)
-        report.add_counts(upsert_records(session, kind, batch))
         report.skipped = report.total_rows - report.inserted - report.updated - report.unchanged
         if dry_run:
             session.rollback()
@@ -235,6 +237,18 @@ def import_file(
     if error_report is not None and report.errors:
         write_error_report(report.errors, error_report)
     return report
+
+
+def _write_batch(session: Session, kind: str, batch: list[tuple[int, Record]], report: ImportReport) -> None:
+    """Upsert one batch; a row naming a record another zone holds becomes a row error, not an overwrite."""
+    counts = upsert_records(session, kind, [record for _, record in batch])
+    report.add_counts(counts)
+    if counts.other_zone:
+        taken = set(counts.other_zone)
+        for number, record in batch:
+            if record.natural_key() in taken:
+                reason = "该记录已由其他园区登记, 不能在本园区导入或覆盖"
+                _add_error(report, RowError(report.file, number, "(整行)", reason))
 
 
 def write_error_report(errors: list[RowError], path: Path) -> None:

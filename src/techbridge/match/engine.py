@@ -10,6 +10,7 @@ import multiprocessing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from itertools import islice
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,6 +36,7 @@ class Match(NamedTuple):
 
     kind: Kind
     id: str
+    zone_code: str
     score: float
     reasons: list[why.Reason]
     signals: dict[str, float]
@@ -48,9 +50,14 @@ def _init_worker(analyzer: Analyzer) -> None:
     _worker_analyzer = analyzer
 
 
+def _analyse_with(analyzer: Analyzer, text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """Tokens of the whole analysed text and of the title."""
+    return analyzer.tokenize(text_pair[0]), analyzer.tokenize(text_pair[1])
+
+
 def _analyse(text_pair: tuple[str, str]) -> tuple[list[str], list[str]]:
-    assert _worker_analyzer is not None
-    return _worker_analyzer.tokenize(text_pair[0]), _worker_analyzer.tokenize(text_pair[1])
+    assert _worker_analyzer is not None, "worker started without an analyzer"
+    return _analyse_with(_worker_analyzer, text_pair)
 
 
 def _chunks(items: Iterable[MatchDoc], size: int) -> Iterator[list[MatchDoc]]:
@@ -124,10 +131,9 @@ class MatchEngine:
         """Add new records and replace changed ones (same kind and id) without rebuilding."""
         pool = multiprocessing.Pool(workers, _init_worker, (self.analyzer,)) if workers > 1 else None
         try:
-            for chunk in _chunks(docs, _CHUNK):
-                chunk = list({d.key: d for d in chunk}.values())
+            for chunk, analysed in self._analysed_chunks(docs, pool):
                 self.remove(d.key for d in chunk if d.key in self.positions)
-                self._append(chunk, pool)
+                self._append(chunk, analysed)
         finally:
             if pool is not None:
                 pool.close()
@@ -135,13 +141,26 @@ class MatchEngine:
         if self.lexical.needs_merge():
             self.compact()
 
-    def _append(self, docs: list[MatchDoc], pool: multiprocessing.pool.Pool | None) -> None:
-        pairs = [(d.analysed_text(), d.title) for d in docs]
-        if pool is None:
-            _init_worker(self.analyzer)
-            analysed = [_analyse(p) for p in pairs]
-        else:
-            analysed = pool.map(_analyse, pairs, chunksize=256)
+    def _analysed_chunks(
+        self, docs: Iterable[MatchDoc], pool: Pool | None
+    ) -> Iterator[tuple[list[MatchDoc], list]]:
+        """Chunks of unique documents with their tokens; with a pool, the next chunk is segmented in the
+        workers while this process indexes the current one, so neither side waits for the other."""
+        pending: tuple[list[MatchDoc], AsyncResult] | None = None
+        for chunk in _chunks(docs, _CHUNK):
+            chunk = list({d.key: d for d in chunk}.values())
+            pairs = [(d.analysed_text(), d.title) for d in chunk]
+            if pool is None:
+                yield chunk, [_analyse_with(self.analyzer, p) for p in pairs]
+                continue
+            job = pool.map_async(_analyse, pairs, chunksize=256)
+            if pending is not None:
+                yield pending[0], pending[1].get()
+            pending = (chunk, job)
+        if pending is not None:
+            yield pending[0], pending[1].get()
+
+    def _append(self, docs: list[MatchDoc], analysed: list[tuple[list[str], list[str]]]) -> None:
         tf = self.lexical.add([a[0] for a in analysed], [a[1] for a in analysed])
         for name, field in self.fields.items():
             field.add([d.labels.get(name, []) for d in docs], tf)
@@ -201,7 +220,7 @@ class MatchEngine:
         )
         for name, dist in dists.items():
             parts[name] = self.fields[name].signal(dist)
-        zone_id = self.zones.get(query.zone_code, -1)
+        zone_id = self.zones.get(query.zone_code, -1) if query.zone_code else -1
         for name, signal in SIGNALS.items():
             if weights.get(name):
                 parts[name] = signal(self.columns, query, zone_id)
@@ -212,10 +231,12 @@ class MatchEngine:
         total = np.where(candidates, total, -np.inf)
         top = self._top(total, min(top_k, int(candidates.sum())))
         matches = []
+        zone_names = self.zone_names()
         for pos in top:
             signals = {name: float(weights.get(name, 0.0) * parts[name][pos]) for name in parts}
             kind, _, record_id = self.keys[pos].partition("/")
-            matches.append(Match(Kind(kind), record_id, float(total[pos]), [], signals))
+            zone = zone_names[self.columns["zone"][pos]]
+            matches.append(Match(Kind(kind), record_id, zone, float(total[pos]), [], signals))
         if explain:
             matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
         return matches
@@ -299,7 +320,7 @@ class MatchEngine:
         idf = dict(zip(vocab_terms, stats.idf.tolist(), strict=True)).__getitem__
         in_text = self.lexical.contains(top, terms.ids)
         in_title = self.lexical.contains(top, terms.ids, title=True)
-        zone_names = sorted(self.zones, key=self.zones.__getitem__)
+        zone_names = self.zone_names()
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
             found: list[why.Reason] = []
@@ -323,8 +344,13 @@ class MatchEngine:
                 )
             found.extend(self._label_reasons(query, pos=int(pos), dists=dists))
             found.extend(self._record_reasons(query, pos=int(pos), kind=match.kind, zone_names=zone_names))
+            if match.signals.get("dense", 0.0) > 0:
+                found.append(why.dense(match.signals["dense"] / self.config.weights["dense"]))
             explained.append(match._replace(reasons=found))
         return explained
+
+    def zone_names(self) -> list[str]:
+        return sorted(self.zones, key=self.zones.__getitem__)
 
     def _term_names(self, ids: np.ndarray) -> list[str]:
         if len(self._term_list) != len(self.lexical.vocab):  # the vocabulary only grows
@@ -384,7 +410,7 @@ class MatchEngine:
             np.save(path / "dense.npy", self.dense, allow_pickle=False)
         meta = {
             "keys": self.keys,
-            "zones": sorted(self.zones, key=self.zones.__getitem__),
+            "zones": self.zone_names(),
             "config": {**asdict(self.config), "weights": dict(self.config.weights)},
             "analyzer_terms": list(self.analyzer.terms),
         }

@@ -25,7 +25,7 @@ def shared_labels(field: str, labels: list[str]) -> Reason:
 
 def predicted_labels(field: str, labels: list[tuple[str, float]]) -> Reason:
     shown = "、".join(f"{label} ({share:.0%})" for label, share in labels)
-    return Reason(field, f"需求预测属于{FIELD_NAMES_ZH[field]} {shown}, 与该记录一致")
+    return Reason(field, f"预测所属{FIELD_NAMES_ZH[field]} {shown}, 与该记录一致")
 
 
 def zone(*, same: bool, zone_code: str) -> Reason:

@@ -11,7 +11,7 @@ import opencc
 
 # Punctuation and symbols become a space so that they separate words but never become tokens.
 # Keep '.', '-', '+', '/' between alphanumerics: "Li-ion", "3.5", "C++", "TCP/IP".
-_PUNCT = re.compile(r"(?:(?<![0-9a-z])[.\-+/]|[.\-/](?![0-9a-z])|[^\w.\-+/])+")
+_PUNCT = re.compile(r"(?:(?<![0-9a-z+])[.\-+/]|[.\-/](?![0-9a-z])|[^\w.\-+/])+")
 
 
 @cache

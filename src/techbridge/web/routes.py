@@ -864,6 +864,9 @@ async def admin_user_active(request: Request, viewer: AdminViewer, db: DbUrl, us
 
 def mount(app: FastAPI) -> None:
     """Add the pages and their static files to ``app`` (``api.app.create_app`` calls this)."""
+    from .dashboard import deal_pages
+
     app.include_router(public, include_in_schema=False)
     app.include_router(pages, include_in_schema=False)
+    app.include_router(deal_pages, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,6 +19,9 @@ NAV = {
     "import": "数据导入",
     "account": "我的账户",
     "admin": "园区管理",
+    "deals": "撮合项目",
+    "dashboard": "科创云图",
+    "report": "月度报告",
 }
 
 KIND_TITLES = {

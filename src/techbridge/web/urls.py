@@ -97,5 +97,30 @@ class Urls:
     def admin_users(self) -> str:
         return "/admin/users"
 
+    def deals(self) -> str:
+        return "/deals"
+
+    def deal(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}"
+
+    def deal_advance(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}/advance"
+
+    def deal_drop(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}/drop"
+
+    def dashboard(self, zone: str = "") -> str:
+        return _with_query("/dashboard", {"zone": zone})
+
+    def funnel(self, zone: str = "") -> str:
+        return _with_query("/dashboard/funnel", {"zone": zone})
+
+    def monthly_report(self, month: str = "", zone: str = "") -> str:
+        return _with_query("/reports/monthly", {"month": month, "zone": zone})
+
+    def analytics_export(self, metric: str, fmt: str, zone: str = "") -> str:
+        """Download of one analytics table, served by the REST API with the same login."""
+        return _with_query(f"/api/v1/analytics/{metric}/export", {"format": fmt, "zone": zone})
+
 
 urls = Urls()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..schemas import ErrorResponse
-from . import auth, records, transfer, users
+from . import analytics, auth, deals, records, transfer, users
 
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)}
 
@@ -15,3 +15,5 @@ api_router.include_router(users.router)
 for router in records.ROUTERS:
     api_router.include_router(router)
 api_router.include_router(transfer.router)
+api_router.include_router(deals.router)
+api_router.include_router(analytics.router)

@@ -1,0 +1,78 @@
+"""Metrics against hand-computed values, and the eval command on a tiny BEIR folder the test writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from techbridge.cli import _register, app
+from techbridge.match.evaluation import evaluate, mrr_at, ndcg_at, read_beir, recall_at
+
+LOG3 = math.log2(3)
+
+
+def test_metrics_binary_relevance_by_hand() -> None:
+    ranked, relevant = ["a", "b", "c"], {"b": 1, "d": 1}
+    # DCG = 1/log2(3) (b at rank 2); ideal DCG = 1 + 1/log2(3)
+    assert ndcg_at(ranked, relevant, 10) == pytest.approx((1 / LOG3) / (1 + 1 / LOG3))
+    assert recall_at(ranked, relevant, 100) == 0.5
+    assert mrr_at(ranked, relevant, 10) == 0.5
+    assert mrr_at(ranked, relevant, 1) == 0.0
+
+
+def test_ndcg_graded_relevance_by_hand() -> None:
+    # ranked b (gain 1) then a (gain 2): DCG = 1 + 2/log2(3); ideal = 2 + 1/log2(3)
+    assert ndcg_at(["b", "a"], {"a": 2, "b": 1}, 10) == pytest.approx((1 + 2 / LOG3) / (2 + 1 / LOG3))
+
+
+def test_evaluate_averages_judged_queries_only() -> None:
+    run = {"q1": [("a", 2.0)], "q2": [("x", 1.0)], "unjudged": [("a", 1.0)]}
+    qrels = {"q1": {"a": 1}, "q2": {"y": 1}}
+    assert evaluate(run, qrels) == {"ndcg@10": 0.5, "recall@100": 0.5, "mrr@10": 0.5}
+
+
+def _write_beir(folder: Path) -> None:
+    corpus = [
+        {"_id": "d1", "title": "锂电池隔膜", "text": "", "metadata": {"ipc": ["H01M"]}},
+        {"_id": "d2", "title": "数据库查询优化", "text": "", "metadata": {"ipc": ["G06F"]}},
+        {"_id": "d3", "title": "风力发电机叶片", "text": "复合材料叶片", "metadata": {"ipc": ["F03D"]}},
+        {"_id": "d4", "title": "土壤改良肥料", "text": "", "metadata": {"ipc": ["C05G"]}},
+    ]
+    queries = [{"_id": "q1", "text": "锂电池隔膜"}, {"_id": "q2", "text": "风力发电机叶片"}]
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        "\n".join(json.dumps(c, ensure_ascii=False) for c in corpus), "utf-8"
+    )
+    (folder / "queries.jsonl").write_text(
+        "\n".join(json.dumps(q, ensure_ascii=False) for q in queries), "utf-8"
+    )
+    (folder / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\nq2\td4\t1\n", "utf-8"
+    )
+
+
+def test_eval_retrieval_command_on_tiny_beir_folder(tmp_path: Path) -> None:
+    _write_beir(tmp_path / "beir")
+    assert read_beir(tmp_path / "beir").qrels == {"q1": {"d1": 1}, "q2": {"d3": 1, "d4": 1}}
+    _register()
+    run_file = tmp_path / "run.tsv"
+    result = CliRunner().invoke(
+        app, ["eval", "retrieval", str(tmp_path / "beir"), "--top-k", "1", "--run-out", str(run_file)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    metrics = json.loads(lines[0])
+    # q1 finds d1 at rank 1: nDCG 1, recall 1, MRR 1.
+    # q2 finds d3 at rank 1 of its two relevant documents: nDCG = 1 / (1 + 1/log2(3)), recall 1/2, MRR 1.
+    assert metrics["ndcg@10"] == pytest.approx((1 + 1 / (1 + 1 / LOG3)) / 2, abs=1e-4)
+    assert metrics["recall@100"] == pytest.approx(0.75)
+    assert metrics["mrr@10"] == pytest.approx(1.0)
+    assert metrics["qps"] > 0
+    rows = [line.split("\t") for line in run_file.read_text("utf-8").splitlines()]
+    assert [(q, d) for q, d, _ in rows] == [("q1", "d1"), ("q2", "d3")]
+    assert all(float(score) > 0 for *_, score in rows)
