@@ -89,3 +89,13 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """Run the test once per supported database."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2's production cost (64 MiB, 3 passes) per seeded user would make API tests crawl."""
+    from argon2 import PasswordHasher
+
+    from techbridge.services import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "web": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api"},
     "cli": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api"},
 }
-SHARED = {"errors", "config"}  # leaf modules anyone may use
+SHARED = {"errors", "config", "__version__"}  # leaf modules anyone may use
 
 
 def _imported_layers(path: Path) -> set[str]:

@@ -90,3 +90,13 @@ class TooManyLoginAttempts(TechBridgeError):
 
 class ServiceUnavailable(TechBridgeError):
     status = 503
+
+
+class FileTooLarge(TechBridgeError):
+    status = 413
+
+
+class InvalidInput(TechBridgeError):
+    """A request value that is well-formed for the schema but means nothing (e.g. month 0000-00)."""
+
+    status = 422

@@ -196,3 +196,18 @@ def test_export_round_trip_changes_nothing(db_url: str, tmp_path: Path, fmt: str
 def test_export_respects_zone_isolation(sqlite_url: str, tmp_path: Path) -> None:
     import_file(sqlite_url, "achievement", write_csv(tmp_path / "p.csv", ROWS), zone_code="wuxi")
     assert export_records(sqlite_url, "achievement", tmp_path / "o.csv", scope=Scope("chengdu")) == 0
+
+
+def test_a_record_another_zone_holds_is_never_overwritten_or_moved(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, "achievement", write_csv(tmp_path / "w.csv", ROWS), zone_code="wuxi")
+    theirs = [[*ROWS[0][:5], "9"], ["一种新的成都专利", "CN114999999A", "G06F", "成都大学", "有效", "5"]]
+    path = write_csv(tmp_path / "c.csv", theirs)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(db_url, "achievement", path, zone_code="chengdu")
+    assert [(e.row, e.reason) for e in caught.value.errors] == [(2, "该记录已由其他园区登记, 不能在本园区导入或覆盖")]
+    report = import_file(db_url, "achievement", path, zone_code="chengdu", skip_invalid=True)
+    assert (report.inserted, report.updated, report.skipped) == (1, 0, 1)
+    assert titles(db_url, "wuxi") == ["一种膜纸自动化印刷技术生产线结构", "一种锂电池隔膜及其制备方法"]
+    with session_scope(db_url) as s:
+        [kept] = list_records(s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"})).items
+    assert kept.record.trl == 6 and kept.record.zone_code == "wuxi"

@@ -20,11 +20,13 @@ from statistics import median
 from ..domain.deals import PIPELINE, STAGE_LABELS_ZH, Deal, DealStage, furthest_stage, stage_durations
 from ..domain.geography import PROVINCE_REGIONS, REGION_LABELS_ZH, province_short
 from .models import (
+    ActivityRow,
     Breakdown,
     BreakdownRow,
     CrossZone,
     Flow,
     Funnel,
+    MonthActivity,
     MonthlyCounts,
     ProvinceCount,
     ProvinceMap,

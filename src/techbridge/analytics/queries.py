@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
 from ..domain.deals import Deal
-from ..domain.geography import PROVINCE_REGIONS, REGION_LABELS_ZH
+from ..domain.geography import PROVINCE_REGIONS, REGION_LABELS_ZH, province_full
 from ..store.deals import as_utc, list_deals
 from ..store.records import KIND_LABELS_ZH, table_for
 from ..store.tables import AchievementRow, DemandRow, MatchResultRow, RecordMixin, ZoneRow
@@ -76,8 +76,16 @@ def funnel(session: Session, *, scope: Scope) -> Funnel:
     return metrics.funnel(_deals(session, scope))
 
 
+def _province(name: str) -> str:
+    """Zones may be entered as '江苏' or '江苏省'; analytics groups by the full name."""
+    try:
+        return province_full(name)
+    except ValueError:
+        return metrics.UNKNOWN
+
+
 def _zone_provinces(session: Session) -> dict[str, str]:
-    return {z.code: z.province for z in list_zones(session)}
+    return {z.code: _province(z.province) for z in list_zones(session)}
 
 
 def _university_keys(session: Session, deals: list[Deal]) -> Callable[[Deal], Iterable[str]]:
@@ -146,7 +154,7 @@ def deals_by_province_map(session: Session, *, scope: Scope) -> ProvinceMap:
 def registry_province_map(session: Session) -> ProvinceMap:
     """National high-tech zones per province, from the loaded registry (public data, not scoped)."""
     provinces = session.scalars(select(ZoneRow.province).where(ZoneRow.kind == "national"))
-    return metrics.province_map("国家高新区省份分布", provinces)
+    return metrics.province_map("国家高新区省份分布", (_province(p) for p in provinces))
 
 
 def monthly_report(session: Session, *, scope: Scope, month: str, threshold: float) -> MonthlyReport:

@@ -26,6 +26,7 @@ def _register() -> None:
     from . import demo  # noqa: F401
     from . import match  # noqa: F401
     from . import records  # noqa: F401
+    from . import stats  # noqa: F401
     from . import users  # noqa: F401
     from . import zones  # noqa: F401
 

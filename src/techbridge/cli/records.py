@@ -85,13 +85,27 @@ def import_command(
             console.print(f"[red]{error}[/red]")
         if len(exc.errors) > 20:
             console.print(f"… 共 {len(exc.errors)} 处错误")
-        console.print("[red]导入失败, 未写入任何记录。[/red] 修正后重试, 或用 --skip-invalid 只导入正确的行。")
+        console.print(
+            "[red]导入失败, 未写入任何记录。[/red] 修正后重试, 或用 --skip-invalid 只导入正确的行。"
+        )
         raise typer.Exit(1) from exc
     for warning in result.warnings[:20]:
         console.print(f"[yellow]注意: {warning}[/yellow]")
-    table = Table("文件", "总行数", "新增", "更新", "未变", "跳过", title="导入结果" + (" (试运行, 未写入)" if dry_run else ""))
+    table = Table(
+        "文件",
+        "总行数",
+        "新增",
+        "更新",
+        "未变",
+        "跳过",
+        title="导入结果" + (" (试运行, 未写入)" if dry_run else ""),
+    )
     table.add_row(
-        result.file, *(str(n) for n in (result.total_rows, result.inserted, result.updated, result.unchanged, result.skipped))
+        result.file,
+        *(
+            str(n)
+            for n in (result.total_rows, result.inserted, result.updated, result.unchanged, result.skipped)
+        ),
     )
     console.print(table)
     if result.errors and report_path:
@@ -102,7 +116,9 @@ def import_command(
 def export_command(
     kind: Annotated[str, typer.Argument(help=KIND_HELP)],
     file: Annotated[Path, typer.Argument(help="Output .csv or .xlsx")],
-    zone: Annotated[str | None, typer.Option(help="Export as this zone sees it (default: everything)")] = None,
+    zone: Annotated[
+        str | None, typer.Option(help="Export as this zone sees it (default: everything)")
+    ] = None,
 ) -> None:
     """Export records to CSV or XLSX with the import headers (re-importing it changes nothing)."""
     from ..ingest.export import export_records

@@ -24,6 +24,14 @@ _MESSAGES = {
     "enum": "不是有效值",
     "list_type": "应为列表",
     "string_type": "应为文本",
+    "extra_forbidden": "不认识的字段 (unknown field)",
+    "literal_error": "不是有效值, 可选: {expected}",
+    "int_type": "应为整数",
+    "float_type": "应为数字",
+    "bool_type": "应为 是/否",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
 }
 
 

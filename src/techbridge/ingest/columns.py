@@ -40,7 +40,14 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "title": ("成果名称", "专利名称", "名称", "标题", "发明名称", "patent_title"),
         "kind": ("成果类型", "专利类型", "类型"),
         "application_number": ("申请号", "专利申请号"),
-        "publication_number": ("公开号", "公开(公告)号", "公告号", "公开公告号", "publication_numbers", "专利号"),
+        "publication_number": (
+            "公开号",
+            "公开(公告)号",
+            "公告号",
+            "公开公告号",
+            "publication_numbers",
+            "专利号",
+        ),
         "abstract": ("摘要", "成果简介", "简介", "abstract"),
         "claims": ("权利要求", "主权项", "权利要求书"),
         "ipc_codes": ("IPC分类号", "IPC", "主分类号", "分类号", "true_subclasses_all"),
@@ -131,7 +138,9 @@ def map_columns(
     explicit = explicit or {}
     for header, field in explicit.items():
         if field not in fields:
-            raise ColumnMappingError(f"映射 {header}={field}: 字段 {field} 不存在, 可选: {', '.join(sorted(fields))}")
+            raise ColumnMappingError(
+                f"映射 {header}={field}: 字段 {field} 不存在, 可选: {', '.join(sorted(fields))}"
+            )
     mapping: dict[str, str] = {}
     unmapped: list[str] = []
     for header in headers:

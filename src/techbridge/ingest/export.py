@@ -7,7 +7,7 @@ who edit records in Excel.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,19 @@ def export_rows(kind: str, records: Iterator[Record]) -> Iterator[list[Any]]:
         yield [_cell(getattr(record, f)) for f in fields]
 
 
-def export_records(url: str, kind: str, path: Path, *, scope: Scope, fmt: str | None = None) -> int:
-    """Export every record of ``kind`` the scope may see; returns the number of records written."""
+def export_records(
+    url: str,
+    kind: str,
+    path: Path,
+    *,
+    scope: Scope,
+    fmt: str | None = None,
+    redact: Callable[[Record], Record] | None = None,
+) -> int:
+    """Export every record of ``kind`` the scope may see; returns the number of records written.
+
+    ``redact`` blanks fields the reader may not see (an expert's contact outside their zone).
+    """
     path = Path(path)
     fmt = fmt or path.suffix.lower().lstrip(".")
     if fmt not in EXPORT_FORMATS:
@@ -53,7 +64,10 @@ def export_records(url: str, kind: str, path: Path, *, scope: Scope, fmt: str | 
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with session_scope(url) as session:
-        records = (stored.record for stored in iter_records(session, kind, scope=scope))
+        records = (
+            redact(stored.record) if redact else stored.record
+            for stored in iter_records(session, kind, scope=scope)
+        )
         rows = export_rows(kind, records)
         if fmt == "csv":
             # UTF-8 with BOM: what Excel needs to open Chinese text correctly.
@@ -64,11 +78,13 @@ def export_records(url: str, kind: str, path: Path, *, scope: Scope, fmt: str | 
                     count += 1
         else:
             from openpyxl import Workbook
+            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet(kind)
             for row in rows:
-                sheet.append(row)
+                # XLSX cannot hold control characters that a CSV or an API client may have let in.
+                sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
                 count += 1
             workbook.save(path)
     return count - 1

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from ..domain.records import RECORD_TYPES, Record
 from ..domain.validation import describe_errors
@@ -112,7 +113,13 @@ def _cell(value: Any) -> Any:
 
 
 def _rows_to_records(
-    source: RowSource, *, kind: str, column_map: dict[str, str], zone_code: str, report: ImportReport
+    source: RowSource,
+    *,
+    kind: str,
+    column_map: dict[str, str],
+    zone_code: str,
+    report: ImportReport,
+    only_zone: str | None = None,
 ) -> Iterator[tuple[int, Record]]:
     record_type = RECORD_TYPES[kind]
     header_of = {f: h for h, f in column_map.items()}
@@ -124,12 +131,21 @@ def _rows_to_records(
         values = {column_map[h]: _cell(v) for h, v in row.values.items() if h in column_map}
         values = {k: v for k, v in values.items() if v is not None}
         values.setdefault("zone_code", zone_code)
+        if only_zone is not None and values["zone_code"] != only_zone:
+            header = header_of.get("zone_code", "zone_code")
+            reason = f"只能导入到本园区 {only_zone}"
+            _add_error(
+                report, RowError(source.path.name, row.number, header, reason, str(values["zone_code"]))
+            )
+            continue
         try:
             yield row.number, record_type.model_validate(values)
         except ValidationError as exc:
             for problem in describe_errors(exc):
                 header = header_of.get(problem.field, problem.field)
-                _add_error(report, RowError(source.path.name, row.number, header, problem.reason, problem.value))
+                _add_error(
+                    report, RowError(source.path.name, row.number, header, problem.reason, problem.value)
+                )
 
 
 def _add_error(report: ImportReport, error: RowError) -> None:
@@ -165,8 +181,11 @@ def import_file(
     progress: bool = False,
     batch_size: int = 2000,
     error_report: Path | None = None,
+    only_zone: str | None = None,
 ) -> ImportReport:
     """Import ``path`` as records of ``kind`` into the database at ``url``.
+
+    ``only_zone`` (set for zone staff) turns rows naming another zone into row errors.
 
     Raises ``ImportFailed`` (nothing written) when a row is bad and ``skip_invalid`` is false. With
     ``dry_run`` every row is validated and counted, and the transaction is rolled back.
@@ -180,9 +199,9 @@ def import_file(
         report.warnings.append(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
     duplicates = _NearDuplicates(kind)
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
-        batch: list[Record] = []
+        batch: list[tuple[int, Record]] = []
         for number, record in _rows_to_records(
-            source, kind=kind, column_map=column_map, zone_code=zone_code, report=report
+            source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone
         ):
             warning = duplicates.check(record, number)
             if warning:
@@ -190,14 +209,15 @@ def import_file(
             # After a bad row without skip_invalid nothing will be kept: validate on, write no more.
             if report.error_count and not skip_invalid:
                 continue
-            batch.append(record)
+            batch.append((number, record))
             if len(batch) >= batch_size:
-                report.add_counts(upsert_records(session, kind, batch))
+                _write_batch(session, kind, batch, report)
                 batch.clear()
                 tick()
+        if skip_invalid or not report.error_count:
+            _write_batch(session, kind, batch, report)
         if report.error_count and not skip_invalid:
             raise ImportFailed(report.errors, report.total_rows)
-        report.add_counts(upsert_records(session, kind, batch))
         report.skipped = report.total_rows - report.inserted - report.updated - report.unchanged
         if dry_run:
             session.rollback()
@@ -217,6 +237,18 @@ def import_file(
     if error_report is not None and report.errors:
         write_error_report(report.errors, error_report)
     return report
+
+
+def _write_batch(session: Session, kind: str, batch: list[tuple[int, Record]], report: ImportReport) -> None:
+    """Upsert one batch; a row naming a record another zone holds becomes a row error, not an overwrite."""
+    counts = upsert_records(session, kind, [record for _, record in batch])
+    report.add_counts(counts)
+    if counts.other_zone:
+        taken = set(counts.other_zone)
+        for number, record in batch:
+            if record.natural_key() in taken:
+                reason = "该记录已由其他园区登记, 不能在本园区导入或覆盖"
+                _add_error(report, RowError(report.file, number, "(整行)", reason))
 
 
 def write_error_report(errors: list[RowError], path: Path) -> None:

@@ -194,7 +194,9 @@ def _open_json(path: Path, fmt: str) -> RowSource:
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield SourceRow(number, {}, RowError(path.name, number, "(整行)", f"JSON 格式错误: {exc.msg}"))
+                    yield SourceRow(
+                        number, {}, RowError(path.name, number, "(整行)", f"JSON 格式错误: {exc.msg}")
+                    )
                     continue
                 if not isinstance(item, dict):
                     yield SourceRow(number, {}, RowError(path.name, number, "(整行)", "应为 JSON 对象"))

@@ -184,7 +184,10 @@ def user_for_token(session: Session, token: str) -> User:
     user = store.get_user(session, row.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("账户已停用 (account disabled)")
-    row.last_used_at = _now()
+    now = _now()
+    # Recording every use would make each API call a write; once a minute is enough to audit.
+    if row.last_used_at is None or _aware(row.last_used_at) < now - timedelta(minutes=1):
+        row.last_used_at = now
     return user
 
 

@@ -20,7 +20,14 @@ from ..domain.deals import (
     DealStage,
     transition_problem,
 )
-from ..errors import Conflict, InvalidStageTransition, NotFound, TechBridgeError, ZoneAccessDenied
+from ..errors import (
+    Conflict,
+    InvalidStageTransition,
+    NotFound,
+    PermissionDenied,
+    TechBridgeError,
+    ZoneAccessDenied,
+)
 from ..store import deals as deal_store
 from ..store.db import session_scope
 from ..store.records import get_record, get_records
@@ -56,12 +63,15 @@ def start_deal(
     zone_code: str | None = None,
     note: str = "",
     title: str = "",
+    on_behalf_of: str | None = None,
     at: datetime | None = None,
 ) -> Deal:
     """Open a deal at 已撮合 linking a demand (or a named enterprise) with one or more resources.
 
     The deal belongs to the demand's zone; for an enterprise without a demand it belongs to ``zone_code``
     (defaulting to the caller's zone). Resources must be visible to that zone: its own or shared ones.
+    ``on_behalf_of`` is set when an organisation (not a zone officer) asks: it may only start deals on
+    its own demands.
     """
     if (demand_id is None) == (not enterprise.strip()):
         raise TechBridgeError("请指定需求编号或企业名称 (二选一)")
@@ -76,6 +86,10 @@ def start_deal(
             enterprise = demand.organization  # type: ignore[attr-defined]
             industry_chain = demand.industry_chain  # type: ignore[attr-defined]
             title = title or demand.title  # type: ignore[attr-defined]
+            if on_behalf_of is not None and enterprise != on_behalf_of:
+                raise PermissionDenied("只能为本单位的需求发起撮合")
+        elif on_behalf_of is not None:
+            raise PermissionDenied("企业用户只能为本单位的需求发起撮合")
         else:
             owner_zone = zone_code or scope.zone_code or ""
             if not owner_zone:
@@ -165,11 +179,19 @@ def drop(
     return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
 
 
-def get_deal(url: str, deal_id: int, *, scope: Scope) -> Deal:
+def get_deal(url: str, deal_id: int, *, scope: Scope, enterprise: str | None = None) -> Deal:
+    """One visible deal; with ``enterprise`` (an organisation user asking) only that enterprise's deals."""
     with session_scope(url) as session:
-        return deal_store.get_deal(session, deal_id, scope=scope)
+        deal = deal_store.get_deal(session, deal_id, scope=scope)
+    if enterprise is not None and deal.enterprise != enterprise:
+        raise NotFound("撮合项目", deal_id)
+    return deal
 
 
-def list_deals(url: str, *, scope: Scope, stage: DealStage | None = None) -> list[Deal]:
+def list_deals(
+    url: str, *, scope: Scope, stage: DealStage | None = None, enterprise: str | None = None
+) -> list[Deal]:
+    """Visible deals, newest first; with ``enterprise`` only that enterprise's own deals."""
     with session_scope(url) as session:
-        return deal_store.list_deals(session, scope=scope, stage=stage)
+        found = deal_store.list_deals(session, scope=scope, stage=stage)
+    return [d for d in found if enterprise is None or d.enterprise == enterprise]

@@ -55,11 +55,14 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Natural keys left alone because another zone already holds that record.
+    other_zone: list[str] = field(default_factory=list)
 
     def add(self, other: UpsertCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.other_zone += other.other_zone
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ def row_to_stored(kind: str, row: RecordMixin) -> StoredRecord:
 def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> UpsertCounts:
     """Insert new records, update changed ones, leave identical ones alone (a re-import is a no-op).
 
-    Within one call, later records with the same natural key replace earlier ones.
+    Within one call, later records with the same natural key replace earlier ones. A record another
+    zone already holds (a patent number is global) is never overwritten or moved: its key is listed in
+    ``other_zone`` for the caller to report.
     """
     table = table_for(kind)
     rows_by_key: dict[str, dict[str, Any]] = {}
@@ -138,17 +143,21 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
     counts = UpsertCounts()
     if not rows_by_key:
         return counts
-    existing: dict[str, tuple[int, str]] = {}
+    existing: dict[str, tuple[int, str, str]] = {}
     keys = list(rows_by_key)
     for start in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
         chunk = keys[start : start + 900]
-        stmt = select(table.natural_key, table.id, table.content_hash).where(table.natural_key.in_(chunk))
-        existing.update({key: (row_id, digest) for key, row_id, digest in session.execute(stmt)})
+        stmt = select(table.natural_key, table.id, table.content_hash, table.zone_code).where(
+            table.natural_key.in_(chunk)
+        )
+        existing.update({key: (row_id, digest, zone) for key, row_id, digest, zone in session.execute(stmt)})
     now = utcnow()
     new_rows, changed_rows = [], []
     for key, row in rows_by_key.items():
         if key not in existing:
             new_rows.append({**row, "created_at": now, "updated_at": now})
+        elif existing[key][2] != row["zone_code"]:
+            counts.other_zone.append(key)
         elif existing[key][1] != row["content_hash"]:
             changed_rows.append({**row, "id": existing[key][0], "updated_at": now, "archived_at": None})
         else:

@@ -1,0 +1,95 @@
+"""Request dependencies: settings, the database session, and who is asking (resolved once per request).
+
+A caller authenticates with ``Authorization: Bearer <token>`` (integrations, scripts) or with the signed
+browser session cookie (the web pages); cookie-authenticated writes must carry the CSRF header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ..config import Settings, get_settings
+from ..domain.access import Scope
+from ..domain.accounts import User
+from ..errors import NotAuthenticated, PermissionDenied
+from ..services import accounts
+from ..services.sessions import CSRF_HEADER, SESSION_COOKIE, check_csrf, decode_session
+from ..store.db import session_scope
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="API token from POST /api/v1/login or /api/v1/tokens")
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_db_url(settings: SettingsDep) -> str:
+    return settings.resolved_database_url
+
+
+DbUrlDep = Annotated[str, Depends(get_db_url)]
+
+
+def get_session(url: DbUrlDep) -> Iterator[Session]:
+    """One unit of work per request: committed when the route returns, rolled back on any error."""
+    with session_scope(url) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is not None:
+        return accounts.user_for_token(session, credentials.credentials)
+    browser = decode_session(settings.secret_key, request.cookies.get(SESSION_COOKIE))
+    if browser is None:
+        raise NotAuthenticated()
+    if request.method not in SAFE_METHODS and not check_csrf(
+        settings.secret_key, browser, request.headers.get(CSRF_HEADER)
+    ):
+        raise PermissionDenied(f"CSRF 校验失败: 请求头 {CSRF_HEADER} 缺失或无效")
+    return accounts.active_user(session, browser.user_id)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise PermissionDenied("只有平台或园区管理员可以执行此操作 (admin only)")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def get_zone(user: CurrentUser) -> Scope:
+    """The zone scope every read of this request runs in (``zone_code=None``: platform admin)."""
+    return user.scope
+
+
+ZoneDep = Annotated[Scope, Depends(get_zone)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(client_ip)]

@@ -1,0 +1,73 @@
+"""Analytics (科创云图) as data: one endpoint per metric, CSV/XLSX export of any of them, the monthly report.
+
+Every number is computed in the caller's zone scope; a platform admin may pick one zone with ``zone``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from ...analytics.models import MonthlyReport
+from ...services import analytics
+from ..deps import CurrentUser, DbUrlDep
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+ZoneQuery = Annotated[str | None, Query(max_length=32, description="Platform admins: one zone's view")]
+ThresholdQuery = Annotated[
+    float, Query(ge=0, le=100, description="Score a stored match needs to count for coverage")
+]
+MetricName = Literal[tuple(analytics.METRICS)]  # type: ignore[valid-type]
+
+
+def _add_metric_route(name: str, metric: analytics.Metric) -> None:
+    def read(
+        user: CurrentUser,
+        url: DbUrlDep,
+        zone: ZoneQuery = None,
+        threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
+    ) -> Any:
+        scope = analytics.scope_for(user.scope, zone)
+        return analytics.compute(url, name, scope=scope, threshold=threshold)
+
+    read.__name__ = f"read_{name.replace('-', '_')}"
+    router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
+
+
+for _name, _metric in analytics.METRICS.items():
+    _add_metric_route(_name, _metric)
+
+
+@router.get("/report/{month}", response_model=MonthlyReport, summary="The zone committee's monthly report")
+def monthly_report(
+    user: CurrentUser,
+    url: DbUrlDep,
+    month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    zone: ZoneQuery = None,
+    threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
+) -> MonthlyReport:
+    return analytics.monthly_report(
+        url, scope=analytics.scope_for(user.scope, zone), month=month, threshold=threshold
+    )
+
+
+@router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
+def export(
+    user: CurrentUser,
+    url: DbUrlDep,
+    metric: Annotated[MetricName, Path()],
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+    zone: ZoneQuery = None,
+    threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
+) -> Response:
+    file = analytics.export(
+        url, metric, scope=analytics.scope_for(user.scope, zone), fmt=format, threshold=threshold
+    )
+    return Response(
+        file.content,
+        media_type=file.content_type,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+    )

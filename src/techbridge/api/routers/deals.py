@@ -1,0 +1,132 @@
+"""Deals: start one from a demand and resources, move it through the stages, drop it, read its history.
+
+Zone officers (admins) push deals forward; an enterprise may open a deal on its own demand and sees only
+its own deals. Another zone's deal is a 404, as for records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field, computed_field
+
+from ...domain.accounts import User
+from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage, stage_durations
+from ...services import deals
+from ...store.tables import utcnow
+from ..deps import AdminUser, CurrentUser, DbUrlDep
+from ..schemas import MAX_ID
+
+router = APIRouter(prefix="/deals", tags=["deals"])
+
+DealId = Annotated[int, Path(ge=1, le=MAX_ID, description="Deal id")]
+ResourceKind = Literal["achievement", "expert", "instrument", "pilot_platform"]
+assert set(ResourceKind.__args__) == set(RESOURCE_KINDS)  # type: ignore[attr-defined]
+
+
+class DealPublic(Deal):
+    """A deal with its history, plus the days spent in each stage (the open stage counted up to now)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage_days(self) -> dict[str, float]:
+        spent = stage_durations(self.events, now=utcnow())
+        return {stage.value: round(d.total_seconds() / 86400, 1) for stage, d in spent.items()}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stage_label_zh(self) -> str:
+        return STAGE_LABELS_ZH[self.stage]
+
+
+class DealsPublic(BaseModel):
+    data: list[DealPublic]
+    count: int
+
+
+class ResourceRef(BaseModel):
+    kind: ResourceKind
+    id: int = Field(..., ge=1, le=MAX_ID)
+
+
+class DealCreate(BaseModel):
+    demand_id: int | None = Field(None, ge=1, le=MAX_ID, description="The demand the deal answers")
+    enterprise: str = Field("", max_length=200, description="Instead of a demand: the enterprise's name")
+    zone_code: str | None = Field(None, max_length=32, description="Platform admins, enterprise deals only")
+    resources: list[ResourceRef] = Field(..., min_length=1, max_length=50)
+    note: str = Field("", max_length=2000)
+
+
+class Transition(BaseModel):
+    to_stage: DealStage
+    note: str = Field("", max_length=2000, description="Required to skip stages, step back or drop")
+    attachments: list[Attachment] = Field([], max_length=20)
+    contract_value: float | None = Field(None, ge=0, description="万元, from the pilot-test stage on")
+    funding_amount: float | None = Field(None, ge=0, description="万元, entering funding or deployed")
+    at: datetime | None = Field(None, description="When it happened (UTC); default now")
+
+
+class Drop(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=2000)
+
+
+def _own_enterprise(user: User) -> str | None:
+    """Organisation users see and start only their own deals; officers see the whole zone."""
+    return None if user.is_admin else (user.organization or "")
+
+
+def _public(deal: Deal) -> DealPublic:
+    return DealPublic.model_validate(deal.model_dump())
+
+
+@router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
+def list_deals(
+    user: CurrentUser, url: DbUrlDep, stage: Annotated[DealStage | None, Query()] = None
+) -> DealsPublic:
+    found = deals.list_deals(url, scope=user.scope, stage=stage, enterprise=_own_enterprise(user))
+    return DealsPublic(data=[_public(d) for d in found], count=len(found))
+
+
+@router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
+def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
+    return _public(deals.get_deal(url, deal_id, scope=user.scope, enterprise=_own_enterprise(user)))
+
+
+@router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
+def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic:
+    deal = deals.start_deal(
+        url,
+        resources=[(r.kind, r.id) for r in body.resources],
+        actor=user.username,
+        scope=user.scope,
+        demand_id=body.demand_id,
+        enterprise=body.enterprise,
+        zone_code=body.zone_code,
+        note=body.note,
+        on_behalf_of=_own_enterprise(user),
+    )
+    return _public(deal)
+
+
+@router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
+def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -> DealPublic:
+    deal = deals.advance(
+        url,
+        deal_id,
+        to_stage=body.to_stage,
+        actor=user.username,
+        scope=user.scope,
+        note=body.note,
+        attachments=body.attachments,
+        contract_value=body.contract_value,
+        funding_amount=body.funding_amount,
+        at=body.at,
+    )
+    return _public(deal)
+
+
+@router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
+def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
+    return _public(deals.drop(url, deal_id, reason=body.reason, actor=user.username, scope=user.scope))

@@ -1,0 +1,100 @@
+"""One router per record kind, all made by the same factory: list/search, detail, create, update,
+archive, stored matches, run matching. Routes only translate HTTP to ``services.records`` calls.
+
+No ``from __future__ import annotations`` here: the route signatures use models built at runtime,
+which FastAPI must be able to resolve from the closure.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel
+
+from ...services import records as service
+from ...store.records import RecordQuery, StoredRecord
+from ..deps import CurrentUser, SessionDep
+from ..schemas import MAX_ID, SCHEMAS, KindName, KindSchemas, MatchesPublic, MatchPublic, RecordMeta
+
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
+_PAGING = ("q", "sort", "page", "per_page", "include_archived")
+
+
+def _public(schemas: KindSchemas, stored: StoredRecord) -> BaseModel:
+    meta = RecordMeta(
+        id=stored.id,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        archived_at=stored.archived_at,
+    )
+    return schemas.public.model_validate({**stored.record.model_dump(), **meta.model_dump()})
+
+
+def _record_query(params: BaseModel) -> RecordQuery:
+    values = params.model_dump()
+    return RecordQuery(
+        q=values["q"],
+        sort=values["sort"],
+        page=values["page"],
+        per_page=values["per_page"],
+        include_archived=values["include_archived"],
+        filters={k: v for k, v in values.items() if k not in _PAGING and v is not None},
+    )
+
+
+def record_router(schemas: KindSchemas) -> APIRouter:
+    kind = schemas.kind
+    router = APIRouter(prefix=f"/{schemas.path}", tags=[schemas.path])
+    Create, Update, Public, PageModel, ListQuery = (  # noqa: N806 - these are classes
+        schemas.create,
+        schemas.update,
+        schemas.public,
+        schemas.page,
+        schemas.list_query,
+    )
+
+    @router.get("", response_model=PageModel, summary="List, filter and search")
+    def list_records(session: SessionDep, user: CurrentUser, params: Annotated[ListQuery, Query()]) -> Any:
+        page = service.list_visible(session, kind, user=user, query=_record_query(params))
+        data = [_public(schemas, item) for item in page.items]
+        return PageModel(data=data, count=page.total, page=page.page, per_page=page.per_page)
+
+    @router.post("", response_model=Public, status_code=status.HTTP_201_CREATED, summary="Create")
+    def create_record(session: SessionDep, user: CurrentUser, body: Create) -> Any:
+        return _public(schemas, service.create(session, kind, body.model_dump(exclude_unset=True), user=user))
+
+    @router.get("/{record_id}", response_model=Public, summary="Detail")
+    def get_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
+        return _public(schemas, service.get_visible(session, kind, record_id, user=user))
+
+    @router.patch("/{record_id}", response_model=Public, summary="Update (partial)")
+    def update_record(session: SessionDep, user: CurrentUser, record_id: RecordId, body: Update) -> Any:
+        changes = body.model_dump(exclude_unset=True)
+        return _public(schemas, service.update(session, kind, record_id, changes, user=user))
+
+    @router.delete("/{record_id}", response_model=Public, summary="Archive (kept, hidden from lists)")
+    def archive_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
+        return _public(schemas, service.archive(session, kind, record_id, user=user))
+
+    @router.get("/{record_id}/matches", response_model=MatchesPublic, summary="Stored matches")
+    def list_matches(
+        session: SessionDep,
+        user: CurrentUser,
+        record_id: RecordId,
+        target_kind: KindName | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> Any:
+        found = service.matches_for(session, kind, record_id, user=user, target_kind=target_kind, limit=limit)
+        data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
+        return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
+
+    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
+    def run_matching(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
+        service.run_matching(session, kind, record_id, user=user)
+        found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
+        data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
+        return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
+
+    return router
+
+
+ROUTERS = [record_router(schemas) for schemas in SCHEMAS.values()]

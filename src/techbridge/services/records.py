@@ -1,0 +1,143 @@
+"""Record use cases as a signed-in user performs them: zone scope, ownership rules, private fields.
+
+The API and the web pages both call these, so a rule enforced here holds behind every door.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..domain.accounts import User, can_write, fill_ownership, redact
+from ..domain.records import RECORD_TYPES
+from ..errors import PermissionDenied, ServiceUnavailable, TechBridgeError
+from ..store import matches as match_store
+from ..store import records as store
+from ..store.records import KIND_LABELS_ZH, Page, RecordQuery, StoredRecord
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """A stored match with what a reader needs to show it: the target's title and both zones."""
+
+    target_kind: str
+    target_id: int
+    target_title: str
+    rank: int
+    score: float
+    reasons: list[Any]
+    source_zone: str
+    target_zone: str
+
+    @property
+    def is_cross_zone(self) -> bool:
+        return self.source_zone != self.target_zone
+
+
+def _shown(user: User, stored: StoredRecord) -> StoredRecord:
+    return replace(stored, record=redact(user, stored.record))
+
+
+def _refuse(user: User, kind: str, action: str) -> PermissionDenied:
+    whose = (
+        f"{user.organization}的"
+        if user.organization and not user.is_admin
+        else f"{user.zone_code or ''}园区的"
+    )
+    return PermissionDenied(f"{user.role_label}只能{action}{whose}{KIND_LABELS_ZH[kind]} (permission denied)")
+
+
+def list_visible(session: Session, kind: str, *, user: User, query: RecordQuery) -> Page:
+    try:
+        page = store.list_records(session, kind, scope=user.scope, query=query)
+    except ValueError as exc:  # an unknown filter or sort column
+        raise TechBridgeError(str(exc)) from None
+    return replace(page, items=[_shown(user, item) for item in page.items])
+
+
+def get_visible(session: Session, kind: str, record_id: int, *, user: User) -> StoredRecord:
+    """A record the user may see; another zone's private record is 404, never 403."""
+    return _shown(user, store.get_record(session, kind, record_id, scope=user.scope))
+
+
+def create(session: Session, kind: str, values: dict[str, Any], *, user: User) -> StoredRecord:
+    """Validate and store a new record, defaulting zone and owner to the user's own."""
+    record = RECORD_TYPES[kind].model_validate(fill_ownership(user, kind, values))
+    if not can_write(user, kind, record):
+        raise _refuse(user, kind, "创建")
+    return store.create_record(session, record, scope=user.scope)
+
+
+def update(
+    session: Session, kind: str, record_id: int, changes: dict[str, Any], *, user: User
+) -> StoredRecord:
+    """Apply a partial change; the user must own the record both before and after it."""
+    current = store.get_record(session, kind, record_id, scope=user.scope).record
+    merged = RECORD_TYPES[kind].model_validate({**current.model_dump(), **changes})
+    if not (can_write(user, kind, current) and can_write(user, kind, merged)):
+        raise _refuse(user, kind, "修改")
+    return store.update_record(session, kind, record_id, changes, scope=user.scope)
+
+
+def archive(session: Session, kind: str, record_id: int, *, user: User) -> StoredRecord:
+    current = store.get_record(session, kind, record_id, scope=user.scope).record
+    if not can_write(user, kind, current):
+        raise _refuse(user, kind, "归档")
+    return store.archive_record(session, kind, record_id, scope=user.scope)
+
+
+def _title(stored: StoredRecord) -> str:
+    # An expert's ``title`` is their rank (教授); records with a ``name`` are called by it.
+    return str(getattr(stored.record, "name", None) or getattr(stored.record, "title", ""))
+
+
+def matches_for(
+    session: Session, kind: str, record_id: int, *, user: User, target_kind: str | None, limit: int
+) -> list[MatchView]:
+    """Stored matches of a record the user may see, keeping only targets the user may see."""
+    store.get_record(session, kind, record_id, scope=user.scope)
+    found = match_store.list_matches(
+        session, source_kind=kind, source_id=record_id, target_kind=target_kind, scope=user.scope, limit=limit
+    )
+    targets: dict[tuple[str, int], StoredRecord] = {}
+    for target in {m.target_kind for m in found}:
+        ids = [m.target_id for m in found if m.target_kind == target]
+        targets.update(
+            ((target, i), s) for i, s in store.get_records(session, target, ids, scope=user.scope).items()
+        )
+    return [
+        MatchView(
+            target_kind=m.target_kind,
+            target_id=m.target_id,
+            target_title=_title(targets[(m.target_kind, m.target_id)]),
+            rank=m.rank,
+            score=m.score,
+            reasons=m.reasons,
+            source_zone=m.source_zone,
+            target_zone=m.target_zone,
+        )
+        for m in found
+        if (m.target_kind, m.target_id) in targets
+    ]
+
+
+MATCHING_MODULE = "techbridge.services.matching"
+
+
+def run_matching(session: Session, kind: str, record_id: int, *, user: User) -> None:
+    """Recompute and store the matches of one record the user owns (seam to the matching engine).
+
+    The engine provides ``techbridge.services.matching.match_record(session, kind, record_id, *, scope)``,
+    which stores its results with ``store.matches.replace_matches`` in the caller's transaction.
+    """
+    current = store.get_record(session, kind, record_id, scope=user.scope).record
+    if not can_write(user, kind, current):
+        raise _refuse(user, kind, "运行匹配")
+    try:
+        engine = importlib.import_module(MATCHING_MODULE)
+    except ModuleNotFoundError:
+        raise ServiceUnavailable("匹配引擎尚未启用 (matching engine not installed)") from None
+    engine.match_record(session, kind, record_id, scope=user.scope)

@@ -1,0 +1,356 @@
+"""Deal pages (pipeline board, detail with history and stage form) and the 科创云图 dashboard.
+
+Thin like ``routes``: parse, call ``services.deals`` / ``services.analytics``, build ECharts options from
+their typed results, render.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from ..analytics.models import Breakdown, CrossZone, Funnel, MonthlyCounts, ProvinceMap
+from ..domain.deals import (
+    CLOSED_STAGES,
+    PIPELINE,
+    STAGE_LABELS_ZH,
+    Attachment,
+    DealStage,
+    parse_stage,
+    stage_durations,
+)
+from ..errors import PermissionDenied, TechBridgeError
+from ..services import analytics, deals
+from ..store.db import session_scope
+from ..store.facets import zone_names
+from ..store.tables import utcnow
+from . import flash
+from .deps import CurrentViewer, DbUrl, check_csrf, load_viewer
+from .routes import PageRoute, _bar_option, _pie_option
+from .templating import render
+from .urls import urls
+
+deal_pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+
+STAGE_COLORS = ["#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e40af", "#059669"]
+
+
+def _enterprise_filter(viewer: Any) -> str | None:
+    return None if viewer.is_admin else (viewer.organization or "")
+
+
+# -- deals -------------------------------------------------------------------------------------------
+
+
+@deal_pages.get("/deals")
+def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    found = deals.list_deals(db, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
+    dropped = [d for d in found if d.stage == DealStage.DROPPED]
+    return render(
+        request,
+        "deals/board.html",
+        {"nav_active": "deals", "columns": columns, "dropped": dropped, "total": len(found)},
+    )
+
+
+@deal_pages.get("/deals/{deal_id}")
+def deal_detail(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
+    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    with session_scope(db) as session:
+        names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
+    days = {
+        s: round(d.total_seconds() / 86400, 1) for s, d in stage_durations(deal.events, now=utcnow()).items()
+    }
+    can_advance = viewer.is_admin and viewer.scope.can_edit(zone_code=deal.zone_code) and not deal.is_closed
+    return render(
+        request,
+        "deals/detail.html",
+        {
+            "nav_active": "deals",
+            "deal": deal,
+            "zone_names": names,
+            "stage_days": days,
+            "pipeline": PIPELINE,
+            "labels": STAGE_LABELS_ZH,
+            "targets": [s for s in PIPELINE if s != deal.stage],
+            "next_stage": PIPELINE[PIPELINE.index(deal.stage) + 1]
+            if deal.stage not in CLOSED_STAGES
+            else None,
+            "can_advance": can_advance,
+        },
+    )
+
+
+def _money(value: object) -> float | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise TechBridgeError(f"金额应为数字 (万元), 实际 {text!r}") from None
+
+
+async def _attachments(request: Request) -> list[Attachment]:
+    """Only the metadata of uploaded files is kept with the history; the files are not stored here."""
+    form = await request.form()
+    found = []
+    for item in form.getlist("attachments"):
+        if isinstance(item, UploadFile) and item.filename:
+            size = len(await item.read())
+            found.append(Attachment(name=item.filename, size=size, content_type=item.content_type or ""))
+    return found
+
+
+@deal_pages.post("/deals/{deal_id}/advance")
+async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
+    if not viewer.is_admin:
+        raise PermissionDenied("只有园区管理员可以推进撮合项目")
+    form = await request.form()
+    deals.advance(
+        db,
+        deal_id,
+        to_stage=parse_stage(str(form.get("to_stage", ""))),
+        actor=viewer.username,
+        scope=viewer.scope,
+        note=str(form.get("note", "")),
+        attachments=await _attachments(request),
+        contract_value=_money(form.get("contract_value")),
+        funding_amount=_money(form.get("funding_amount")),
+    )
+    response = RedirectResponse(urls.deal(deal_id), status_code=303)
+    flash.add(request, response, "阶段已更新", "success")
+    return response
+
+
+@deal_pages.post("/deals/{deal_id}/drop")
+async def deal_drop(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
+    if not viewer.is_admin:
+        raise PermissionDenied("只有园区管理员可以终止撮合项目")
+    form = await request.form()
+    deals.drop(db, deal_id, reason=str(form.get("reason", "")), actor=viewer.username, scope=viewer.scope)
+    response = RedirectResponse(urls.deal(deal_id), status_code=303)
+    flash.add(request, response, "项目已终止", "info")
+    return response
+
+
+# -- charts ------------------------------------------------------------------------------------------
+
+
+def funnel_option(funnel: Funnel) -> dict[str, Any]:
+    return {
+        "title": {
+            "text": "撮合转化漏斗 (曾到达各阶段的项目数)",
+            "textStyle": {"fontSize": 14, "fontWeight": 500},
+        },
+        "tooltip": {"trigger": "item", "formatter": "{b}: {c} 项"},
+        "color": STAGE_COLORS,
+        "series": [
+            {
+                "type": "funnel",
+                "sort": "none",
+                "left": "10%",
+                "width": "80%",
+                "top": 40,
+                "bottom": 10,
+                "minSize": "24%",
+                "gap": 2,
+                "label": {"position": "inside", "formatter": "{b}  {c}", "color": "#fff"},
+                "data": [{"name": s.label, "value": s.reached} for s in funnel.stages],
+            }
+        ],
+    }
+
+
+def trend_option(trend: MonthlyCounts) -> dict[str, Any]:
+    return {
+        "title": {"text": "各类资源月度新增", "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"bottom": 0},
+        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 32, "containLabel": True},
+        "xAxis": {"type": "category", "data": trend.months},
+        "yAxis": {"type": "value", "minInterval": 1},
+        "series": [{"type": "line", "name": k, "smooth": True, "data": v} for k, v in trend.series.items()],
+    }
+
+
+def breakdown_option(result: Breakdown, *, limit: int = 10) -> dict[str, Any]:
+    rows = result.rows[:limit]
+    option = _bar_option(f"按{result.label}: 项目数与落地数", [(r.key, r.deals) for r in rows], "#3b82f6")
+    option["legend"] = {"bottom": 0}
+    option["grid"] = {**option["grid"], "bottom": 28}
+    option["series"][0]["name"] = "项目数"
+    option["series"].append(
+        {
+            "type": "bar",
+            "name": "已落地",
+            "data": [r.deployed for r in rows],
+            "itemStyle": {"color": "#059669"},
+            "barMaxWidth": 18,
+        }
+    )
+    return option
+
+
+def map_option(result: ProvinceMap) -> dict[str, Any]:
+    top = max((p.count for p in result.provinces), default=0)
+    return {
+        "title": {"text": result.title, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "tooltip": {"trigger": "item", "formatter": "{b}: {c}"},
+        "visualMap": {
+            "min": 0,
+            "max": max(top, 1),
+            "left": 8,
+            "bottom": 8,
+            "calculable": True,
+            "inRange": {"color": ["#eff6ff", "#93c5fd", "#1d4ed8"]},
+            "text": ["多", "少"],
+        },
+        "series": [
+            {
+                "type": "map",
+                "map": "china",
+                "roam": False,
+                "top": 36,
+                "bottom": 8,
+                "label": {"show": False},
+                "emphasis": {"label": {"show": True}},
+                "data": [{"name": p.short_name, "value": p.count} for p in result.provinces],
+            }
+        ],
+    }
+
+
+def sankey_option(result: CrossZone, names: dict[str, str]) -> dict[str, Any]:
+    # Suppliers and demanders are separate nodes, so A→B and B→A never make a cycle.
+    def short(code: str) -> str:
+        return names.get(code, code).replace("高新技术产业开发区", "高新区")
+
+    def supplier(code: str) -> str:
+        return f"供 · {short(code)}"
+
+    def demander(code: str) -> str:
+        return f"需 · {short(code)}"
+
+    nodes = dict.fromkeys(
+        [supplier(f.supplier_zone) for f in result.flows] + [demander(f.demand_zone) for f in result.flows]
+    )
+    return {
+        "title": {
+            "text": "跨园区撮合: 哪些园区的资源服务了哪些园区的需求",
+            "textStyle": {"fontSize": 14, "fontWeight": 500},
+        },
+        "tooltip": {"trigger": "item"},
+        "series": [
+            {
+                "type": "sankey",
+                "top": 40,
+                "left": 8,
+                "right": 120,
+                "nodeGap": 12,
+                "data": [{"name": n} for n in nodes],
+                "links": [
+                    {"source": supplier(f.supplier_zone), "target": demander(f.demand_zone), "value": f.deals}
+                    for f in result.flows
+                ],
+                "lineStyle": {"color": "gradient", "opacity": 0.4},
+            }
+        ],
+    }
+
+
+# -- dashboard and report ----------------------------------------------------------------------------
+
+
+def _zone_label(db: str, zone_code: str | None) -> str:
+    if zone_code is None:
+        return "全平台"
+    with session_scope(db) as session:
+        return zone_names(session, [zone_code])[zone_code]
+
+
+@deal_pages.get("/dashboard")
+def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
+    scope = analytics.scope_for(viewer.scope, zone or None)
+
+    def get(name: str) -> Any:
+        return analytics.compute(db, name, scope=scope)
+
+    funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
+    with session_scope(db) as session:
+        names = zone_names(
+            session, [f.demand_zone for f in flows.flows] + [f.supplier_zone for f in flows.flows]
+        )
+    regions = get("zone-map")
+    charts = {
+        "funnel": funnel_option(funnel),
+        "trend": trend_option(get("trend")),
+        "chains": breakdown_option(get("by-industry-chain")),
+        "universities": breakdown_option(get("by-university")),
+        "zone_map": map_option(regions),
+        "deal_map": map_option(get("deal-map")),
+        "regions": _pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
+        "flows": sankey_option(flows, names),
+    }
+    charts["regions"]["series"][0]["center"] = ["50%", "55%"]  # room for the title above the labels
+    return render(
+        request,
+        "deals/dashboard.html",
+        {
+            "nav_active": "dashboard",
+            "zone": scope.zone_code or "",
+            "zone_label": _zone_label(db, scope.zone_code),
+            "funnel": funnel,
+            "coverage": coverage,
+            "charts": charts,
+            "has_flows": bool(flows.flows),
+            "metrics": analytics.METRICS,
+        },
+    )
+
+
+@deal_pages.get("/dashboard/funnel")
+def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
+    scope = analytics.scope_for(viewer.scope, zone or None)
+    funnel = analytics.compute(db, "funnel", scope=scope)
+    assert isinstance(funnel, Funnel)
+    return render(
+        request,
+        "deals/funnel.html",
+        {
+            "nav_active": "dashboard",
+            "zone": scope.zone_code or "",
+            "funnel": funnel,
+            "chart": funnel_option(funnel),
+            "table": funnel.table(),
+        },
+    )
+
+
+@deal_pages.get("/reports/monthly")
+def monthly_report(
+    request: Request, viewer: CurrentViewer, db: DbUrl, month: str = "", zone: str = ""
+) -> Response:
+    scope = analytics.scope_for(viewer.scope, zone or None)
+    month = month or datetime.now(UTC).strftime("%Y-%m")
+    report = analytics.monthly_report(db, scope=scope, month=month)
+    with session_scope(db) as session:
+        zone_label = (
+            zone_names(session, [scope.zone_code]).get(scope.zone_code, "") if scope.zone_code else "全平台"
+        )
+    return render(
+        request,
+        "deals/report.html",
+        {
+            "nav_active": "report",
+            "report": report,
+            "zone_label": zone_label,
+            "zone": scope.zone_code or "",
+            "generated_at": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    )

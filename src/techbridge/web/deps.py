@@ -1,0 +1,83 @@
+"""Request-level dependencies of the pages: who is looking, with which CSRF token, on which database.
+
+The session cookie and CSRF helpers come from ``services.sessions``; pages only ever see a ``User``
+(and its ``Scope``), resolved once per request by ``load_viewer``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..config import Settings, get_settings
+from ..domain.accounts import User
+from ..errors import PermissionDenied, TechBridgeError
+from ..services import accounts, sessions
+from ..store.db import session_scope
+from ..store.facets import zone_names
+from .strings_zh import MSG
+
+
+class LoginRequired(Exception):
+    """Raised when nobody is logged in; the page router turns it into a redirect to the login page."""
+
+
+def get_web_settings(request: Request) -> Settings:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+def get_db_url(request: Request) -> str:
+    return get_web_settings(request).resolved_database_url
+
+
+def load_viewer(request: Request) -> None:
+    """Read the session cookie once per request; an expired or forged cookie just means logged out."""
+    secret = get_web_settings(request).secret_key
+    browser = sessions.decode_session(secret, request.cookies.get(sessions.SESSION_COOKIE))
+    request.state.viewer = None
+    request.state.viewer_zone_name = ""
+    request.state.browser_session = browser
+    request.state.csrf_token = ""
+    if browser is None:
+        return
+    try:
+        with session_scope(get_db_url(request)) as db:
+            viewer = accounts.active_user(db, browser.user_id)
+            if viewer.zone_code:
+                request.state.viewer_zone_name = zone_names(db, [viewer.zone_code])[viewer.zone_code]
+    except TechBridgeError:
+        return
+    request.state.viewer = viewer
+    request.state.csrf_token = sessions.csrf_token(secret, browser)
+
+
+def get_viewer(request: Request) -> User:
+    viewer = getattr(request.state, "viewer", None)
+    if not isinstance(viewer, User):
+        raise LoginRequired
+    return viewer
+
+
+def require_admin(viewer: Annotated[User, Depends(get_viewer)]) -> User:
+    if not viewer.is_admin:
+        raise PermissionDenied(MSG["forbidden"])
+    return viewer
+
+
+async def check_csrf(request: Request) -> None:
+    """Every state-changing form carries the session's CSRF token."""
+    if request.method != "POST":
+        return
+    browser = getattr(request.state, "browser_session", None)
+    form = await request.form()
+    token = form.get(sessions.CSRF_FIELD)
+    secret = get_web_settings(request).secret_key
+    if browser is None or not sessions.check_csrf(secret, browser, token if isinstance(token, str) else None):
+        raise PermissionDenied(MSG["csrf_failed"])
+
+
+DbUrl = Annotated[str, Depends(get_db_url)]
+CurrentViewer = Annotated[User, Depends(get_viewer)]
+AdminViewer = Annotated[User, Depends(require_admin)]

@@ -1,0 +1,45 @@
+"""The left navigation: one list, so every page (and every branch that adds pages) shares it.
+
+Each entry is ``(key, label, url, roles)``; ``roles=None`` means every logged-in user.
+A page marks its entry active by passing ``nav_active=key`` to ``render``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .strings_zh import NAV
+from .urls import urls
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+    icon: str
+    roles: frozenset[str] | None = None
+    section: str = ""
+
+    def visible_to(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
+
+
+ADMINS = frozenset({"platform_admin", "zone_admin"})
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("home", NAV["home"], urls.home(), "◎"),
+    NavItem("demand", NAV["demand"], urls.kind_list("demand"), "◆", section="三大中心"),
+    NavItem("achievement", NAV["achievement"], urls.kind_list("achievement"), "◇", section="三大中心"),
+    NavItem("capability", NAV["capability"], urls.capability(), "▣", section="三大中心"),
+    NavItem("deals", NAV["deals"], urls.deals(), "⇄", section="撮合与分析"),
+    NavItem("dashboard", NAV["dashboard"], urls.dashboard(), "◔", section="撮合与分析"),
+    NavItem("report", NAV["report"], urls.monthly_report(), "▤", ADMINS, section="撮合与分析"),
+    NavItem("import", NAV["import"], urls.import_upload(), "⇪", ADMINS, section="数据与管理"),
+    NavItem("admin", NAV["admin"], urls.admin_users(), "⚙", ADMINS, section="数据与管理"),
+    NavItem("account", NAV["account"], urls.account(), "☺", section="数据与管理"),
+]
+
+
+def nav_for(role: str) -> list[NavItem]:
+    return [item for item in NAV_ITEMS if item.visible_to(role)]

@@ -1,0 +1,872 @@
+"""Page routes. Thin: parse the request, call a store or service function, render a template.
+
+Errors raised anywhere below become pages here, once (``PageRoute``): a missing or other-zone record is
+a 404 page, a refused action a 403 page, and no login a redirect to the login page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+import shutil
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, fill_ownership
+from ..domain.enums import label_zh
+from ..domain.records import RECORD_TYPES
+from ..domain.validation import describe_errors
+from ..errors import (
+    ImportFailed,
+    NotFound,
+    PermissionDenied,
+    ServiceUnavailable,
+    TechBridgeError,
+    TooManyLoginAttempts,
+)
+from ..ingest.importer import import_file
+from ..services import accounts, sessions
+from ..services import deals as deal_service
+from ..services import records as record_service
+from ..store import bookings as booking_store
+from ..store.db import session_scope
+from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
+from ..store.records import RecordQuery, count_records
+from . import flash
+from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
+from .kinds import PROSE_FIELDS, VIEWS, KindView
+from .paging import make_pager
+from .strings_zh import KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
+from .templating import render
+from .urls import KIND_PATHS, STATIC_DIR, urls
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # bookings are entered and shown in the lab's wall-clock time
+LOGIN_CSRF_COOKIE = "tb_login_csrf"
+PER_PAGE = 20
+MATCHES_PER_KIND = 10
+
+
+class PageRoute(APIRoute):
+    """Turns the domain's errors into HTML pages instead of the API's JSON bodies."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                return RedirectResponse(urls.login(request.url.path), status_code=303)
+            except RequestValidationError:
+                # A malformed id or page number in a hand-typed URL: a page, not the API's JSON.
+                return render(request, "error.html", {"message": MSG["bad_request"]}, status_code=400)
+            except NotFound:
+                return render(
+                    request,
+                    "error.html",
+                    {"message": MSG["not_found"], "error_title": "页面不存在"},
+                    status_code=404,
+                )
+            except TechBridgeError as exc:
+                return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+
+        return page_handler
+
+
+public = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer)])
+pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(value: object) -> str:
+    """Only same-site paths, so the login form can't bounce users to another site."""
+    text = str(value or "")
+    return text if text.startswith("/") and not text.startswith("//") else urls.home()
+
+
+# -- login -------------------------------------------------------------------------------------------
+
+
+@public.get("/login")
+def login_page(request: Request, next: str = "") -> Response:
+    if getattr(request.state, "viewer", None) is not None:
+        return _redirect(_safe_next(next))
+    return _login_form(request, next_url=next)
+
+
+def _login_form(request: Request, *, next_url: str, error: str = "", username: str = "") -> Response:
+    # Before login there is no session to bind a CSRF token to: a random cookie plus the same value in
+    # the form (double submit) stops other sites from logging a browser into an attacker's account.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(16)
+    response = render(
+        request,
+        "login.html",
+        {"next_url": next_url, "error": error, "username": username, "login_csrf": token},
+        status_code=401 if error else 200,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+@public.post("/login")
+async def login_submit(request: Request, db: DbUrl) -> Response:
+    form = await request.form()
+    next_url, username = str(form.get("next", "")), str(form.get("username", "")).strip()
+    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie_token or not secrets.compare_digest(cookie_token, str(form.get("csrf_token", ""))):
+        return _login_form(request, next_url=next_url, error=MSG["csrf_failed"], username=username)
+    ip = request.client.host if request.client else ""
+    try:
+        with session_scope(db) as session:
+            user = accounts.authenticate(
+                session, username=username, password=str(form.get("password", "")), ip=ip
+            )
+    except TooManyLoginAttempts:
+        return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
+    except (PermissionDenied, TechBridgeError):
+        return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
+    response = _redirect(_safe_next(next_url))
+    secret = get_web_settings(request).secret_key
+    cookie = sessions.encode_session(secret, sessions.new_session(user.id))
+    response.set_cookie(sessions.SESSION_COOKIE, cookie, **sessions.COOKIE_OPTIONS)
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@pages.post("/logout")
+def logout(request: Request) -> Response:
+    response = _redirect(urls.login())
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    flash.add(request, response, MSG["logged_out"], "info")
+    return response
+
+
+# -- home and capability centre ---------------------------------------------------------------------
+
+
+CHART_COLORS = ["#1d4ed8", "#7a3ee8", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#64748b"]
+
+
+def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in pairs]},
+        "series": [
+            {"type": "bar", "data": [n for _, n in pairs], "itemStyle": {"color": color}, "barMaxWidth": 18}
+        ],
+    }
+
+
+def _pie_option(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
+        "color": CHART_COLORS,
+        "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
+        "legend": {"bottom": 0, "type": "scroll"},
+        "series": [
+            {
+                "type": "pie",
+                "radius": ["38%", "62%"],
+                "center": ["50%", "54%"],
+                "data": [{"name": name, "value": n} for name, n in pairs],
+                "label": {"formatter": "{b}\n{c}"},
+            }
+        ],
+    }
+
+
+def _labelled(kind: str, column: str, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Chart labels in Chinese: enum codes become their labels, free text stays as typed."""
+    enum_type = RECORD_TYPES[kind].model_fields[column].annotation
+    if not (isinstance(enum_type, type) and issubclass(enum_type, StrEnum)):
+        return pairs
+    return [(label_zh(enum_type(value)), n) for value, n in pairs]
+
+
+@pages.get("/")
+def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    scope = viewer.scope
+    with session_scope(db) as session:
+        counts = {kind: count_records(session, kind, scope=scope) for kind in VIEWS}
+        open_demands = record_service.list_visible(
+            session, "demand", user=viewer, query=RecordQuery(filters={"status": "open"}, per_page=5)
+        )
+        matches = count_matches(session, scope=scope)
+        chains = facet_counts(session, "demand", "industry_chain", scope=scope, limit=10)
+        kinds = _labelled("achievement", "kind", facet_counts(session, "achievement", "kind", scope=scope))
+        zone_label = (
+            zone_names(session, [viewer.zone_code]).get(viewer.zone_code or "", "")
+            if viewer.zone_code
+            else ""
+        )
+    charts = {
+        "chains": _bar_option("需求按产业链分布", chains, "#1d4ed8"),
+        "kinds": _pie_option("成果类型构成", kinds),
+    }
+    return render(
+        request,
+        "home.html",
+        {
+            "nav_active": "home",
+            "counts": counts,
+            "open_demands": open_demands,
+            "match_count": matches,
+            "charts": charts,
+            "has_chart_data": bool(chains or kinds),
+            "zone_label": zone_label,
+            "titles": KIND_TITLES,
+        },
+    )
+
+
+@pages.get("/capability")
+def capability(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    with session_scope(db) as session:
+        sections = [
+            (
+                kind,
+                count_records(session, kind, scope=viewer.scope),
+                record_service.list_visible(session, kind, user=viewer, query=RecordQuery(per_page=5)).items,
+            )
+            for kind in ("expert", "instrument", "pilot_platform")
+        ]
+    return render(request, "capability.html", {"nav_active": "capability", "sections": sections})
+
+
+# -- the generic record pages -------------------------------------------------------------------------
+
+
+def _nav_key(kind: str) -> str:
+    return kind if kind in ("demand", "achievement") else "capability"
+
+
+def _form_values(view: KindView, form: FormData) -> dict[str, Any]:
+    """The submitted fields of this kind's form.
+
+    Unticked checkboxes are absent from a form, so absence means False; an unchosen select is left out,
+    so the model's default (or, on edit, the stored value) stands.
+    """
+    values: dict[str, Any] = {}
+    for field in view.form_fields:
+        raw = str(form.get(field.name, "")).strip()
+        if field.widget == "checkbox":
+            values[field.name] = raw == "true"
+        elif field.name in form and (raw or field.widget != "select"):
+            values[field.name] = raw
+    return values
+
+
+def _defaults(kind: str) -> dict[str, Any]:
+    """A new record's form starts from the model's defaults (status 征集中, visibility 园区内可见 …)."""
+    fields = RECORD_TYPES[kind].model_fields
+    return {name: f.default for name, f in fields.items() if not f.is_required() and f.default is not None}
+
+
+def _errors_by_field(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in describe_errors(exc):
+        errors.setdefault(err.field, err.reason)
+    return errors
+
+
+def record_router(kind: str) -> APIRouter:
+    """List, detail, create, edit and archive pages of one record kind, driven by its ``KindView``."""
+    view = VIEWS[kind]
+    router = APIRouter(prefix=f"/{KIND_PATHS[kind]}", route_class=PageRoute)
+    common = {
+        "kind": kind,
+        "view": view,
+        "noun": KIND_NOUNS[kind],
+        "kind_title": KIND_TITLES[kind],
+        "nav_active": _nav_key(kind),
+    }
+
+    @router.get("")
+    def list_page(request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1) -> Response:
+        filters = {f.name: request.query_params.get(f.name, "") for f in view.filters}
+        query = RecordQuery(q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE)
+        with session_scope(db) as session:
+            try:
+                result = record_service.list_visible(session, kind, user=viewer, query=query)
+                bad_filter = ""
+            except TechBridgeError as exc:
+                plain = RecordQuery(per_page=PER_PAGE)
+                result = record_service.list_visible(session, kind, user=viewer, query=plain)
+                bad_filter = exc.message
+            facets = {
+                f.name: [
+                    (v, f"{v} ({n})") for v, n in facet_counts(session, kind, f.name, scope=viewer.scope)
+                ]
+                for f in view.filters
+                if f.facet
+            }
+            zones = zone_names(session, {item.record.zone_code for item in result.items})
+        active = {k: v for k, v in filters.items() if v}
+        pager = make_pager(
+            page=query.page,
+            per_page=PER_PAGE,
+            total=result.total,
+            url_for=lambda n: urls.kind_list(kind, q=q, page=n, **active),
+        )
+        return render(
+            request,
+            "record_list.html",
+            {
+                **common,
+                "page": result,
+                "pager": pager,
+                "q": q,
+                "filters": filters,
+                "facets": facets,
+                "zones": zones,
+                "is_filtered": bool(q or active),
+                "bad_filter": bad_filter,
+                "can_create": viewer.role != Role.EXPERT or kind == "expert",
+            },
+        )
+
+    @router.get("/new")
+    def new_page(request: Request, viewer: CurrentViewer) -> Response:
+        values = fill_ownership(viewer, kind, {**_defaults(kind), "zone_code": viewer.zone_code})
+        return _form_page(request, viewer, values=values, errors={}, record_id=None)
+
+    @router.post("/new")
+    async def create(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+        values = {**_form_values(view, await request.form()), "zone_code": viewer.zone_code}
+        try:
+            with session_scope(db) as session:
+                stored = record_service.create(session, kind, values, user=viewer)
+        except ValidationError as exc:
+            values = fill_ownership(viewer, kind, values)
+            return _form_page(request, viewer, values=values, errors=_errors_by_field(exc), record_id=None)
+        response = _redirect(urls.record(kind, stored.id))
+        flash.add(request, response, MSG["created"])
+        return response
+
+    @router.get("/{record_id}")
+    def detail(
+        request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int, week: str = ""
+    ) -> Response:
+        with session_scope(db) as session:
+            stored = record_service.get_visible(session, kind, record_id, user=viewer)
+            names = zone_names(session, [stored.record.zone_code])
+            calendar = _week_calendar(session, record_id, viewer, week) if kind == "instrument" else None
+        record = stored.record
+        return render(
+            request,
+            "record_detail.html",
+            {
+                **common,
+                "stored": stored,
+                "record": record,
+                "title": getattr(record, view.title_field),
+                "facts": [n for n in view.detail_fields if n not in PROSE_FIELDS],
+                "prose": [n for n in view.detail_fields if n in PROSE_FIELDS],
+                "zone_name": names[stored.record.zone_code],
+                "can_edit": can_write(viewer, kind, stored.record),
+                "calendar": calendar,
+            },
+        )
+
+    @router.get("/{record_id}/edit")
+    def edit_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        with session_scope(db) as session:
+            stored = record_service.get_visible(session, kind, record_id, user=viewer)
+        if not can_write(viewer, kind, stored.record):
+            raise PermissionDenied(MSG["forbidden"])
+        return _form_page(request, viewer, values=stored.record.model_dump(), errors={}, record_id=record_id)
+
+    @router.post("/{record_id}/edit")
+    async def update(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        changes = _form_values(view, await request.form())
+        try:
+            with session_scope(db) as session:
+                record_service.update(session, kind, record_id, changes, user=viewer)
+        except ValidationError as exc:
+            return _form_page(
+                request, viewer, values=changes, errors=_errors_by_field(exc), record_id=record_id
+            )
+        response = _redirect(urls.record(kind, record_id))
+        flash.add(request, response, MSG["saved"])
+        return response
+
+    @router.post("/{record_id}/archive")
+    def archive(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        with session_scope(db) as session:
+            record_service.archive(session, kind, record_id, user=viewer)
+        response = _redirect(urls.kind_list(kind))
+        flash.add(request, response, MSG["archived"])
+        return response
+
+    if view.is_matchable:
+        _add_match_routes(router, view)
+    if kind == "instrument":
+        _add_booking_routes(router)
+
+    def _form_page(
+        request: Request,
+        viewer: User,
+        *,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        record_id: int | None,
+    ) -> Response:
+        locked = set() if viewer.is_admin else {OWNER_FIELDS[kind]}
+        return render(
+            request,
+            "record_form.html",
+            {**common, "values": values, "errors": errors, "record_id": record_id, "locked": locked},
+            status_code=422 if errors else 200,
+        )
+
+    return router
+
+
+# -- matches and deals ---------------------------------------------------------------------------------
+
+
+def _reason_parts(raw: object) -> tuple[str, str]:
+    """A stored reason as (code, text): the engine stores ``Reason(code, text)`` tuples as JSON lists."""
+    if isinstance(raw, list | tuple) and len(raw) == 2:
+        return str(raw[0]), str(raw[1])
+    if isinstance(raw, dict):
+        return str(raw.get("code", "")), str(raw.get("text", raw))
+    return "", str(raw)
+
+
+def _add_match_routes(router: APIRouter, view: KindView) -> None:
+    kind = view.kind
+
+    @router.get("/{record_id}/matches")
+    def matches_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        with session_scope(db) as session:
+            source = record_service.get_visible(session, kind, record_id, user=viewer)
+            found = record_service.matches_for(
+                session, kind, record_id, user=viewer, target_kind=None, limit=MATCHES_PER_KIND
+            )
+            zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
+            computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
+        groups = [
+            (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
+            for target in view.match_targets
+        ]
+        best = max((m.score for m in found), default=0) or 1
+        return render(
+            request,
+            "matches.html",
+            {
+                "kind": kind,
+                "view": view,
+                "nav_active": _nav_key(kind),
+                "source": source,
+                "title": getattr(source.record, view.title_field),
+                "groups": groups,
+                "zones": zones,
+                "best": best,
+                "views": VIEWS,
+                "kind_nouns": KIND_NOUNS,
+                "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
+                "computed_at": computed_at,
+            },
+        )
+
+    @router.post("/{record_id}/matches/run")
+    def run_matching(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        response = _redirect(urls.matches(kind, record_id))
+        try:
+            with session_scope(db) as session:
+                record_service.run_matching(session, kind, record_id, user=viewer)
+        except ServiceUnavailable:
+            flash.add(request, response, MSG["matching_unavailable"], "info")
+            return response
+        flash.add(request, response, MSG["matching_done"])
+        return response
+
+    @router.post("/{record_id}/deals")
+    async def start_deal(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        form = await request.form()
+        target_kind, target_id = str(form.get("target_kind", "")), int(str(form.get("target_id", "0")) or 0)
+        if target_kind not in view.match_targets:
+            raise TechBridgeError("请选择要对接的资源")
+        if kind == "demand":
+            demand_id, resources = record_id, [(target_kind, target_id)]
+        else:
+            demand_id, resources = target_id, [(kind, record_id)]
+        deal = deal_service.start_deal(
+            db, resources=resources, actor=viewer.username, scope=viewer.scope, demand_id=demand_id
+        )
+        response = _redirect(urls.matches(kind, record_id))
+        flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
+        return response
+
+
+# -- instrument bookings --------------------------------------------------------------------------------
+
+CAL_START_HOUR, CAL_END_HOUR, CAL_HOUR_PX = 8, 20, 36
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def _monday(week: str) -> date:
+    try:
+        day = date.fromisoformat(week) if week else datetime.now(LOCAL_TZ).date()
+    except ValueError:
+        day = datetime.now(LOCAL_TZ).date()
+    return day - timedelta(days=day.weekday())
+
+
+def _week_calendar(session: Session, instrument_id: int, viewer: User, week: str) -> dict[str, Any]:
+    """A Monday-to-Sunday grid of bookings, positioned in pixels from 08:00 local time."""
+    monday = _monday(week)
+    start = datetime.combine(monday, time(0), LOCAL_TZ)
+    found = booking_store.list_bookings(
+        session, instrument_id, scope=viewer.scope, starts_at=start, ends_at=start + timedelta(days=7)
+    )
+    today = datetime.now(LOCAL_TZ).date()
+    days = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        events = []
+        for b in found:
+            s_local, e_local = b.starts_at.astimezone(LOCAL_TZ), b.ends_at.astimezone(LOCAL_TZ)
+            if s_local.date() > day or e_local.date() < day:
+                continue
+            top_h = max(CAL_START_HOUR, s_local.hour + s_local.minute / 60 if s_local.date() == day else 0)
+            end_h = min(CAL_END_HOUR, e_local.hour + e_local.minute / 60 if e_local.date() == day else 24)
+            if end_h <= top_h:
+                continue
+            events.append(
+                {
+                    "booking": b,
+                    "start": s_local,
+                    "end": e_local,
+                    "top": round((top_h - CAL_START_HOUR) * CAL_HOUR_PX),
+                    "height": max(18, round((end_h - top_h) * CAL_HOUR_PX) - 2),
+                }
+            )
+        days.append(
+            {
+                "date": day,
+                "label": f"周{WEEKDAYS_ZH[offset]} {day:%m-%d}",
+                "is_today": day == today,
+                "events": events,
+            }
+        )
+    return {
+        "days": days,
+        "hours": list(range(CAL_START_HOUR, CAL_END_HOUR)),
+        "height": (CAL_END_HOUR - CAL_START_HOUR) * CAL_HOUR_PX,
+        "monday": monday,
+        "prev": (monday - timedelta(days=7)).isoformat(),
+        "next": (monday + timedelta(days=7)).isoformat(),
+        "count": len(found),
+        "default_day": max(today, monday) if today <= monday + timedelta(days=6) else monday,
+    }
+
+
+def _add_booking_routes(router: APIRouter) -> None:
+    @router.post("/{record_id}/bookings")
+    async def book(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        form = await request.form()
+        try:
+            day = date.fromisoformat(str(form.get("day", "")))
+            starts = datetime.combine(day, time.fromisoformat(str(form.get("start", ""))), LOCAL_TZ)
+            ends = datetime.combine(day, time.fromisoformat(str(form.get("end", ""))), LOCAL_TZ)
+        except ValueError:
+            raise TechBridgeError("请填写预约日期和起止时间") from None
+        response = _redirect(urls.bookings(record_id, week=_monday(day.isoformat()).isoformat()))
+        try:
+            with session_scope(db) as session:
+                booking_store.create_booking(
+                    session,
+                    record_id,
+                    scope=viewer.scope,
+                    starts_at=starts,
+                    ends_at=ends,
+                    booked_by=viewer.display_name or viewer.username,
+                    purpose=str(form.get("purpose", "")).strip(),
+                )
+        except booking_store.BookingConflict as exc:
+            start, end = (t.astimezone(LOCAL_TZ) for t in (exc.existing.starts_at, exc.existing.ends_at))
+            span = f"{start:%m-%d %H:%M}–{end:%H:%M}"
+            flash.add(
+                request,
+                response,
+                f"{MSG['booking_conflict']}: {span} 已被 {exc.existing.booked_by} 预约",
+                "error",
+            )
+            return response
+        except NotFound:
+            raise
+        except TechBridgeError as exc:
+            flash.add(request, response, exc.message, "error")
+            return response
+        flash.add(request, response, MSG["booking_created"])
+        return response
+
+
+for _kind in VIEWS:
+    pages.include_router(record_router(_kind))
+
+
+# -- import ---------------------------------------------------------------------------------------------
+
+IMPORT_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform", "organization")
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".jsonl")
+
+
+def _upload_dir(request: Request) -> Path:
+    folder = get_web_settings(request).data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _upload_path(request: Request, token: str) -> Path:
+    """The stored upload a confirm form names; the token is a random hex folder we made, never a path."""
+    if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
+        raise TechBridgeError(MSG["import_expired"])
+    files = sorted((_upload_dir(request) / token).glob("*"))
+    if not files:
+        raise TechBridgeError(MSG["import_expired"])
+    return files[0]
+
+
+def _import_zone(viewer: User, form: FormData) -> str:
+    zone = viewer.zone_code or str(form.get("zone_code", "")).strip()
+    if not zone:
+        raise TechBridgeError("请填写导入到哪个园区")
+    return str(zone)
+
+
+def _import_page(request: Request, **context: Any) -> Response:
+    base = {
+        "nav_active": "import",
+        "kinds": [(k, KIND_NOUNS[k]) for k in IMPORT_KINDS],
+        "report": None,
+        "errors": [],
+        "token": "",
+        "kind": "",
+        "file_name": "",
+        "message": "",
+        "done": False,
+    }
+    status = 422 if context.get("errors") and not context.get("report") else 200
+    return render(request, "import.html", {**base, **context}, status_code=status)
+
+
+@pages.get("/import")
+def import_form(request: Request, viewer: AdminViewer) -> Response:
+    return _import_page(request)
+
+
+@pages.post("/import")
+async def import_preview(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
+    """Validate the whole file without writing (a dry run) and show every bad row before anything is kept."""
+    form = await request.form()
+    kind, upload = str(form.get("kind", "")), form.get("file")
+    if kind not in IMPORT_KINDS or upload is None or isinstance(upload, str) or not upload.filename:
+        return _import_page(request, message=MSG["import_no_file"], kind=kind)
+    suffix = Path(upload.filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        return _import_page(
+            request,
+            message=f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL",
+            kind=kind,
+        )
+    # The file keeps its own name (row errors cite it) inside a folder named by a random token.
+    token = secrets.token_hex(16)
+    path = _upload_dir(request) / token / (Path(upload.filename).name or f"upload{suffix}")
+    path.parent.mkdir()
+    path.write_bytes(await upload.read())
+    zone = _import_zone(viewer, form)
+    try:
+        report = import_file(db, kind, path, zone_code=zone, skip_invalid=True, dry_run=True)
+    except TechBridgeError as exc:
+        shutil.rmtree(path.parent)
+        return _import_page(request, message=exc.message, kind=kind, file_name=upload.filename)
+    return _import_page(
+        request,
+        report=report,
+        errors=report.errors,
+        token=token,
+        kind=kind,
+        file_name=upload.filename,
+        zone_code=zone,
+    )
+
+
+@pages.post("/import/confirm")
+async def import_commit(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
+    form = await request.form()
+    kind, path = str(form.get("kind", "")), _upload_path(request, str(form.get("token", "")))
+    if kind not in IMPORT_KINDS:
+        raise TechBridgeError(MSG["import_expired"])
+    file_name = path.name
+    try:
+        report = import_file(
+            db,
+            kind,
+            path,
+            zone_code=_import_zone(viewer, form),
+            skip_invalid=form.get("skip_invalid") == "true",
+        )
+    except ImportFailed as exc:
+        return _import_page(
+            request, errors=exc.errors, message=MSG["import_has_errors"], kind=kind, file_name=file_name
+        )
+    shutil.rmtree(path.parent)
+    return _import_page(
+        request,
+        report=report,
+        errors=report.errors,
+        kind=kind,
+        file_name=file_name,
+        done=True,
+        message=MSG["import_done"],
+    )
+
+
+# -- account and administration -------------------------------------------------------------------------
+
+
+def _account_page(request: Request, viewer: User, db: str, *, new_token: str = "") -> Response:
+    with session_scope(db) as session:
+        tokens = accounts.list_tokens(session, user=viewer)
+        zone = zone_names(session, [viewer.zone_code]).get(viewer.zone_code, "") if viewer.zone_code else ""
+    return render(
+        request,
+        "account.html",
+        {"nav_active": "account", "tokens": tokens, "new_token": new_token, "zone_label": zone},
+    )
+
+
+@pages.get("/account")
+def account(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    return _account_page(request, viewer, db)
+
+
+@pages.post("/account/password")
+async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    form = await request.form()
+    response = _redirect(urls.account())
+    try:
+        with session_scope(db) as session:
+            accounts.change_password(
+                session,
+                user=viewer,
+                current_password=str(form.get("current_password", "")),
+                new_password=str(form.get("new_password", "")),
+            )
+    except TechBridgeError as exc:
+        flash.add(request, response, exc.message, "error")
+        return response
+    flash.add(request, response, MSG["password_changed"])
+    return response
+
+
+@pages.post("/account/tokens")
+async def token_create(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
+    name = str((await request.form()).get("name", "")).strip() or "未命名令牌"
+    with session_scope(db) as session:
+        issued = accounts.issue_token(session, user=viewer, name=name[:100])
+    return _account_page(request, viewer, db, new_token=issued.token)
+
+
+@pages.post("/account/tokens/{token_id}/revoke")
+def token_revoke(request: Request, viewer: CurrentViewer, db: DbUrl, token_id: int) -> Response:
+    with session_scope(db) as session:
+        accounts.revoke_token(session, user=viewer, token_id=token_id)
+    response = _redirect(urls.account())
+    flash.add(request, response, MSG["token_revoked"])
+    return response
+
+
+def _admin_page(
+    request: Request, viewer: User, db: str, *, error: str = "", values: dict[str, str] | None = None
+) -> Response:
+    with session_scope(db) as session:
+        users = accounts.list_users(session, admin=viewer)
+    roles = [
+        (r.value, ROLE_LABELS[r.value])
+        for r in Role
+        if viewer.role == Role.PLATFORM_ADMIN or r not in (Role.PLATFORM_ADMIN, Role.ZONE_ADMIN)
+    ]
+    return render(
+        request,
+        "admin_users.html",
+        {"nav_active": "admin", "users": users, "roles": roles, "error": error, "values": values or {}},
+        status_code=422 if error else 200,
+    )
+
+
+@pages.get("/admin/users")
+def admin_users(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
+    return _admin_page(request, viewer, db)
+
+
+@pages.post("/admin/users")
+async def admin_user_create(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
+    form = await request.form()
+    values = {
+        k: str(form.get(k, "")).strip()
+        for k in ("username", "display_name", "role", "zone_code", "organization")
+    }
+    zone = values["zone_code"] if viewer.role == Role.PLATFORM_ADMIN else viewer.zone_code
+    try:
+        role = Role(values["role"])
+        with session_scope(db) as session:
+            accounts.check_can_manage(viewer, role=role, zone_code=zone or None)
+            accounts.create_user(
+                session,
+                username=values["username"],
+                password=str(form.get("password", "")),
+                role=role,
+                zone_code=zone or None,
+                organization=values["organization"] or None,
+                display_name=values["display_name"],
+            )
+    except ValueError:
+        return _admin_page(request, viewer, db, error="请选择角色", values=values)
+    except TechBridgeError as exc:
+        return _admin_page(request, viewer, db, error=exc.message, values=values)
+    response = _redirect(urls.admin_users())
+    flash.add(request, response, f"{MSG['user_created']}: {values['username']}")
+    return response
+
+
+@pages.post("/admin/users/{user_id}/active")
+async def admin_user_active(request: Request, viewer: AdminViewer, db: DbUrl, user_id: int) -> Response:
+    is_active = (await request.form()).get("is_active") == "true"
+    with session_scope(db) as session:
+        accounts.set_active(session, admin=viewer, user_id=user_id, is_active=is_active)
+    response = _redirect(urls.admin_users())
+    flash.add(request, response, "已启用账户" if is_active else "已停用账户")
+    return response
+
+
+def mount(app: FastAPI) -> None:
+    """Add the pages and their static files to ``app`` (``api.app.create_app`` calls this)."""
+    from .dashboard import deal_pages
+
+    app.include_router(public, include_in_schema=False)
+    app.include_router(pages, include_in_schema=False)
+    app.include_router(deal_pages, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,46 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  // Slow actions (matching, import, login): show progress and stop double submits.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    var button = event.submitter || form.querySelector("button[type=submit]");
+    if (button && button.hasAttribute("data-loading-text")) {
+      button.classList.add("is-loading");
+      button.textContent = button.getAttribute("data-loading-text");
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    }
+    if (form.hasAttribute("data-busy")) {
+      var overlay = document.getElementById("busy-overlay");
+      if (overlay) { overlay.textContent = form.getAttribute("data-busy"); overlay.classList.add("on"); }
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.hasAttribute("data-dismiss")) { target.parentElement.remove(); }
+    if (target.hasAttribute("data-print")) { window.print(); }
+  });
+
+  // Auto-submit filter selects so a list narrows as soon as a choice is made.
+  document.querySelectorAll("form.filters select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  });
+
+  // Charts: each [data-chart] element names the <script type=application/json> holding its ECharts option.
+  function drawCharts() {
+    if (!window.echarts) { return; }
+    document.querySelectorAll("[data-chart]").forEach(function (el) {
+      var source = document.getElementById(el.getAttribute("data-chart"));
+      if (!source) { return; }
+      var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.setOption(JSON.parse(source.textContent));
+      window.addEventListener("resize", function () { chart.resize(); });
+      el.setAttribute("data-rendered", "true");
+    });
+  }
+  if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
+})();

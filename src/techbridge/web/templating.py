@@ -1,0 +1,82 @@
+"""Jinja2 environment, display filters and the one ``render`` every page goes through."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.responses import Response
+
+from ..domain.enums import label_zh
+from . import flash, strings_zh
+from .nav import nav_for
+from .urls import urls
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+EMPTY_MARK = "—"
+
+
+def display(value: Any) -> str:
+    """How any record value reads on a page: Chinese labels for codes, lists joined, blanks as a dash."""
+    if value is None or value == "" or value == []:
+        return EMPTY_MARK
+    if isinstance(value, StrEnum):
+        return label_zh(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "、".join(display(v) for v in value)
+    return str(value)
+
+
+def form_value(value: Any) -> str:
+    """How a record value is written back into a form input (codes, not labels)."""
+    if value is None:
+        return ""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return "; ".join(form_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def json_script(value: Any) -> Markup:
+    """JSON safe to embed in <script type=application/json> (no closing tag can sneak in)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.filters.update(display=display, form_value=form_value, json_script=json_script)
+templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for)
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> Response:
+    """Render a page with what every layout needs: viewer, flash messages, CSRF token, active nav."""
+    ctx: dict[str, Any] = {
+        "viewer": getattr(request.state, "viewer", None),
+        "viewer_zone_name": getattr(request.state, "viewer_zone_name", ""),
+        "flashes": flash.pop(request),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "nav_active": "",
+    }
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    flash.clear_if_read(request, response)
+    return response

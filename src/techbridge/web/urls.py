@@ -1,0 +1,126 @@
+"""Every URL the web pages link to is built here, so no template or route hand-writes a path."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# The path segment of each record kind's pages.
+KIND_PATHS = {
+    "demand": "demands",
+    "achievement": "achievements",
+    "expert": "experts",
+    "instrument": "instruments",
+    "pilot_platform": "pilot-platforms",
+}
+PATH_KINDS = {path: kind for kind, path in KIND_PATHS.items()}
+
+
+@lru_cache(maxsize=64)
+def _content_hash(path: str) -> str:
+    return hashlib.sha1((STATIC_DIR / path).read_bytes()).hexdigest()[:10]
+
+
+def _with_query(path: str, params: dict[str, object]) -> str:
+    clean = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(clean)}" if clean else path
+
+
+class Urls:
+    """URL builder handed to every template as ``urls``."""
+
+    def home(self) -> str:
+        return "/"
+
+    def login(self, next_url: str | None = None) -> str:
+        return _with_query("/login", {"next": next_url})
+
+    def logout(self) -> str:
+        return "/logout"
+
+    def static(self, path: str) -> str:
+        """Asset URL with a content hash, so browsers refetch exactly when the file changes."""
+        return f"/static/{path}?v={_content_hash(path)}"
+
+    def kind_list(self, kind: str, /, **params: object) -> str:
+        return _with_query(f"/{KIND_PATHS[kind]}", params)
+
+    def record_new(self, kind: str) -> str:
+        return f"/{KIND_PATHS[kind]}/new"
+
+    def record(self, kind: str, record_id: int) -> str:
+        return f"/{KIND_PATHS[kind]}/{record_id}"
+
+    def record_edit(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/edit"
+
+    def record_archive(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/archive"
+
+    def matches(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/matches"
+
+    def run_matching(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/matches/run"
+
+    def start_deal(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/deals"
+
+    def bookings(self, instrument_id: int, week: str | None = None) -> str:
+        return _with_query(self.record("instrument", instrument_id), {"week": week})
+
+    def booking_create(self, instrument_id: int) -> str:
+        return f"{self.record('instrument', instrument_id)}/bookings"
+
+    def capability(self) -> str:
+        return "/capability"
+
+    def import_upload(self) -> str:
+        return "/import"
+
+    def import_confirm(self) -> str:
+        return "/import/confirm"
+
+    def account(self) -> str:
+        return "/account"
+
+    def account_password(self) -> str:
+        return "/account/password"
+
+    def account_tokens(self) -> str:
+        return "/account/tokens"
+
+    def admin_users(self) -> str:
+        return "/admin/users"
+
+    def deals(self) -> str:
+        return "/deals"
+
+    def deal(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}"
+
+    def deal_advance(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}/advance"
+
+    def deal_drop(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}/drop"
+
+    def dashboard(self, zone: str = "") -> str:
+        return _with_query("/dashboard", {"zone": zone})
+
+    def funnel(self, zone: str = "") -> str:
+        return _with_query("/dashboard/funnel", {"zone": zone})
+
+    def monthly_report(self, month: str = "", zone: str = "") -> str:
+        return _with_query("/reports/monthly", {"month": month, "zone": zone})
+
+    def analytics_export(self, metric: str, fmt: str, zone: str = "") -> str:
+        """Download of one analytics table, served by the REST API with the same login."""
+        return _with_query(f"/api/v1/analytics/{metric}/export", {"format": fmt, "zone": zone})
+
+
+urls = Urls()

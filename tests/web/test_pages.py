@@ -1,0 +1,403 @@
+"""Every page through FastAPI's TestClient, checked by parsing the HTML (labels, rows, zone rules)."""
+
+from __future__ import annotations
+
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+import pytest
+from fastapi.testclient import TestClient
+
+from techbridge.services import records as record_service
+from techbridge.store.matches import NewMatch, replace_matches
+
+
+def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
+    response = client.get("/demands", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fdemands"
+    page = html(client.get("/login").text)
+    assert page.texts("label") == ["用户名", "密码"]
+    assert page.texts("button[type=submit]") == ["登录"]
+
+
+def test_wrong_password_and_missing_csrf_are_refused_with_a_message(client: TestClient, html) -> None:
+    token = html(client.get("/login").text).csrf()
+    wrong = client.post("/login", data={"username": "wuxi_ent", "password": "nope-nope", "csrf_token": token})
+    assert wrong.status_code == 401
+    assert html(wrong.text).texts(".form-error") == ["用户名或密码错误"]
+    forged = client.post("/login", data={"username": "wuxi_ent", "password": "x", "csrf_token": "forged"})
+    assert html(forged.text).texts(".form-error") == ["页面已过期, 请刷新后重新提交"]
+
+
+def test_home_shows_zone_figures_and_a_chart(ent: TestClient, html) -> None:
+    page = html(ent.get("/").text)
+    figures = dict(zip(page.texts(".stat-label"), page.texts(".stat-value"), strict=True))
+    # Wuxi sees its 3 demands plus Chengdu's shared one; 2 own achievements plus 1 shared.
+    assert figures["技术需求"] == "4"
+    assert figures["科技成果"] == "3"
+    assert figures["征集中需求"] == "4"
+    assert figures["匹配结果"] == "5"
+    assert page.soup.select_one("#chart-chains-data") is not None
+    assert "无锡国家高新区" in page.texts(".zone-pill")[0]
+    assert page.texts(".nav-item.active") == ["◎ 首页"]
+
+
+def test_demand_list_searches_filters_and_hides_other_zones_private_records(ent: TestClient, html) -> None:
+    titles = html(ent.get("/demands").text).texts("td .row-title")
+    assert "航空发动机叶片精密加工" in titles  # shared by Chengdu
+    assert len(titles) == 4
+    found = html(ent.get("/demands", params={"q": "晶圆"}).text)
+    assert found.texts("td .row-title") == ["半导体晶圆缺陷视觉检测"]
+    chain = html(ent.get("/demands", params={"industry_chain": "新能源"}).text)
+    assert sorted(chain.texts("td .row-title")) == ["储能电站热管理系统优化", "锂电池隔膜涂覆工艺升级"]
+    empty = html(ent.get("/demands", params={"q": "不存在的需求"}).text)
+    assert empty.texts(".empty-title") == ["没有符合条件的记录, 请调整筛选条件"]
+
+
+def test_achievement_filters_by_kind_ipc_owner_and_maturity(ent: TestClient, html) -> None:
+    def titles(**params: str) -> list[str]:
+        return html(ent.get("/achievements", params=params).text).texts("td .row-title")
+
+    assert titles(ipc="H01M") == ["一种锂电池陶瓷涂覆隔膜及其制备方法"]
+    assert titles(kind="utility_model") == ["一种隔膜涂布装置"]
+    assert titles(owner="四川大学") == ["一种隔膜涂布装置"]
+    assert sorted(titles(trl_min="6")) == ["一种锂电池陶瓷涂覆隔膜及其制备方法", "晶圆缺陷检测算法软件"]
+    owners = html(ent.get("/achievements").text).texts("#filter-owner option")
+    assert "江南大学 (2)" in owners
+    assert "电子科技大学 (1)" not in owners  # Chengdu's private patent is not a facet either
+
+
+def test_pagination_links_when_more_than_one_page(wuxi_admin: TestClient, html) -> None:
+    for n in range(25):
+        page = html(wuxi_admin.get("/demands/new").text)
+        wuxi_admin.post(
+            "/demands/new",
+            data={
+                "csrf_token": page.csrf(),
+                "title": f"批量测试需求 {n:02d}",
+                "organization": "无锡测试公司",
+            },
+        )
+    first = html(wuxi_admin.get("/demands").text)
+    assert len(first.texts("td .row-title")) == 20
+    assert first.texts(".pager-info") == ["共 29 条 · 第 1/2 页"]
+    second = html(wuxi_admin.get("/demands", params={"page": 2}).text)
+    assert len(second.texts("td .row-title")) == 9
+
+
+def test_demand_form_shows_validation_messages_next_to_fields(ent: TestClient, html) -> None:
+    form = html(ent.get("/demands/new").text)
+    assert form.soup.select_one("#f-organization")["value"] == "无锡锂能科技有限公司"
+    assert form.soup.select_one("#f-status option[selected]")["value"] == "open"
+    assert form.soup.select_one("#f-organization").has_attr("readonly")
+    response = ent.post(
+        "/demands/new",
+        data={"csrf_token": form.csrf(), "title": "短", "budget_min": "abc", "deadline": "2026-13-40"},
+    )
+    assert response.status_code == 422
+    page = html(response.text)
+    assert page.texts("#title-error") == ["太短, 至少 4 个字"]
+    assert page.texts("#budget_min-error") == ["应为数字"]
+    assert page.texts("#deadline-error") == ["日期格式应为 YYYY-MM-DD"]
+    assert page.soup.select_one("#f-title")["value"] == "短"  # what the user typed is kept
+
+
+def test_budget_order_error_is_shown_for_the_whole_form(ent: TestClient, html) -> None:
+    token = html(ent.get("/demands/new").text).csrf()
+    response = ent.post(
+        "/demands/new",
+        data={"csrf_token": token, "title": "预算顺序测试需求", "budget_min": "300", "budget_max": "100"},
+    )
+    assert response.status_code == 422
+    assert html(response.text).texts(".form-error") == [
+        "表单有误, 请按提示修改后再提交: 预算下限不能高于上限"
+    ]
+
+
+def test_create_edit_and_archive_a_demand(ent: TestClient, html) -> None:
+    token = html(ent.get("/demands/new").text).csrf()
+    created = ent.post(
+        "/demands/new",
+        data={
+            "csrf_token": token,
+            "title": "固态电解质界面改性",
+            "keywords": "固态电池; 电解质",
+            "visibility": "shared",
+        },
+    )
+    assert created.url.path.startswith("/demands/")
+    page = html(created.text)
+    assert page.texts("h1") == ["固态电解质界面改性"]
+    assert page.texts(".flash") == ["已发布 ×"]
+    facts = dict(zip(page.texts(".fact dt"), page.texts(".fact dd"), strict=True))
+    assert facts["所属单位"] == "无锡锂能科技有限公司"
+    assert facts["关键词"] == "固态电池、电解质"
+    assert facts["可见范围"] == "跨园区共享"
+    assert facts["状态"] == "征集中"  # an unchosen select keeps the model's default
+    edit_url = created.url.path + "/edit"
+    edited = ent.post(
+        edit_url, data={"csrf_token": token, "title": "固态电解质界面改性技术", "status": "closed"}
+    )
+    assert html(edited.text).texts("h1") == ["固态电解质界面改性技术"]
+    archived = ent.post(created.url.path + "/archive", data={"csrf_token": token})
+    assert archived.url.path == "/demands"
+    assert "固态电解质界面改性技术" not in html(archived.text).texts("td .row-title")
+
+
+def test_posts_without_the_session_csrf_token_are_refused(ent: TestClient, html) -> None:
+    response = ent.post("/demands/new", data={"title": "没有令牌的需求", "csrf_token": "forged"})
+    assert response.status_code == 403
+    assert html(response.text).texts(".empty-title") == ["页面已过期, 请刷新后重新提交"]
+
+
+def test_enterprise_cannot_edit_another_organisations_demand(ent: TestClient, ids) -> None:
+    other = ids["demand"]["储能电站热管理系统优化"]
+    assert ent.get(f"/demands/{other}/edit").status_code == 403
+
+
+def test_other_zones_private_demand_is_404_and_absent_from_lists(
+    cd_admin: TestClient, html, private_demand_id
+) -> None:
+    for path in (
+        f"/demands/{private_demand_id}",
+        f"/demands/{private_demand_id}/matches",
+        f"/demands/{private_demand_id}/edit",
+    ):
+        response = cd_admin.get(path)
+        assert response.status_code == 404, path
+        assert html(response.text).texts(".empty-title") == ["您要找的内容不存在, 或不在您的园区可见范围内"]
+    titles = html(cd_admin.get("/demands").text).texts("td .row-title")
+    assert "锂电池隔膜涂覆工艺升级" not in titles
+    assert "储能电站热管理系统优化" in titles  # shared by Wuxi
+
+
+def test_matches_show_ranked_targets_with_reasons_and_both_zones(
+    ent: TestClient, html, private_demand_id
+) -> None:
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    assert page.texts("#matches-achievement .match-title") == [
+        "一种锂电池陶瓷涂覆隔膜及其制备方法",
+        "一种隔膜涂布装置",
+    ]
+    first, second = page.soup.select("#matches-achievement .match")
+    reasons = [li.get_text(" ", strip=True) for li in first.select(".reasons li")]
+    assert "匹配词 标题命中关键词: 锂电池、隔膜、涂覆" in reasons
+    assert "IPC 分类 IPC 分类相同: H01M" in reasons
+    assert "产业链 产业链相同: 新能源" in reasons
+    assert "同园区 无锡国家高新区" in first.select_one(".zone-route").get_text(" ", strip=True)
+    assert (
+        second.select_one(".zone-route").get_text(" ", strip=True) == "跨园区 无锡国家高新区 → 成都国家高新区"
+    )
+    # Chengdu's private patent was stored as a match but must not leak to Wuxi.
+    assert "成都内部专利: 钛合金叶片涂层" not in page.texts(".match-title")
+    assert page.texts("#matches-expert .match-title") == ["李教授"]
+    assert page.texts("#matches-instrument .empty-title") == ["暂无匹配结果"]
+    assert len(page.soup.select("#matches-achievement form input[name=target_id]")) == 2
+
+
+def test_instrument_calendar_shows_bookings_and_refuses_overlaps(ent: TestClient, html, ids) -> None:
+    instrument = ids["instrument"]["场发射扫描电子显微镜"]
+    page = html(ent.get(f"/instruments/{instrument}").text)
+    assert page.texts(".cal-event") == ["09:00–12:00 王经理 隔膜表面形貌表征"]
+    assert len(page.texts(".cal-head")) == 8
+    tuesday = page.soup.select(".cal-head")[2].get_text().split()[1]
+    day = page.soup.select_one("#b-day")["value"][:5] + tuesday
+    clash = ent.post(
+        f"/instruments/{instrument}/bookings",
+        data={"csrf_token": page.csrf(), "day": day, "start": "11:00", "end": "13:00", "purpose": "XRD"},
+    )
+    assert html(clash.text).texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
+    ok = ent.post(
+        f"/instruments/{instrument}/bookings",
+        data={"csrf_token": page.csrf(), "day": day, "start": "12:00", "end": "13:30", "purpose": "XRD"},
+    )
+    after = html(ok.text)
+    assert after.texts(".flash-success") == ["预约成功 ×"]
+    assert after.texts(".cal-event")[1] == "12:00–13:30 王经理 XRD"
+    backwards = ent.post(
+        f"/instruments/{instrument}/bookings",
+        data={"csrf_token": page.csrf(), "day": day, "start": "15:00", "end": "14:00"},
+    )
+    assert html(backwards.text).texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
+
+
+def test_capability_centre_lists_experts_instruments_and_pilot_platforms(ent: TestClient, html) -> None:
+    page = html(ent.get("/capability").text)
+    assert page.texts(".card h2") == ["专家库 1", "共享仪器 1", "中试平台 1"]
+    expert_list = html(ent.get("/experts").text)
+    assert expert_list.texts(".tab.active") == ["专家库"]
+
+
+def test_shared_expert_contact_stays_inside_the_zone(
+    cd_admin: TestClient, ent: TestClient, html, ids
+) -> None:
+    def facts(client: TestClient) -> dict[str, str]:
+        page = html(client.get(f"/experts/{ids['expert']['李教授']}").text)
+        return dict(zip(page.texts(".fact dt"), page.texts(".fact dd"), strict=True))
+
+    assert facts(ent)["联系方式"] == "li@example.edu.cn"
+    assert facts(cd_admin)["联系方式"] == "—"  # the profile is shared, the contact is not
+
+
+def test_import_page_is_for_admins_only(ent: TestClient, wuxi_admin: TestClient, html) -> None:
+    assert ent.get("/import").status_code == 403
+    assert "导入" not in " ".join(html(ent.get("/").text).texts(".nav-item"))
+    page = html(wuxi_admin.get("/import").text)
+    assert page.texts("h1") == ["数据导入"]
+
+
+def test_import_shows_row_errors_then_commits_good_rows(wuxi_admin: TestClient, html) -> None:
+    token = html(wuxi_admin.get("/import").text).csrf()
+    csv = "需求名称,需求单位,预算下限\n激光焊接质量在线监测,无锡激光公司,10\n短,无锡某公司,abc\n".encode()
+    preview = wuxi_admin.post(
+        "/import",
+        data={"csrf_token": token, "kind": "demand"},
+        files={"file": ("demands.csv", csv, "text/csv")},
+    )
+    page = html(preview.text)
+    rows = [r.get_text("|", strip=True) for r in page.soup.select("#row-errors tbody tr")]
+    assert any(r.startswith("demands.csv|3|") for r in rows), rows
+    confirm = page.soup.select_one("form[action='/import/confirm']")
+    data = {i["name"]: i.get("value", "") for i in confirm.select("input[type=hidden]")}
+    refused = wuxi_admin.post("/import/confirm", data=data)
+    assert html(refused.text).texts(".flash-error") == ["文件中有错误行, 请修改后重新上传, 或选择跳过错误行"]
+    done = wuxi_admin.post("/import/confirm", data={**data, "skip_invalid": "true"})
+    result = html(done.text)
+    figures = dict(zip(result.texts(".stat-label"), result.texts(".stat-value"), strict=True))
+    assert figures["新增"] == "1"
+    assert "激光焊接质量在线监测" in html(wuxi_admin.get("/demands").text).texts("td .row-title")
+
+
+def test_account_page_issues_and_revokes_api_tokens(ent: TestClient, html) -> None:
+    token = html(ent.get("/account").text).csrf()
+    issued = html(ent.post("/account/tokens", data={"csrf_token": token, "name": "ERP 同步"}).text)
+    assert issued.texts("#new-token")[0].startswith("tb_")
+    assert issued.texts("td")[0] == "ERP 同步"
+    form = issued.soup.select_one("form[action$='/revoke']")
+    revoked = html(ent.post(form["action"], data={"csrf_token": token}).text)
+    assert revoked.texts(".flash-success") == ["已撤销 API 令牌 ×"]
+
+
+def test_zone_admin_manages_only_own_zone_users(wuxi_admin: TestClient, ent: TestClient, html) -> None:
+    page = html(wuxi_admin.get("/admin/users").text)
+    usernames = [row.select("td")[0].get_text(strip=True) for row in page.soup.select("tbody tr")]
+    assert sorted(usernames) == ["wuxi_admin", "wuxi_ent"]
+    assert [o["value"] for o in page.soup.select("#u-role option")] == ["enterprise", "university", "expert"]
+    created = wuxi_admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": page.csrf(),
+            "username": "jiangnan_u",
+            "password": "long-enough-pw",
+            "role": "university",
+            "organization": "江南大学",
+        },
+    )
+    assert "jiangnan_u" in html(created.text).texts("tbody td")
+    missing_org = wuxi_admin.post(
+        "/admin/users",
+        data={
+            "csrf_token": page.csrf(),
+            "username": "noorg",
+            "password": "long-enough-pw",
+            "role": "enterprise",
+        },
+    )
+    assert missing_org.status_code == 422
+    assert html(missing_org.text).texts(".form-error") == ["企业用户必须填写所属单位"]
+    assert ent.get("/admin/users").status_code == 403
+
+
+def test_logout_ends_the_session(ent: TestClient, html) -> None:
+    token = html(ent.get("/").text).csrf()
+    response = ent.post("/logout", data={"csrf_token": token})
+    assert response.url.path == "/login"
+    assert html(response.text).texts(".flash") == ["您已安全退出 ×"]
+    assert ent.get("/", follow_redirects=False).status_code == 303
+
+
+def test_static_assets_are_served_with_content_hash(ent: TestClient, html) -> None:
+    page = html(ent.get("/").text)
+    css = page.soup.select_one("link[rel=stylesheet]")["href"]
+    assert css.startswith("/static/app.css?v=")
+    assert ent.get(css).status_code == 200
+    scripts = [s["src"] for s in page.soup.select("script[src]")]
+    assert any(s.startswith("/static/vendor/echarts.min.js?v=") for s in scripts)
+    assert all("//" not in s for s in scripts)  # no CDN
+
+
+def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None:
+    for path in ("/demands/abc", "/demands?page=x"):
+        response = ent.get(path)
+        assert response.status_code == 400
+        assert html(response.text).texts(".empty-title") == ["链接中的参数有误, 请从页面上的链接进入"]
+    assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
+
+
+def test_run_matching_without_the_engine_says_so(
+    ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(record_service, "MATCHING_MODULE", "techbridge.services.no_such_engine")
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    assert page.texts(".content > .flash-info") == ["匹配引擎尚未启用, 当前显示的是已存储的匹配结果"]
+    form = page.soup.select_one("form[action$='/matches/run']")
+    after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
+    assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
+
+
+def test_run_matching_calls_the_engine_and_shows_fresh_results(
+    ent: TestClient, html, private_demand_id, ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int, str | None]] = []
+
+    def match_record(session, kind: str, record_id: int, *, scope) -> None:  # the engine's seam
+        calls.append((kind, record_id, scope.zone_code))
+        replace_matches(
+            session,
+            source_kind=kind,
+            source_id=record_id,
+            source_zone="wuxi",
+            target_kind="instrument",
+            matches=[
+                NewMatch(
+                    ids["instrument"]["场发射扫描电子显微镜"], 0.5, [["availability", "仪器可预约"]], "wuxi"
+                )
+            ],
+        )
+
+    engine = ModuleType(record_service.MATCHING_MODULE)
+    engine.__spec__ = ModuleSpec(record_service.MATCHING_MODULE, None)
+    engine.match_record = match_record  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, record_service.MATCHING_MODULE, engine)
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    form = page.soup.select_one("form[action$='/matches/run']")
+    after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
+    assert calls == [("demand", private_demand_id, "wuxi")]
+    assert after.texts(".flash-success") == ["匹配已完成 ×"]
+    assert after.texts("#matches-instrument .match-title") == ["场发射扫描电子显微镜"]
+    assert after.texts("#matches-instrument .reasons") == ["可用性 仪器可预约"]
+
+
+def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:
+    token = html(ent.get("/account").text).csrf()
+    wrong = ent.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": "nope-nope", "new_password": "another-long-pw"},
+    )
+    assert html(wrong.text).texts(".flash-error") == ["当前密码不正确 ×"]
+    done = ent.post(
+        "/account/password",
+        data={"csrf_token": token, "current_password": "correct-horse-42", "new_password": "another-long-pw"},
+    )
+    assert html(done.text).texts(".flash-success") == ["密码已修改, 下次登录请使用新密码 ×"]
+
+
+def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> None:
+    token = html(client.get("/login").text).csrf()
+    for _ in range(6):  # the accounts service allows 5 failures per window
+        last = client.post(
+            "/login", data={"username": "wuxi_ent", "password": "guess-guess", "csrf_token": token}
+        )
+    assert html(last.text).texts(".form-error") == ["登录尝试过于频繁, 请稍后再试"]
