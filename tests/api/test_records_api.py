@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from techbridge.services import records as record_service
 from techbridge.store.matches import NewMatch, replace_matches
 
 from .conftest import Api
@@ -137,7 +138,9 @@ def test_invalid_bodies_are_422_with_chinese_reasons(api: Api) -> None:
 def test_run_matching_uses_the_engine_seam(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     demand = api.ids["wuxi_private"]
     headers = api.headers("wuxi_corp")
-    unavailable = api.client.post(f"/api/v1/demands/{demand}/match", headers=headers)
+    with monkeypatch.context() as missing:  # an installation without the engine answers 503
+        missing.setattr(record_service, "MATCHING_MODULE", "techbridge.services.no_such_engine")
+        unavailable = api.client.post(f"/api/v1/demands/{demand}/match", headers=headers)
     assert unavailable.status_code == 503 and "匹配引擎" in unavailable.json()["detail"]
     calls: list[tuple[str, int]] = []
 
