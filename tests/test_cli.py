@@ -18,6 +18,7 @@ _register()
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("TECHBRIDGE_DATABASE_URL", url)
+    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(tmp_path))  # the match index goes here, not into ./var
     get_settings.cache_clear()
     return url
 
@@ -27,9 +28,12 @@ def test_demo_loads_every_kind_and_labels_sample_data() -> None:
     assert result.exit_code == 0, result.output
     for expected in ("demands.xlsx", "achievements_patents.csv", "pilot_platforms.csv", "示例数据"):
         assert expected in result.output
+    assert "撮合匹配: 匹配 1346 个来源" in result.output  # 30 demands + 1,300 achievements + 16 experts
+    assert "示例撮合项目" in result.output and "wuxi_admin" in result.output
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0
     assert "│ 900    │ 0    │ 0    │ 900  │" in again.output  # second load changes nothing
+    assert "匹配 0 个来源" in again.output and "示例撮合项目" not in again.output
 
 
 def test_import_reports_the_bad_row_and_exits_nonzero(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from techbridge.config import Settings
 from techbridge.services.demo import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,7 +27,7 @@ def test_screenshots_of_the_main_pages(
     private_demand_id: int,
     tmp_path: Path,
 ) -> None:
-    load_demo(web_db_url)
+    load_demo(web_db_url, settings=Settings(database_url=web_db_url, data_dir=tmp_path))
     out = Path(os.environ.get("TECHBRIDGE_SCREENSHOT_DIR") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
 

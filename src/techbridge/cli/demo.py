@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from .records import console, database_url
+from .records import console, database_url, progress_bar
 
 
 @app.command("demo")
@@ -18,10 +18,12 @@ def demo_command(
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
 ) -> None:
     """Load the demo data (real patents and papers, sample demands and capabilities)."""
+    from ..config import get_settings
     from ..services.demo import SAMPLE_NOTICE, load_demo
 
     url = database_url()
-    result = load_demo(url, progress=console.is_terminal)
+    with progress_bar("导入与撮合匹配") as progress:
+        result = load_demo(url, settings=get_settings(), progress=progress)
     table = Table("类型", "文件", "总行数", "新增", "更新", "未变", title="演示数据")
     for r in result.reports:
         table.add_row(r.kind, r.file, *(str(n) for n in (r.total_rows, r.inserted, r.updated, r.unchanged)))
@@ -30,6 +32,10 @@ def demo_command(
     for a in result.accounts:
         accounts.add_row(a.username, a.role_label, a.zone_code or "全部", a.organization or "")
     console.print(accounts)
+    m = result.matching
+    console.print(f"撮合匹配: 匹配 {m.sources} 个来源, 保存 {m.stored} 条结果, 用时 {m.seconds:.1f} 秒")
+    if result.sample_deals:
+        console.print(f"示例撮合项目: {result.sample_deals} 个 (阶段与金额为示例数据)")
     console.print(f"[yellow]{SAMPLE_NOTICE}[/yellow]")
     console.print(f"数据库: {url}")
     if serve:

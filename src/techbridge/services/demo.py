@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
+
+from ..config import Settings
+from ..domain.access import Scope
+from ..domain.deals import PIPELINE, DealStage
+from ..store.matches import list_matches
+from ..store.records import RecordQuery, list_records
+from . import deals
+from .matching import MatchRunReport, Progress, run_batch
 
 from ..domain.accounts import ROLE_LABELS_ZH, Role
 from ..ingest.importer import ImportReport, import_file
@@ -49,6 +59,8 @@ class DemoAccount:
 class DemoLoad:
     reports: list[ImportReport]
     accounts: list[DemoAccount]
+    matching: MatchRunReport
+    sample_deals: int
 
 
 def demo_dir() -> Path:
@@ -74,11 +86,69 @@ def ensure_demo_accounts(url: str) -> list[DemoAccount]:
     return accounts
 
 
-def load_demo(url: str, *, progress: bool = False) -> DemoLoad:
-    """Create the schema, the zone registry, the demo records and accounts (loading twice changes nothing)."""
+SAMPLE_DEAL_NOTE = "示例撮合项目 (演示数据, 非真实案例): 来自批量匹配结果"
+_SAMPLE_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> int:
+    """Turn each of the zone's demands' best real match into a sample deal at a made-up stage.
+
+    The matches are the engine's; the stages, dates and amounts are invented (seeded) so the funnel and
+    the dashboard have something to show. Runs only on a database with no deals yet.
+    """
+    scope = Scope(zone_code)
+    if deals.list_deals(url, scope=Scope.platform()):
+        return 0
+    rng = random.Random(seed)
+    with session_scope(url) as session:
+        demands = list_records(session, "demand", scope=scope, query=RecordQuery(per_page=100, sort="id")).items
+        best = {
+            d.id: list_matches(session, source_kind="demand", source_id=d.id, target_kind="achievement", scope=scope)
+            for d in demands
+            if d.record.zone_code == zone_code
+        }
+    created = 0
+    for demand_id, matches in best.items():
+        if not matches:
+            continue
+        started = _SAMPLE_START + timedelta(days=rng.randint(0, 150))
+        deal = deals.start_deal(
+            url,
+            demand_id=demand_id,
+            resources=[("achievement", matches[0].target_id)],
+            actor="wuxi_admin",
+            scope=scope,
+            note=SAMPLE_DEAL_NOTE,
+            at=started,
+        )
+        created += 1
+        final = rng.choices(range(len(PIPELINE)), weights=[3, 4, 5, 3, 2, 2, 3])[0]
+        when = started
+        for stage in PIPELINE[1 : final + 1]:
+            when += timedelta(days=rng.randint(5, 25))
+            amounts = {}
+            if stage == DealStage.PILOT_TEST:
+                amounts["contract_value"] = float(rng.randint(20, 300))
+            elif stage == DealStage.FUNDING:
+                amounts["funding_amount"] = float(rng.randint(100, 2000))
+            deals.advance(url, deal.id, to_stage=stage, actor="wuxi_admin", scope=scope, at=when, **amounts)
+        if 0 < final < len(PIPELINE) - 1 and rng.random() < 0.25:
+            deals.drop(url, deal.id, reason="企业调整研发方向 (示例)", actor="wuxi_admin", scope=scope,
+                       at=when + timedelta(days=7))
+    return created
+
+
+def load_demo(url: str, *, settings: Settings, progress: Progress | None = None) -> DemoLoad:
+    """Schema, zone registry, demo records and accounts, a real batch-matching run, sample deals.
+
+    Loading twice changes nothing: imports are idempotent, matching is incremental, deals are made once.
+    """
     init_db(url)
     load_registry(url)
     reports = [
-        import_file(url, kind, demo_dir() / name, zone_code="wuxi", progress=progress) for kind, name in DEMO_FILES
+        import_file(url, kind, demo_dir() / name, zone_code="wuxi", progress=progress is not None)
+        for kind, name in DEMO_FILES
     ]
-    return DemoLoad(reports=reports, accounts=ensure_demo_accounts(url))
+    accounts = ensure_demo_accounts(url)
+    matching = run_batch(url, settings=settings, progress=progress)
+    return DemoLoad(reports=reports, accounts=accounts, matching=matching, sample_deals=create_sample_deals(url))
