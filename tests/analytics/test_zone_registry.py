@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -111,3 +112,22 @@ def test_zones_stats_command_prints_counts_date_and_differences() -> None:
     assert "西藏自治区 (拉萨高新技术产业开发区)" in out
     for label in ("东部", "中部", "西部", "东北", "京津冀", "长三角", "珠三角"):
         assert label in out
+
+
+def test_a_local_park_joins_beside_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from techbridge.config import get_settings
+
+    monkeypatch.setenv("TECHBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path}/zones.sqlite3")
+    get_settings.cache_clear()
+    _register()
+    runner = CliRunner()
+    assert runner.invoke(app, ["zones", "load"]).exit_code == 0
+    args = ["zones", "add", "suzhou-sip", "苏州工业园区", "--province", "江苏省", "--city", "苏州"]
+    first, second = runner.invoke(app, args), runner.invoke(app, args)
+    assert "已新增园区 suzhou-sip 苏州工业园区 (local)" in first.output
+    assert "未变化" in second.output
+    listing = runner.invoke(app, ["zones", "list"], env={"COLUMNS": "200"}).output
+    assert "园区 (163)" in listing and "苏州工业园区" in listing and "地方园区" in listing
+    bad = runner.invoke(app, ["zones", "add", "Bad Code", "某园区", "--province", "江苏省"])
+    assert bad.exit_code != 0
+    get_settings.cache_clear()

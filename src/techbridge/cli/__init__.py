@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
+from ..domain.validation import describe_errors
 from ..errors import TechBridgeError
 
 app = typer.Typer(
@@ -37,4 +39,8 @@ def main() -> None:
         app()
     except TechBridgeError as exc:
         typer.secho(f"错误: {exc.message}", err=True, fg="red")
+        raise SystemExit(1) from exc
+    except ValidationError as exc:  # a record built from command-line values
+        for problem in describe_errors(exc):
+            typer.secho(f"错误: {problem.field}: {problem.reason}", err=True, fg="red")
         raise SystemExit(1) from exc

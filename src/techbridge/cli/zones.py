@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,11 +18,44 @@ from ..services.zone_registry import (
     registry_path,
     registry_stats,
 )
-from ..store.db import init_db
+from ..domain.records import Zone
+from ..store.db import init_db, session_scope
+from ..store.zone_registry import list_zones, upsert_zones
 from . import app
 
 zones_app = typer.Typer(help="国家高新区登记表: 导入与统计", no_args_is_help=True)
 app.add_typer(zones_app, name="zones")
+
+
+@zones_app.command("add")
+def add(
+    code: Annotated[str, typer.Argument(help="Short code, e.g. suzhou-sip")],
+    name: Annotated[str, typer.Argument(help="Full name, e.g. 苏州工业园区")],
+    province: Annotated[str, typer.Option(help="Province, e.g. 江苏省")],
+    city: Annotated[str | None, typer.Option(help="City")] = None,
+    national: Annotated[bool, typer.Option(help="A national high-tech zone (default: a local park)")] = False,
+) -> None:
+    """Add or update a zone that uses the platform, such as a local park outside the national registry."""
+    url = get_settings().resolved_database_url
+    init_db(url)
+    zone = Zone(code=code, name=name, province=province, city=city, kind="national" if national else "local")
+    with session_scope(url) as session:
+        counts = upsert_zones(session, [zone])
+    verb = "已新增" if counts.inserted else "已更新" if counts.updated else "未变化:"
+    Console().print(f"{verb}园区 {zone.code} {zone.name} ({zone.kind.value})")
+
+
+@zones_app.command("list")
+def list_command() -> None:
+    """List the zones in the database (registry and local parks)."""
+    url = get_settings().resolved_database_url
+    init_db(url)
+    with session_scope(url) as session:
+        zones = list_zones(session)
+    table = Table("代码", "名称", "省份", "城市", "类型", title=f"园区 ({len(zones)})")
+    for z in zones:
+        table.add_row(z.code, z.name, z.province, z.city or "", "国家级" if z.kind == "national" else "地方园区")
+    Console().print(table)
 
 
 @zones_app.command("load")
