@@ -46,6 +46,7 @@ from ..store.db import session_scope
 from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
 from ..store.records import RecordQuery, count_records
 from . import flash
+from .charts import bar_option, pie_option
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
@@ -160,40 +161,6 @@ def logout(request: Request) -> Response:
 # -- home and capability centre ---------------------------------------------------------------------
 
 
-CHART_COLORS = ["#1d4ed8", "#7a3ee8", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#64748b"]
-
-
-def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
-        "xAxis": {"type": "value", "minInterval": 1},
-        "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in pairs]},
-        "series": [
-            {"type": "bar", "data": [n for _, n in pairs], "itemStyle": {"color": color}, "barMaxWidth": 18}
-        ],
-    }
-
-
-def _pie_option(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "color": CHART_COLORS,
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
-        "legend": {"bottom": 0, "type": "scroll"},
-        "series": [
-            {
-                "type": "pie",
-                "radius": ["38%", "62%"],
-                "center": ["50%", "54%"],
-                "data": [{"name": name, "value": n} for name, n in pairs],
-                "label": {"formatter": "{b}\n{c}"},
-            }
-        ],
-    }
-
-
 def _labelled(kind: str, column: str, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """Chart labels in Chinese: enum codes become their labels, free text stays as typed."""
     enum_type = RECORD_TYPES[kind].model_fields[column].annotation
@@ -219,8 +186,8 @@ def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
             else ""
         )
     charts = {
-        "chains": _bar_option("需求按产业链分布", chains, "#1d4ed8"),
-        "kinds": _pie_option("成果类型构成", kinds),
+        "chains": bar_option("需求按产业链分布", chains, "#1d4ed8"),
+        "kinds": pie_option("成果类型构成", kinds),
     }
     return render(
         request,
