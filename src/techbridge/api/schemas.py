@@ -143,6 +143,7 @@ class MatchPublic(BaseModel):
     target_kind: KindName
     target_id: int
     target_title: str
+    target_owner: str | None = Field(description="Owning organisation: university, operator or company")
     rank: int
     score: float
     reasons: list[Any]

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from ..analytics.models import Funnel
+from ..domain.accounts import deal_enterprise
 from ..domain.deals import (
     CLOSED_STAGES,
     PIPELINE,
@@ -38,16 +39,12 @@ from .urls import urls
 deal_pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
 
 
-def _enterprise_filter(viewer: Any) -> str | None:
-    return None if viewer.is_admin else (viewer.organization or "")
-
-
 # -- deals -------------------------------------------------------------------------------------------
 
 
 @deal_pages.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    found = deals.list_deals(db, scope=viewer.scope, enterprise=deal_enterprise(viewer))
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     return render(
@@ -59,7 +56,7 @@ def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
 
 @deal_pages.get("/deals/{deal_id}")
 def deal_detail(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
-    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=deal_enterprise(viewer))
     with session_scope(db) as session:
         names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
     days = {

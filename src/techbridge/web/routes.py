@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, fill_ownership
+from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, deal_enterprise, fill_ownership
 from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
@@ -50,7 +50,7 @@ from .charts import bar_option, pie_option
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
-from .strings_zh import KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
+from .strings_zh import FIELDS, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
 from .urls import KIND_PATHS, STATIC_DIR, urls
 
@@ -451,6 +451,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "best": best,
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
+                "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
                 "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
             },
@@ -479,9 +480,15 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         else:
             demand_id, resources = target_id, [(kind, record_id)]
         deal = deal_service.start_deal(
-            db, resources=resources, actor=viewer.username, scope=viewer.scope, demand_id=demand_id
+            db,
+            resources=resources,
+            actor=viewer.username,
+            scope=viewer.scope,
+            demand_id=demand_id,
+            on_behalf_of=deal_enterprise(viewer),
         )
-        response = _redirect(urls.matches(kind, record_id))
+        # The new deal's page is where the next step (contact, stage history) happens.
+        response = _redirect(urls.deal(deal.id))
         flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
         return response
 
