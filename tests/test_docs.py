@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import typer
@@ -41,3 +43,23 @@ def test_import_doc_lists_every_field() -> None:
     for kind, record_type in RECORD_TYPES.items():
         for field in record_type.model_fields:
             assert f"`{field}`" in text, f"{kind}.{field} missing from docs/import-formats.md"
+
+
+def _cli_docs_script() -> ModuleType:
+    path = DOCS.parent / "scripts" / "cli_docs.py"
+    spec = importlib.util.spec_from_file_location("cli_docs", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cli_docs_are_current() -> None:
+    script = _cli_docs_script()
+    fresh = script.render()
+    assert (DOCS / "cli.md").read_text(encoding="utf-8") == fresh, (
+        "docs/cli.md is stale: run .venv/bin/python scripts/cli_docs.py"
+    )
+    # Every command and subcommand has its own section, so nothing is left out of the reference.
+    for name, _callback in _commands(app):
+        assert f" {name}`\n" in fresh, f"command {name} missing from docs/cli.md"
