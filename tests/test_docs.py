@@ -63,3 +63,31 @@ def test_cli_docs_are_current() -> None:
     # Every command and subcommand has its own section, so nothing is left out of the reference.
     for name, _callback in _commands(app):
         assert f" {name}`\n" in fresh, f"command {name} missing from docs/cli.md"
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "-X POST http://127.0.0.1:8000/api/v1/login",
+        "/api/v1/demands?q=",
+        "http://127.0.0.1:8000/api/v1/demands \\",
+        "/api/v1/demands/1/matches",
+        '-X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/v1/demands/1/match',
+        "/api/v1/imports/demands?dry_run=true",
+        "/api/v1/imports/demands?dry_run=false",
+        "/api/v1/exports/achievements?format=xlsx",
+        "http://127.0.0.1:8000/api/v1/deals \\",
+        "/api/v1/deals/1/transitions",
+        "/api/v1/analytics/funnel",
+    ],
+)
+def test_api_doc_has_a_curl_example_per_main_use(use: str) -> None:
+    examples = (DOCS / "api.md").read_text(encoding="utf-8").split("```bash")[1:]
+    assert any(use in block.split("```")[0] for block in examples), f"no curl example with {use!r}"
+
+
+def test_api_doc_names_every_analytics_metric() -> None:
+    from techbridge.services.analytics import METRICS
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in text for name in METRICS)
