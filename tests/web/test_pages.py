@@ -195,6 +195,11 @@ def test_matches_show_ranked_targets_with_reasons_and_both_zones(
     assert page.texts("#matches-expert .match-title") == ["李教授"]
     assert page.texts("#matches-instrument .empty-title") == ["暂无匹配结果"]
     assert len(page.soup.select("#matches-achievement form input[name=target_id]")) == 2
+    run = page.soup.select_one(f"form[action='/demands/{private_demand_id}/matches/run']")
+    assert (
+        run["data-busy"] == "正在匹配, 请稍候…"
+        and run.select_one("button")["data-loading-text"] == "正在匹配…"
+    )
     # Who owns each target: a university's patent, an expert's institute, a platform's operator.
     assert page.texts("#matches-achievement .match-owner") == ["权属单位 江南大学", "权属单位 四川大学"]
     assert page.texts("#matches-expert .match-owner") == ["所属单位 江南大学"]
