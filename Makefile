@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := var/demo.sqlite3
 
-.PHONY: install demo test test-fast lint clean
+.PHONY: install demo test test-fast lint docs clean
 
 $(BIN)/techbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
+
+docs: install
+	$(BIN)/python scripts/cli_docs.py
 
 clean:
 	rm -rf $(VENV) var build dist src/*.egg-info

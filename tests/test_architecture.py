@@ -52,3 +52,18 @@ def test_layer_imports_only_what_is_beneath(layer: str) -> None:
     for path in folder.rglob("*.py"):
         bad = _imported_layers(path) - ALLOWED[layer] - SHARED - {layer, "", "__init__"}
         assert not bad, f"{path.relative_to(PACKAGE)} imports {sorted(bad)}"
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A ``_helper`` is free to change; anything two modules share belongs in a public module."""
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or (node.module or "").startswith("techbridge")
+            ):
+                private = [
+                    a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+                assert not private, (
+                    f"{path.relative_to(PACKAGE)} imports private {private} from {node.module}"
+                )

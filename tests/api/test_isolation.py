@@ -54,6 +54,7 @@ def test_match_results_drop_private_targets_and_show_both_zones(api_all_dbs: Api
     assert body["count"] == 1
     (match,) = body["data"]
     assert match["target_id"] == api.ids["cd_shared_patent"] and match["target_title"] == "一种隔膜涂覆装置"
+    assert match["target_owner"] == "四川大学"
     assert (match["source_zone"], match["target_zone"], match["is_cross_zone"]) == ("wuxi", "chengdu", True)
     assert match["reasons"] == ["涂覆"]
     root = api.get(f"/demands/{api.ids['wuxi_private']}/matches", "root").json()  # type: ignore[attr-defined]

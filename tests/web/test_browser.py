@@ -41,12 +41,15 @@ def test_enterprise_posts_a_demand_sees_its_matches_and_starts_a_deal(
     expect(match.locator(".match-title")).to_have_text("一种隔膜涂布装置")
     expect(match.locator(".reasons")).to_contain_text("内容命中关键词: 隔膜")
     expect(match.locator(".zone-route")).to_contain_text("无锡国家高新区 → 成都国家高新区")
+    expect(match.locator(".match-owner")).to_have_text("权属单位 四川大学")
 
     match.locator("button:has-text('发起对接')").click()
     expect(page.locator(".flash-success")).to_contain_text("已发起对接")
     with session_scope(web_db_url) as s:
         deals = list_deals(s, scope=Scope("wuxi"), demand_id=demand_id)
     assert len(deals) == 1
+    expect(page).to_have_url(f"{page.url.split('/deals/')[0]}/deals/{deals[0].id}")
+    expect(page.locator("h1")).to_have_text("动力电池隔膜热收缩控制")
     assert [(r.kind, r.record_id) for r in deals[0].resources] == [
         ("achievement", ids["achievement"]["一种隔膜涂布装置"])
     ]

@@ -195,6 +195,49 @@ def test_matches_show_ranked_targets_with_reasons_and_both_zones(
     assert page.texts("#matches-expert .match-title") == ["李教授"]
     assert page.texts("#matches-instrument .empty-title") == ["暂无匹配结果"]
     assert len(page.soup.select("#matches-achievement form input[name=target_id]")) == 2
+    run = page.soup.select_one(f"form[action='/demands/{private_demand_id}/matches/run']")
+    assert (
+        run["data-busy"] == "正在匹配, 请稍候…"
+        and run.select_one("button")["data-loading-text"] == "正在匹配…"
+    )
+    # Who owns each target: a university's patent, an expert's institute, a platform's operator.
+    assert page.texts("#matches-achievement .match-owner") == ["权属单位 江南大学", "权属单位 四川大学"]
+    assert page.texts("#matches-expert .match-owner") == ["所属单位 江南大学"]
+    assert page.texts("#matches-pilot_platform .match-owner") == ["运营单位 成都新能源研究院"]
+
+
+def test_starting_a_deal_from_a_match_opens_the_new_deal(
+    ent: TestClient, html, ids, private_demand_id
+) -> None:
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    patent = ids["achievement"]["一种隔膜涂布装置"]
+    response = ent.post(
+        f"/demands/{private_demand_id}/deals",
+        data={"csrf_token": page.csrf(), "target_kind": "achievement", "target_id": str(patent)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    deal_url = response.headers["location"]
+    assert deal_url.startswith("/deals/")
+    deal = html(ent.get(deal_url).text)
+    assert deal.texts(".flash-success span") == [f"已发起对接 (项目编号 {deal_url.rsplit('/', 1)[1]})"]
+    assert deal.texts("table.data td a") == ["一种隔膜涂布装置"]
+
+
+def test_an_organisation_cannot_start_a_deal_on_another_organisations_demand(
+    ent: TestClient, html, ids, private_demand_id
+) -> None:
+    """The web form follows the API's rule: enterprises open deals only for their own demands."""
+    other = ids["demand"]["储能电站热管理系统优化"]  # same zone, shared, but 无锡储能集团's
+    token = html(ent.get(f"/demands/{private_demand_id}/matches").text).csrf()
+    patent = ids["achievement"]["一种锂电池陶瓷涂覆隔膜及其制备方法"]
+    response = ent.post(
+        f"/demands/{other}/deals",
+        data={"csrf_token": token, "target_kind": "achievement", "target_id": str(patent)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    assert html(response.text).texts(".empty-title") == ["只能为本单位的需求发起撮合"]
 
 
 def test_instrument_calendar_shows_bookings_and_refuses_overlaps(ent: TestClient, html, ids) -> None:

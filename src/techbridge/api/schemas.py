@@ -31,6 +31,8 @@ KindPath = Literal["organizations", "demands", "achievements", "experts", "instr
 KindName = Literal["organization", "demand", "achievement", "expert", "instrument", "pilot_platform"]
 MAX_ID = 2**31 - 1
 """Ids fit a 32-bit integer on every database; larger path ids are rejected before any query."""
+PageNumber = Annotated[int, Field(ge=1, le=100_000, description="页码, 从 1 开始")]
+PerPage = Annotated[int, Field(ge=1, le=200, description="每页条数, 最多 200")]
 
 
 class RecordMeta(BaseModel):
@@ -108,8 +110,8 @@ def _list_query_model(kind: str) -> type[BaseModel]:
         __config__=ConfigDict(extra="forbid"),
         q=(str | None, Field(None, max_length=100, description="关键词 (标题、描述、单位)")),
         sort=(_sort_choices(kind), Field("-updated_at", description="排序字段, 前缀 - 表示倒序")),
-        page=(int, Field(1, ge=1, le=100_000)),
-        per_page=(int, Field(20, ge=1, le=200)),
+        page=(PageNumber, 1),
+        per_page=(PerPage, 20),
         include_archived=(bool, False),
         **fields,
     )
@@ -143,6 +145,7 @@ class MatchPublic(BaseModel):
     target_kind: KindName
     target_id: int
     target_title: str
+    target_owner: str | None = Field(description="Owning organisation: university, operator or company")
     rank: int
     score: float
     reasons: list[Any]

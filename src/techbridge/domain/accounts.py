@@ -90,6 +90,15 @@ def owner_of(kind: str, record: Record) -> str | None:
     return str(value) if value else None
 
 
+def deal_enterprise(user: User) -> str | None:
+    """The enterprise an organisation user's deals are limited to; None for officers, who see the zone.
+
+    API and web pages both pass this to ``services.deals``, so a user starts and sees the same deals
+    through either door.
+    """
+    return None if user.is_admin else (user.organization or "")
+
+
 def can_write(user: User, kind: str, record: Record) -> bool:
     """Create, update and archive: admins within their zone, organisations only their own records.
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..domain.accounts import User, can_write, fill_ownership, redact
+from ..domain.accounts import User, can_write, fill_ownership, owner_of, redact
 from ..domain.records import RECORD_TYPES
 from ..errors import PermissionDenied, ServiceUnavailable, TechBridgeError
 from ..store import matches as match_store
@@ -21,11 +21,12 @@ from ..store.records import KIND_LABELS_ZH, Page, RecordQuery, StoredRecord
 
 @dataclass(frozen=True)
 class MatchView:
-    """A stored match with what a reader needs to show it: the target's title and both zones."""
+    """A stored match with what a reader needs to judge it: the target's title and owner, both zones."""
 
     target_kind: str
     target_id: int
     target_title: str
+    target_owner: str | None
     rank: int
     score: float
     reasons: list[Any]
@@ -112,7 +113,8 @@ def matches_for(
         MatchView(
             target_kind=m.target_kind,
             target_id=m.target_id,
-            target_title=_title(targets[(m.target_kind, m.target_id)]),
+            target_title=_title(target),
+            target_owner=owner_of(m.target_kind, target.record),
             rank=m.rank,
             score=m.score,
             reasons=m.reasons,
@@ -120,7 +122,7 @@ def matches_for(
             target_zone=m.target_zone,
         )
         for m in found
-        if (m.target_kind, m.target_id) in targets
+        if (target := targets.get((m.target_kind, m.target_id))) is not None
     ]
 
 

@@ -1,7 +1,7 @@
 """Deal pages (pipeline board, detail with history and stage form) and the 科创云图 dashboard.
 
-Thin like ``routes``: parse, call ``services.deals`` / ``services.analytics``, build ECharts options from
-their typed results, render.
+Thin like ``routes``: parse, call ``services.deals`` / ``services.analytics``, turn their typed results
+into ECharts options (``charts``), render.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from ..analytics.models import Breakdown, CrossZone, Funnel, MonthlyCounts, ProvinceMap
+from ..analytics.models import Funnel
+from ..domain.accounts import deal_enterprise
 from ..domain.deals import (
     CLOSED_STAGES,
     PIPELINE,
@@ -29,18 +30,13 @@ from ..store.db import session_scope
 from ..store.facets import zone_names
 from ..store.tables import utcnow
 from . import flash
+from .charts import breakdown_option, funnel_option, map_option, pie_option, sankey_option, trend_option
 from .deps import CurrentViewer, DbUrl, check_csrf, load_viewer
-from .routes import PageRoute, _bar_option, _pie_option
+from .routes import PageRoute
 from .templating import render
 from .urls import urls
 
 deal_pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
-
-STAGE_COLORS = ["#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e40af", "#059669"]
-
-
-def _enterprise_filter(viewer: Any) -> str | None:
-    return None if viewer.is_admin else (viewer.organization or "")
 
 
 # -- deals -------------------------------------------------------------------------------------------
@@ -48,7 +44,7 @@ def _enterprise_filter(viewer: Any) -> str | None:
 
 @deal_pages.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    found = deals.list_deals(db, scope=viewer.scope, enterprise=deal_enterprise(viewer))
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     return render(
@@ -60,7 +56,7 @@ def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
 
 @deal_pages.get("/deals/{deal_id}")
 def deal_detail(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
-    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=_enterprise_filter(viewer))
+    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=deal_enterprise(viewer))
     with session_scope(db) as session:
         names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
     days = {
@@ -139,131 +135,6 @@ async def deal_drop(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id:
     return response
 
 
-# -- charts ------------------------------------------------------------------------------------------
-
-
-def funnel_option(funnel: Funnel) -> dict[str, Any]:
-    return {
-        "title": {
-            "text": "撮合转化漏斗 (曾到达各阶段的项目数)",
-            "textStyle": {"fontSize": 14, "fontWeight": 500},
-        },
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c} 项"},
-        "color": STAGE_COLORS,
-        "series": [
-            {
-                "type": "funnel",
-                "sort": "none",
-                "left": "10%",
-                "width": "80%",
-                "top": 40,
-                "bottom": 10,
-                "minSize": "24%",
-                "gap": 2,
-                "label": {"position": "inside", "formatter": "{b}  {c}", "color": "#fff"},
-                "data": [{"name": s.label, "value": s.reached} for s in funnel.stages],
-            }
-        ],
-    }
-
-
-def trend_option(trend: MonthlyCounts) -> dict[str, Any]:
-    return {
-        "title": {"text": "各类资源月度新增", "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "tooltip": {"trigger": "axis"},
-        "legend": {"bottom": 0},
-        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 32, "containLabel": True},
-        "xAxis": {"type": "category", "data": trend.months},
-        "yAxis": {"type": "value", "minInterval": 1},
-        "series": [{"type": "line", "name": k, "smooth": True, "data": v} for k, v in trend.series.items()],
-    }
-
-
-def breakdown_option(result: Breakdown, *, limit: int = 10) -> dict[str, Any]:
-    rows = result.rows[:limit]
-    option = _bar_option(f"按{result.label}: 项目数与落地数", [(r.key, r.deals) for r in rows], "#3b82f6")
-    option["legend"] = {"bottom": 0}
-    option["grid"] = {**option["grid"], "bottom": 28}
-    option["series"][0]["name"] = "项目数"
-    option["series"].append(
-        {
-            "type": "bar",
-            "name": "已落地",
-            "data": [r.deployed for r in rows],
-            "itemStyle": {"color": "#059669"},
-            "barMaxWidth": 18,
-        }
-    )
-    return option
-
-
-def map_option(result: ProvinceMap) -> dict[str, Any]:
-    top = max((p.count for p in result.provinces), default=0)
-    return {
-        "title": {"text": result.title, "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c}"},
-        "visualMap": {
-            "min": 0,
-            "max": max(top, 1),
-            "left": 8,
-            "bottom": 8,
-            "calculable": True,
-            "inRange": {"color": ["#eff6ff", "#93c5fd", "#1d4ed8"]},
-            "text": ["多", "少"],
-        },
-        "series": [
-            {
-                "type": "map",
-                "map": "china",
-                "roam": False,
-                "top": 36,
-                "bottom": 8,
-                "label": {"show": False},
-                "emphasis": {"label": {"show": True}},
-                "data": [{"name": p.short_name, "value": p.count} for p in result.provinces],
-            }
-        ],
-    }
-
-
-def sankey_option(result: CrossZone, names: dict[str, str]) -> dict[str, Any]:
-    # Suppliers and demanders are separate nodes, so A→B and B→A never make a cycle.
-    def short(code: str) -> str:
-        return names.get(code, code).replace("高新技术产业开发区", "高新区")
-
-    def supplier(code: str) -> str:
-        return f"供 · {short(code)}"
-
-    def demander(code: str) -> str:
-        return f"需 · {short(code)}"
-
-    nodes = dict.fromkeys(
-        [supplier(f.supplier_zone) for f in result.flows] + [demander(f.demand_zone) for f in result.flows]
-    )
-    return {
-        "title": {
-            "text": "跨园区撮合: 哪些园区的资源服务了哪些园区的需求",
-            "textStyle": {"fontSize": 14, "fontWeight": 500},
-        },
-        "tooltip": {"trigger": "item"},
-        "series": [
-            {
-                "type": "sankey",
-                "top": 40,
-                "left": 8,
-                "right": 120,
-                "nodeGap": 12,
-                "data": [{"name": n} for n in nodes],
-                "links": [
-                    {"source": supplier(f.supplier_zone), "target": demander(f.demand_zone), "value": f.deals}
-                    for f in result.flows
-                ],
-                "lineStyle": {"color": "gradient", "opacity": 0.4},
-            }
-        ],
-    }
-
-
 # -- dashboard and report ----------------------------------------------------------------------------
 
 
@@ -294,10 +165,9 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
         "universities": breakdown_option(get("by-university")),
         "zone_map": map_option(regions),
         "deal_map": map_option(get("deal-map")),
-        "regions": _pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
+        "regions": pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
         "flows": sankey_option(flows, names),
     }
-    charts["regions"]["series"][0]["center"] = ["50%", "55%"]  # room for the title above the labels
     return render(
         request,
         "deals/dashboard.html",

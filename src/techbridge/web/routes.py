@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, fill_ownership
+from ..domain.accounts import OWNER_FIELDS, Role, User, can_write, deal_enterprise, fill_ownership
 from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
@@ -46,10 +46,11 @@ from ..store.db import session_scope
 from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
 from ..store.records import RecordQuery, count_records
 from . import flash
+from .charts import bar_option, pie_option
 from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
-from .strings_zh import KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
+from .strings_zh import FIELDS, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
 from .urls import KIND_PATHS, STATIC_DIR, urls
 
@@ -160,40 +161,6 @@ def logout(request: Request) -> Response:
 # -- home and capability centre ---------------------------------------------------------------------
 
 
-CHART_COLORS = ["#1d4ed8", "#7a3ee8", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#64748b"]
-
-
-def _bar_option(title: str, pairs: list[tuple[str, int]], color: str) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "tooltip": {"trigger": "axis"},
-        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
-        "xAxis": {"type": "value", "minInterval": 1},
-        "yAxis": {"type": "category", "inverse": True, "data": [name for name, _ in pairs]},
-        "series": [
-            {"type": "bar", "data": [n for _, n in pairs], "itemStyle": {"color": color}, "barMaxWidth": 18}
-        ],
-    }
-
-
-def _pie_option(title: str, pairs: list[tuple[str, int]]) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14, "fontWeight": 500}},
-        "color": CHART_COLORS,
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c} ({d}%)"},
-        "legend": {"bottom": 0, "type": "scroll"},
-        "series": [
-            {
-                "type": "pie",
-                "radius": ["38%", "62%"],
-                "center": ["50%", "54%"],
-                "data": [{"name": name, "value": n} for name, n in pairs],
-                "label": {"formatter": "{b}\n{c}"},
-            }
-        ],
-    }
-
-
 def _labelled(kind: str, column: str, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """Chart labels in Chinese: enum codes become their labels, free text stays as typed."""
     enum_type = RECORD_TYPES[kind].model_fields[column].annotation
@@ -219,8 +186,8 @@ def home(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
             else ""
         )
     charts = {
-        "chains": _bar_option("需求按产业链分布", chains, "#1d4ed8"),
-        "kinds": _pie_option("成果类型构成", kinds),
+        "chains": bar_option("需求按产业链分布", chains, "#1d4ed8"),
+        "kinds": pie_option("成果类型构成", kinds),
     }
     return render(
         request,
@@ -484,6 +451,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "best": best,
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
+                "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
                 "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
             },
@@ -512,9 +480,15 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         else:
             demand_id, resources = target_id, [(kind, record_id)]
         deal = deal_service.start_deal(
-            db, resources=resources, actor=viewer.username, scope=viewer.scope, demand_id=demand_id
+            db,
+            resources=resources,
+            actor=viewer.username,
+            scope=viewer.scope,
+            demand_id=demand_id,
+            on_behalf_of=deal_enterprise(viewer),
         )
-        response = _redirect(urls.matches(kind, record_id))
+        # The new deal's page is where the next step (contact, stage history) happens.
+        response = _redirect(urls.deal(deal.id))
         flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
         return response
 

@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from ...domain.accounts import User
+from ...domain.accounts import deal_enterprise
 from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage, stage_durations
 from ...services import deals
 from ...store.tables import utcnow
 from ..deps import AdminUser, CurrentUser, DbUrlDep
-from ..schemas import MAX_ID
+from ..schemas import MAX_ID, PageNumber, PerPage
 
 router = APIRouter(prefix="/deals", tags=["deals"])
 
@@ -44,6 +44,16 @@ class DealPublic(Deal):
 class DealsPublic(BaseModel):
     data: list[DealPublic]
     count: int
+    page: int
+    per_page: int
+
+
+class DealListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: DealStage | None = None
+    page: PageNumber = 1
+    per_page: PerPage = 20
 
 
 class ResourceRef(BaseModel):
@@ -72,26 +82,25 @@ class Drop(BaseModel):
     reason: str = Field(..., min_length=1, max_length=2000)
 
 
-def _own_enterprise(user: User) -> str | None:
-    """Organisation users see and start only their own deals; officers see the whole zone."""
-    return None if user.is_admin else (user.organization or "")
-
-
 def _public(deal: Deal) -> DealPublic:
     return DealPublic.model_validate(deal.model_dump())
 
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
-def list_deals(
-    user: CurrentUser, url: DbUrlDep, stage: Annotated[DealStage | None, Query()] = None
-) -> DealsPublic:
-    found = deals.list_deals(url, scope=user.scope, stage=stage, enterprise=_own_enterprise(user))
-    return DealsPublic(data=[_public(d) for d in found], count=len(found))
+def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
+    found = deals.list_deals(url, scope=user.scope, stage=params.stage, enterprise=deal_enterprise(user))
+    start = (params.page - 1) * params.per_page
+    return DealsPublic(
+        data=[_public(d) for d in found[start : start + params.per_page]],
+        count=len(found),
+        page=params.page,
+        per_page=params.per_page,
+    )
 
 
 @router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
 def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
-    return _public(deals.get_deal(url, deal_id, scope=user.scope, enterprise=_own_enterprise(user)))
+    return _public(deals.get_deal(url, deal_id, scope=user.scope, enterprise=deal_enterprise(user)))
 
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
@@ -105,7 +114,7 @@ def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic
         enterprise=body.enterprise,
         zone_code=body.zone_code,
         note=body.note,
-        on_behalf_of=_own_enterprise(user),
+        on_behalf_of=deal_enterprise(user),
     )
     return _public(deal)
 
