@@ -203,3 +203,13 @@ def test_stats_command_prints_and_exports(
     assert "共 3 项, 落地转化率 33.3%" in result.output  # 1 deployed of Wuxi's 3
     assert "场景落地" in result.output and f"已导出到 {target}" in result.output
     assert load_workbook(target).active is not None
+
+
+def test_xlsx_export_drops_control_characters_excel_cannot_hold() -> None:
+    from techbridge.analytics.export import to_xlsx
+    from techbridge.analytics.models import TableData
+
+    table = TableData(title="按产业链\x07", columns=["产业链\x00", "项目数"], rows=[["新能源\x1b", 3]])
+    sheet = load_workbook(io.BytesIO(to_xlsx(table))).active
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [["产业链", "项目数"], ["新能源", 3]]
+    assert sheet.title == "按产业链"

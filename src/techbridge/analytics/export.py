@@ -7,6 +7,7 @@ import io
 import re
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from .models import TableData
@@ -26,16 +27,21 @@ def to_csv(table: TableData) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def _xlsx_safe(value: object) -> object:
+    # XLSX cannot hold control characters that imported records or request values may carry.
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def to_xlsx(table: TableData) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook always has one sheet
-    sheet.title = re.sub(r"[\[\]:*?/\\]", " ", table.title)[:31]  # Excel's rules for sheet names
-    sheet.append(table.columns)
+    sheet.title = re.sub(r"[\[\]:*?/\\]", " ", str(_xlsx_safe(table.title)))[:31]  # Excel's sheet-name rules
+    sheet.append([_xlsx_safe(c) for c in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append(row)
+        sheet.append([_xlsx_safe(cell) for cell in row])
     for index, column in enumerate(table.columns, start=1):
         width = max([len(str(column))] + [len(str(r[index - 1] or "")) for r in table.rows])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, 4 + 2 * width)
