@@ -364,3 +364,21 @@ def test_closed_or_archived_demands_lose_their_matches(seeded: str, tmp_path: Pa
         results = match_record(session, "achievement", achievement_id, scope=Scope.platform())
         assert results[Kind.DEMAND] == []
         assert match_record(session, "demand", closed, scope=Scope.platform()) == {}
+
+
+def test_batch_reranks_what_a_single_match_already_synced(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", ipc_codes=["H01M"], zone_code="wuxi"))
+    new_id = _ids(seeded, "achievement")["锂电池隔膜涂覆设备"]
+    with session_scope(seeded) as session:  # syncs the new achievement into the index first
+        match_record(session, "expert", _ids(seeded, "expert")["周教授"], scope=Scope.platform())
+    report = run_batch(seeded, settings=settings)
+    # The demand (its achievement list is stale) and the new achievement itself, nothing else.
+    assert report.sources == 2
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    assert new_id in [m.target_id for m in _stored(seeded, demand_id, "achievement")]
+    assert run_batch(seeded, settings=settings).sources == 0
+    get_settings.cache_clear()

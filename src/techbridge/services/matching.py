@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -140,14 +141,33 @@ def _same_database(indexed: dict[str, Any], current: dict[str, Any]) -> bool:
     )
 
 
+class _KeyLog:
+    """A set of record keys kept as an append-only file, one key a line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> set[str]:
+        return set(self.path.read_text(encoding="utf-8").split()) if self.path.exists() else set()
+
+    def append(self, keys: Iterable[str]) -> None:
+        with self.path.open("a", encoding="utf-8") as lines:
+            lines.writelines(f"{key}\n" for key in keys)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 class _Index:
     """The engine, the ``updated_at`` it indexed per record key, and the watermarks it has read up to.
 
     On disk: ``state.json`` (database fingerprint, watermarks, generation, current snapshot), a snapshot
-    directory (engine and the stamps of what it holds) and ``journal.txt``, the keys indexed since the
-    snapshot. One change appends a line to the journal instead of rewriting the index; a process loading
-    the snapshot re-reads the journal's keys from the database. The snapshot is rewritten once the journal
-    outgrows ``_JOURNAL_SHARE`` of the index.
+    directory (engine and the stamps of what it holds), ``journal.txt``, the keys indexed since the
+    snapshot, and ``unbatched.txt``, the keys indexed since the last batch run (a single record's matching
+    syncs the index too, and the batch must still re-rank what those changes affect). One change appends
+    a line to each log instead of rewriting the index; a process loading the snapshot re-reads the
+    journal's keys from the database. The snapshot is rewritten once the journal outgrows
+    ``_JOURNAL_SHARE`` of the index.
     """
 
     def __init__(self, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> None:
@@ -160,8 +180,11 @@ class _Index:
         self.snapshot: str | None = None
         self.journal: set[str] = set()  # keys indexed since the snapshot
         self.reread: set[str] = set()  # journal keys a fresh load must take from the database
+        self.unbatched: set[str] = set()
         self.unsaved: list[str] = []
         self.is_dirty = False
+        self._journal_log = _KeyLog(path / "journal.txt")
+        self._unbatched_log = _KeyLog(path / "unbatched.txt")
 
     @classmethod
     def open(cls, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> _Index:
@@ -182,9 +205,9 @@ class _Index:
             if index.snapshot is not None:
                 index.engine = MatchEngine.load(path / index.snapshot)
                 index.seen = json.loads((path / index.snapshot / "manifest.json").read_text(encoding="utf-8"))
-            journal = path / "journal.txt"
-            index.journal = set(journal.read_text(encoding="utf-8").split()) if journal.exists() else set()
+            index.journal = index._journal_log.read()
             index.reread = set(index.journal)
+            index.unbatched = index._unbatched_log.read()
         index.engine.config = replace(index.engine.config, weights=config.weights)
         index.database = database
         return index
@@ -225,8 +248,14 @@ class _Index:
             self.seen.pop(key, None)
         self.reread = set()
         self.unsaved += sorted(delta.changed)
+        self.unbatched |= delta.changed
         self.is_dirty = self.is_dirty or bool(delta.changed)
         return delta
+
+    def mark_batched(self) -> None:
+        """Every source the changes so far affect has been re-ranked."""
+        self.is_dirty = self.is_dirty or bool(self.unbatched)
+        self.unbatched = set()
 
     def _advance(self, name: str, value: datetime) -> None:
         mark = self.watermarks[name]
@@ -256,7 +285,10 @@ class _Index:
             return
         self.generation += 1
         self.journal.update(self.unsaved)
-        journal = self.path / "journal.txt"
+        if self.unbatched:
+            self._unbatched_log.append(self.unsaved)
+        else:
+            self._unbatched_log.clear()
         if self.snapshot is None or len(self.journal) > max(_JOURNAL_MIN, _JOURNAL_SHARE * len(self.engine)):
             previous, self.snapshot = self.snapshot, f"snapshot-{self.generation}"
             self.engine.save(self.path / self.snapshot)
@@ -265,12 +297,11 @@ class _Index:
             )
             self.journal = set()
             self._write_state()
-            journal.unlink(missing_ok=True)
+            self._journal_log.clear()
             if previous is not None:
                 shutil.rmtree(self.path / previous, ignore_errors=True)
         else:
-            with journal.open("a", encoding="utf-8") as lines:
-                lines.writelines(f"{key}\n" for key in self.unsaved)
+            self._journal_log.append(self.unsaved)
             self._write_state()
         self.unsaved, self.is_dirty = [], False
 
@@ -336,25 +367,36 @@ def _store(session: Session, source: MatchDoc, target_kind: Kind, matches: list[
     return len(matches)
 
 
+def _sources(session: Session, records: Iterable[StoredRecord]) -> Iterator[MatchDoc]:
+    """Documents of the records batch matching ranks as sources: not archived, and available."""
+    records = iter(records)
+    while batch := list(islice(records, 2000)):
+        live = [s for s in batch if s.archived_at is None]
+        yield from (doc for doc in _docs(session, live) if doc.is_available)
+
+
 def _live_sources(session: Session, kind: Kind) -> Iterator[MatchDoc]:
-    """Every source of a kind that batch matching ranks: not archived, and available."""
-    batch: list[StoredRecord] = []
-    records = iter_records(session, kind.value, scope=Scope.platform())
-    while batch := [s for _, s in zip(range(2000), records, strict=False)]:
-        yield from (doc for doc in _docs(session, batch) if doc.is_available)
+    return _sources(session, iter_records(session, kind.value, scope=Scope.platform()))
 
 
-def _work(session: Session, delta: SyncDelta, *, full: bool) -> list[tuple[MatchDoc, Kind]]:
+def _work(session: Session, changed: set[str], *, full: bool) -> list[tuple[MatchDoc, Kind]]:
     """(source, target kind) pairs whose stored list may be stale: every source of a kind whose targets
     changed, and the changed sources themselves."""
-    changed_kinds = {Kind(key.partition("/")[0]) for key in delta.changed}
-    changed = {d.key: d for d in delta.docs if d.kind in PAIRS and d.is_available}
+    changed_ids: dict[Kind, list[int]] = defaultdict(list)
+    for key in changed:
+        kind, _, record_id = key.partition("/")
+        changed_ids[Kind(kind)].append(int(record_id))
+    changed_kinds = set(changed_ids)
     work = []
     for kind, targets in PAIRS.items():
         stale = [t for t in targets if full or t in changed_kinds]
-        sources = _live_sources(session, kind) if stale else (d for d in changed.values() if d.kind == kind)
+        if stale:
+            sources = _live_sources(session, kind)
+        else:
+            found = get_records(session, kind.value, sorted(changed_ids[kind]), scope=Scope.platform())
+            sources = _sources(session, found.values())
         for source in sources:
-            work.extend((source, target) for target in (targets if source.key in changed else stale))
+            work.extend((source, t) for t in (targets if f"{kind}/{source.id}" in changed else stale))
     return work
 
 
@@ -369,7 +411,7 @@ def run_batch(
     with session_scope(url) as session, _open_index(session, settings) as index:
         delta = index.sync(session, full=full)
         _drop_matches(session, delta.retired)
-        work = _work(session, delta, full=full)
+        work = _work(session, index.unbatched, full=full)
         stored = 0
         for done, (source, target) in enumerate(work, start=1):
             matches = index.engine.rank(
@@ -378,6 +420,7 @@ def run_batch(
             stored += _store(session, source, target, matches)
             if progress is not None:
                 progress(done, len(work))
+        index.mark_batched()
         # The stored lists first: should that fail, the index is not saved and the next run redoes the work.
         session.commit()
     return MatchRunReport(
