@@ -321,8 +321,10 @@ def test_experts_with_a_full_workload_rank_below_free_ones(db_url: str, tmp_path
     assert {"code": "capacity", "text": "专家尚余 100% 对接名额"} in ranked[0].reasons
 
 
-def test_closed_or_archived_demands_lose_their_matches(seeded: str, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_closed_or_archived_demands_lose_their_matches(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _use_data_dir(monkeypatch, tmp_path / "data")
     _add(seeded, "demand", Demand(title="锂电池隔膜耐热改性", organization="某公司", zone_code="wuxi"))
     run_batch(seeded, settings=settings)
     demands = _ids(seeded, "demand")
@@ -364,6 +366,7 @@ def test_closed_or_archived_demands_lose_their_matches(seeded: str, tmp_path: Pa
         results = match_record(session, "achievement", achievement_id, scope=Scope.platform())
         assert results[Kind.DEMAND] == []
         assert match_record(session, "demand", closed, scope=Scope.platform()) == {}
+    get_settings.cache_clear()
 
 
 def test_batch_reranks_what_a_single_match_already_synced(
@@ -381,4 +384,16 @@ def test_batch_reranks_what_a_single_match_already_synced(
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
     assert new_id in [m.target_id for m in _stored(seeded, demand_id, "achievement")]
     assert run_batch(seeded, settings=settings).sources == 0
+    get_settings.cache_clear()
+
+
+def test_matching_a_resource_kind_keeps_the_matches_that_target_it(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_batch(seeded, settings=_use_data_dir(monkeypatch, tmp_path / "data"))
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    instrument_id = _ids(seeded, "instrument")["热重分析仪"]
+    with session_scope(seeded) as session:  # an instrument is only ever a target
+        assert match_record(session, "instrument", instrument_id, scope=Scope.platform()) == {}
+    assert [m.target_id for m in _stored(seeded, demand_id, "instrument")] == [instrument_id]
     get_settings.cache_clear()

@@ -445,8 +445,9 @@ def match_record(
     with _open_index(session, get_settings()) as index:
         delta = index.sync(session)
         _drop_matches(session, delta.retired)
-        if Kind(kind) not in PAIRS or _is_retired(stored):
+        if _is_retired(stored):
             _drop_matches(session, [f"{kind}/{record_id}"])
+        if _is_retired(stored) or kind not in PAIRS:
             return results
         source = _docs(session, [stored])[0]
         for target in PAIRS[source.kind]:
