@@ -207,11 +207,11 @@ def test_sync_reads_only_records_changed_since_the_watermark(
     assert str(achievement_id) in [m.id for m in results[Kind.ACHIEVEMENT][:3]]  # the new title is indexed
     index = next((tmp_path / "data" / "match-index").glob("*/"))
     assert (index / "journal.txt").read_text(encoding="utf-8").split() == [f"achievement/{achievement_id}"]
-    state = (index / "state.json").read_text(encoding="utf-8")
-    with session_scope(seeded) as session:  # nothing changed: nothing read, nothing written
+    files = {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"}
+    with session_scope(seeded) as session:  # nothing changed: nothing read, the index not written
         match_record(session, "demand", demand_id, scope=Scope.platform())
     assert reads == [("achievement", [achievement_id])]
-    assert (index / "state.json").read_text(encoding="utf-8") == state
+    assert {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"} == files
     get_settings.cache_clear()
 
 
@@ -397,3 +397,28 @@ def test_matching_a_resource_kind_keeps_the_matches_that_target_it(
         assert match_record(session, "instrument", instrument_id, scope=Scope.platform()) == {}
     assert [m.target_id for m in _stored(seeded, demand_id, "instrument")] == [instrument_id]
     get_settings.cache_clear()
+
+
+def test_a_quiet_store_is_not_listed_again_once_open_writes_have_landed(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)  # the whole store was written moments before this sync
+    listed: list[int] = []
+    real = matching.iter_stamps
+
+    def spy(session, kind, *, since):  # type: ignore[no-untyped-def]
+        for stamp in real(session, kind, since=since):
+            listed.append(stamp.id)
+            yield stamp
+
+    monkeypatch.setattr(matching, "iter_stamps", spy)
+    run_batch(seeded, settings=settings)
+    assert len(listed) == 8  # a write open during the last sync could still land: read its window again
+    listed.clear()
+    later = datetime.now(UTC) + matching._OVERLAP * 2
+    monkeypatch.setattr(matching, "utcnow", lambda: later)
+    run_batch(seeded, settings=settings)  # sets the last sync past the window
+    listed.clear()
+    run_batch(seeded, settings=settings)
+    assert listed == []

@@ -36,6 +36,7 @@ from ..store.db import session_scope
 from ..store.deals import as_utc, experts_in_deals_changed, open_deal_counts
 from ..store.matches import RETIRED_DEMAND_STATUSES, NewMatch, delete_matches, replace_matches
 from ..store.records import StoredRecord, get_record, get_records, iter_records, iter_stamps, oldest_record
+from ..store.tables import utcnow
 
 PAIRS: dict[Kind, tuple[Kind, ...]] = {
     Kind.DEMAND: (Kind.ACHIEVEMENT, Kind.EXPERT, Kind.INSTRUMENT, Kind.PILOT_PLATFORM),
@@ -55,8 +56,8 @@ Progress = Callable[[int, int], None]
 """Called with (done, total) after each source is matched."""
 
 _OVERLAP = timedelta(minutes=5)
-"""How far before the watermark a sync reads again. A writer stamps ``updated_at`` before it commits, so a
-slow transaction can commit a stamp older than a watermark another sync has already moved past; re-read
+"""How far before the previous sync a sync reads again. A writer stamps ``updated_at`` before it commits,
+so a transaction still open during that sync can commit stamps older than the watermark it left; re-read
 rows whose stamp the index already holds cost a comparison, not a re-analysis."""
 _JOURNAL_MIN, _JOURNAL_SHARE = 1_000, 0.01
 """Keys changed since the snapshot that may pile up in the journal before the snapshot is rewritten."""
@@ -176,13 +177,14 @@ class _Index:
         self.engine = MatchEngine(config=config)
         self.seen: dict[str, str] = {}
         self.watermarks: dict[str, str | None] = {"records": None, "deals": None}
+        self.read_from: dict[str, str | None] = {"records": None, "deals": None}
         self.generation = 0
         self.snapshot: str | None = None
         self.journal: set[str] = set()  # keys indexed since the snapshot
         self.reread: set[str] = set()  # journal keys a fresh load must take from the database
         self.unbatched: set[str] = set()
         self.unsaved: list[str] = []
-        self.is_dirty = False
+        self.saved_state: dict[str, Any] = {}
         self._journal_log = _KeyLog(path / "journal.txt")
         self._unbatched_log = _KeyLog(path / "unbatched.txt")
 
@@ -200,7 +202,8 @@ class _Index:
             index = loaded
         else:
             index = cls(path, config=config, database=database)
-            index.watermarks, index.generation = state["watermarks"], state["generation"]
+            index.watermarks, index.read_from = state["watermarks"], state["read_from"]
+            index.generation, index.saved_state = state["generation"], state
             index.snapshot = state["snapshot"]
             if index.snapshot is not None:
                 index.engine = MatchEngine.load(path / index.snapshot)
@@ -215,9 +218,10 @@ class _Index:
     def sync(self, session: Session, *, full: bool = False) -> SyncDelta:
         """Bring the index up to date with the store; ``full`` compares every record instead of reading
         from the watermark (and drops keys the store no longer holds)."""
+        started = utcnow()
         since = {
-            name: None if full or mark is None else datetime.fromisoformat(mark) - _OVERLAP
-            for name, mark in self.watermarks.items()
+            name: None if full or mark is None else datetime.fromisoformat(mark)
+            for name, mark in self.read_from.items()
         }
         wanted: dict[Kind, set[int]] = defaultdict(set)
         for key in self.reread:
@@ -249,19 +253,22 @@ class _Index:
         self.reread = set()
         self.unsaved += sorted(delta.changed)
         self.unbatched |= delta.changed
-        self.is_dirty = self.is_dirty or bool(delta.changed)
+        # Next time read from the watermark, or from a little before this sync while writes that were
+        # open during it may still commit older stamps.
+        self.read_from = {
+            name: None if mark is None else min(datetime.fromisoformat(mark), started - _OVERLAP).isoformat()
+            for name, mark in self.watermarks.items()
+        }
         return delta
 
     def mark_batched(self) -> None:
         """Every source the changes so far affect has been re-ranked."""
-        self.is_dirty = self.is_dirty or bool(self.unbatched)
         self.unbatched = set()
 
     def _advance(self, name: str, value: datetime) -> None:
         mark = self.watermarks[name]
         if mark is None or as_utc(value) > datetime.fromisoformat(mark):
             self.watermarks[name] = _stamp(value)
-            self.is_dirty = True
 
     def _read(self, session: Session, kind: Kind, ids: list[int], *, delta: SyncDelta) -> None:
         """Take these records from the store into ``delta``: live ones as documents, archived ones as
@@ -280,41 +287,48 @@ class _Index:
 
     def save(self) -> None:
         """Persist what changed: a journal line per changed key, or a new snapshot once the journal is
-        long (or there is none yet). Nothing is written when nothing changed."""
-        if not self.is_dirty:
-            return
-        self.generation += 1
-        self.journal.update(self.unsaved)
-        if self.unbatched:
-            self._unbatched_log.append(self.unsaved)
-        else:
+        long (or there is none yet), and the state when it moved. Nothing is written when nothing changed.
+        """
+        replaced = None
+        if self.unsaved:
+            self.generation += 1  # other processes holding the index in memory reload it
+            self.journal.update(self.unsaved)
+            if self.snapshot is None or len(self.journal) > max(
+                _JOURNAL_MIN, _JOURNAL_SHARE * len(self.engine)
+            ):
+                replaced, self.snapshot = self.snapshot or "", f"snapshot-{self.generation}"
+                self.engine.save(self.path / self.snapshot)
+                (self.path / self.snapshot / "manifest.json").write_text(
+                    json.dumps(self.seen, ensure_ascii=False), encoding="utf-8"
+                )
+                self.journal = set()
+            else:
+                self._journal_log.append(self.unsaved)
+        if not self.unbatched:
             self._unbatched_log.clear()
-        if self.snapshot is None or len(self.journal) > max(_JOURNAL_MIN, _JOURNAL_SHARE * len(self.engine)):
-            previous, self.snapshot = self.snapshot, f"snapshot-{self.generation}"
-            self.engine.save(self.path / self.snapshot)
-            (self.path / self.snapshot / "manifest.json").write_text(
-                json.dumps(self.seen, ensure_ascii=False), encoding="utf-8"
-            )
-            self.journal = set()
-            self._write_state()
+        elif self.unsaved:
+            self._unbatched_log.append(self.unsaved)
+        self.unsaved = []
+        self._write_state()
+        if replaced is not None:  # only now that the state points at the new snapshot
             self._journal_log.clear()
-            if previous is not None:
-                shutil.rmtree(self.path / previous, ignore_errors=True)
-        else:
-            self._journal_log.append(self.unsaved)
-            self._write_state()
-        self.unsaved, self.is_dirty = [], False
+            if replaced:
+                shutil.rmtree(self.path / replaced, ignore_errors=True)
 
     def _write_state(self) -> None:
         state = {
             "database": self.database,
             "watermarks": self.watermarks,
+            "read_from": self.read_from,
             "generation": self.generation,
             "snapshot": self.snapshot,
         }
+        if state == self.saved_state:
+            return
         staged = self.path / "state.json.tmp"
         staged.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         staged.replace(self.path / "state.json")  # atomic: a reader sees the old state or the new one
+        self.saved_state = json.loads(json.dumps(state))
 
 
 @contextmanager
