@@ -422,3 +422,24 @@ def test_a_quiet_store_is_not_listed_again_once_open_writes_have_landed(
     listed.clear()
     run_batch(seeded, settings=settings)
     assert listed == []
+
+
+def test_a_long_journal_is_folded_into_a_new_snapshot(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matching, "_JOURNAL_MIN", 1)
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    index = next((tmp_path / "data" / "match-index").glob("*/"))
+    first = [p.name for p in index.glob("snapshot-*")]
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    assert len((index / "journal.txt").read_text(encoding="utf-8").split()) == 1
+    assert [p.name for p in index.glob("snapshot-*")] == first
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜分切设备", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    assert not (index / "journal.txt").exists()
+    second = [p.name for p in index.glob("snapshot-*")]
+    assert len(second) == 1 and second != first  # the old snapshot is gone
+    matching._LOADED.clear()
+    assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
