@@ -65,6 +65,19 @@ def test_many_small_updates_merge_segments_and_stay_exact(catalogue) -> None:
     assert _ranking(engine, "锂电池负极") == pytest.approx(_ranking(rebuilt, "锂电池负极"), rel=1e-5)
 
 
+def test_small_updates_merge_without_rewriting_the_bulk_segment(catalogue) -> None:
+    engine = MatchEngine.build(catalogue[:6])
+    bulk = engine.lexical._segments[0]
+    updates = catalogue[6:] + catalogue  # adds, then replacements (their old rows stay masked)
+    for doc in updates:
+        engine.upsert([doc])
+    assert engine.lexical._segments[0] is bulk
+    assert len(engine.lexical._segments) < 1 + len(updates)  # the tail was merged
+    rebuilt = MatchEngine.build(catalogue)
+    for query in ("锂电池负极", "数据存储软件"):
+        assert _ranking(engine, query) == pytest.approx(_ranking(rebuilt, query), rel=1e-5)
+
+
 def test_parallel_build_equals_serial_build(catalogue) -> None:
     serial = MatchEngine.build(catalogue)
     parallel = MatchEngine.build(catalogue, workers=2)

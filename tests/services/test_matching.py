@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import and_, or_, select
 from typer.testing import CliRunner
 
 from techbridge.cli import _register, app
 from techbridge.config import Settings, get_settings
 from techbridge.domain.access import Scope
+from techbridge.domain.deals import DealEvent, DealResource, DealStage
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform
 from techbridge.errors import NotFound
 from techbridge.match import Kind
-from techbridge.services.matching import match_record, run_batch
-from techbridge.store.db import session_scope
+from techbridge.services import matching
+from techbridge.services.matching import PAIRS, match_record, run_batch
+from techbridge.store.db import get_engine, session_scope
+from techbridge.store.deals import NewDeal, insert_deal
 from techbridge.store.matches import list_matches
-from techbridge.store.records import archive_record, iter_records, upsert_records
+from techbridge.store.records import archive_record, iter_records, update_record, upsert_records
+from techbridge.store.tables import MatchResultRow
 
 
 def _add(url: str, kind: str, *records) -> dict[str, int]:
@@ -103,7 +110,7 @@ def test_batch_stores_ranked_matches_with_reasons_and_zone_isolation(seeded: str
     assert stored[1].is_cross_zone and any("跨园区共享" in r["text"] for r in stored[1].reasons)
     for kind in ("expert", "instrument", "pilot_platform"):
         assert len(_stored(seeded, demand_id, kind)) == 1
-    assert (tmp_path / "data" / "match-index" / "engine.json").exists()
+    assert len(list((tmp_path / "data" / "match-index").glob("*/snapshot-*/engine.json"))) == 1
 
 
 def test_rerun_is_incremental(seeded: str, tmp_path: Path) -> None:
@@ -161,3 +168,278 @@ def test_match_record_seam_stores_in_the_callers_transaction(
         private = _ids(seeded, "achievement")["锂电池隔膜回收方法"]
         match_record(session, "achievement", private, scope=Scope(zone_code="wuxi"))
     get_settings.cache_clear()
+
+
+def _spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[int]]]:
+    """Record which records a sync loads from the store (kind, ids)."""
+    reads: list[tuple[str, list[int]]] = []
+    real = matching.get_records
+
+    def spy(session, kind, ids, *, scope):  # type: ignore[no-untyped-def]
+        reads.append((kind, list(ids)))
+        return real(session, kind, ids, scope=scope)
+
+    monkeypatch.setattr(matching, "get_records", spy)
+    return reads
+
+
+def _use_data_dir(monkeypatch: pytest.MonkeyPatch, path: Path) -> Settings:
+    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(path))
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def test_sync_reads_only_records_changed_since_the_watermark(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    achievement_id = _ids(seeded, "achievement")["区块链数据存储方法"]
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    with session_scope(seeded) as session:
+        update_record(
+            session, "achievement", achievement_id, {"title": "锂电池隔膜涂覆装置"}, scope=Scope.platform()
+        )
+    reads = _spy_reads(monkeypatch)
+    with session_scope(seeded) as session:
+        results = match_record(session, "demand", demand_id, scope=Scope.platform())
+    assert reads == [("achievement", [achievement_id])]
+    assert str(achievement_id) in [m.id for m in results[Kind.ACHIEVEMENT][:3]]  # the new title is indexed
+    index = next((tmp_path / "data" / "match-index").glob("*/"))
+    assert (index / "journal.txt").read_text(encoding="utf-8").split() == [f"achievement/{achievement_id}"]
+    files = {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"}
+    with session_scope(seeded) as session:  # nothing changed: nothing read, the index not written
+        match_record(session, "demand", demand_id, scope=Scope.platform())
+    assert reads == [("achievement", [achievement_id])]
+    assert {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"} == files
+    get_settings.cache_clear()
+
+
+def _rankings(url: str, settings: Settings) -> list[list[tuple[str, float]]]:
+    """Every source's ranking against every kind it is matched with, as (id, score) lists."""
+    with session_scope(url) as session, matching._open_index(session, settings) as index:
+        index.sync(session)
+        sources = [doc for kind in PAIRS for doc in matching._live_sources(session, kind)]
+        return [
+            [(m.id, round(m.score, 6)) for m in index.engine.rank(s, target_kind=t, top_k=50, explain=False)]
+            for s in sources
+            for t in PAIRS[s.kind]
+        ]
+
+
+def test_incremental_sync_equals_a_full_rebuild(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "incremental")
+    run_batch(seeded, settings=settings)
+    achievements = _ids(seeded, "achievement")
+    expert_id = _ids(seeded, "expert")["周教授"]
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", ipc_codes=["H01M"], zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    with session_scope(seeded) as session:
+        update_record(
+            session, "achievement", achievements["耐高温锂电池隔膜"], {"trl": 8}, scope=Scope.platform()
+        )
+        archive_record(session, "achievement", achievements["区块链数据存储方法"], scope=Scope.platform())
+        _open_deal(session, expert_id)
+    _rankings(seeded, settings)  # syncs the changes into the journal
+    matching._LOADED.clear()  # a fresh process: snapshot plus the journal's keys re-read from the store
+    incremental = _rankings(seeded, settings)
+    rebuilt = _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
+    assert incremental == rebuilt
+    assert any(incremental)
+
+
+def _open_deal(session, expert_id: int) -> None:  # type: ignore[no-untyped-def]
+    insert_deal(
+        session,
+        NewDeal(
+            zone_code="wuxi",
+            title="隔膜涂层中试",
+            demand_id=None,
+            enterprise="无锡某新能源公司",
+            industry_chain=None,
+            resources=[DealResource(kind="expert", record_id=expert_id, zone_code="wuxi")],
+            created_by="officer",
+        ),
+        DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor="officer", at=datetime.now(UTC)),
+    )
+
+
+def test_databases_sharing_a_data_dir_keep_their_own_index(
+    sqlite_url: str, _sqlite_template: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.sqlite3"
+    shutil.copyfile(_sqlite_template, other)
+    other_url = f"sqlite:///{other}"
+    settings = Settings(data_dir=tmp_path / "data")
+    for url, title in ((sqlite_url, "锂电池隔膜"), (other_url, "燃料电池催化剂")):
+        _add(url, "demand", Demand(title=f"{title}需求", organization="某公司", zone_code="wuxi"))
+        _add(url, "achievement", Achievement(title=title, zone_code="wuxi"))
+    assert run_batch(sqlite_url, settings=settings).indexed == 2
+    assert run_batch(other_url, settings=settings).indexed == 2
+    assert run_batch(sqlite_url, settings=settings).indexed == 0  # its own index, untouched by the other
+    get_engine(other_url).dispose()
+    other.unlink()  # the database is recreated at the same URL with other records
+    shutil.copyfile(_sqlite_template, other)
+    _add(other_url, "demand", Demand(title="新的技术需求", organization="某公司", zone_code="wuxi"))
+    assert run_batch(other_url, settings=settings).indexed == 1  # rebuilt: nothing of the old one is left
+    with session_scope(other_url) as session, matching._open_index(session, settings) as index:
+        assert sorted(index.seen) == ["demand/1"]
+
+
+def _expert(name: str, *, max_active_deals: int) -> Expert:
+    return Expert(
+        name=name,
+        fields=["材料科学与工程"],
+        bio="锂电池隔膜涂层",
+        max_active_deals=max_active_deals,
+        zone_code="wuxi",
+    )
+
+
+def test_experts_with_a_full_workload_rank_below_free_ones(db_url: str, tmp_path: Path) -> None:
+    _add(
+        db_url,
+        "demand",
+        Demand(title="锂电池隔膜涂层", organization="无锡某新能源公司", zone_code="wuxi"),
+    )
+    # Identical expertise; the busy expert comes first, so only the workload can put them behind.
+    _add(db_url, "expert", _expert("张忙碌", max_active_deals=1))
+    _add(db_url, "expert", _expert("李空闲", max_active_deals=1))
+    experts, demand_id = _ids(db_url, "expert"), _ids(db_url, "demand")["锂电池隔膜涂层"]
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(db_url, settings=settings)
+    assert [m.target_id for m in _stored(db_url, demand_id, "expert")] == [
+        experts["张忙碌"],
+        experts["李空闲"],
+    ]
+    with session_scope(db_url) as session:
+        _open_deal(session, experts["张忙碌"])
+    assert run_batch(db_url, settings=settings).indexed == 1  # the deal moved one expert's workload
+    ranked = _stored(db_url, demand_id, "expert")
+    assert [m.target_id for m in ranked] == [experts["李空闲"], experts["张忙碌"]]
+    assert {"code": "capacity", "text": "专家尚余 0% 对接名额"} in ranked[1].reasons
+    assert {"code": "capacity", "text": "专家尚余 100% 对接名额"} in ranked[0].reasons
+
+
+def test_closed_or_archived_demands_lose_their_matches(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+    _add(seeded, "demand", Demand(title="锂电池隔膜耐热改性", organization="某公司", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    demands = _ids(seeded, "demand")
+    closed, archived = demands["锂电池隔膜涂覆工艺"], demands["锂电池隔膜耐热改性"]
+    achievement_id = _ids(seeded, "achievement")["一种锂电池隔膜陶瓷涂层及其制备方法"]
+
+    def shown_demands() -> list[int]:
+        with session_scope(seeded) as session:
+            return [
+                m.target_id
+                for m in list_matches(
+                    session, source_kind="achievement", source_id=achievement_id, scope=Scope.platform()
+                )
+            ]
+
+    assert sorted(shown_demands()) == sorted([closed, archived])
+    with session_scope(seeded) as session:
+        update_record(session, "demand", closed, {"status": "closed"}, scope=Scope.platform())
+        archive_record(session, "demand", archived, scope=Scope.platform())
+    assert shown_demands() == []  # hidden at once, before any sync
+    assert _stored(seeded, closed, "achievement") == []
+    run_batch(seeded, settings=settings)
+    with session_scope(seeded) as session:
+        rows = session.scalars(
+            select(MatchResultRow).where(
+                or_(
+                    and_(
+                        MatchResultRow.source_kind == "demand",
+                        MatchResultRow.source_id.in_([closed, archived]),
+                    ),
+                    and_(
+                        MatchResultRow.target_kind == "demand",
+                        MatchResultRow.target_id.in_([closed, archived]),
+                    ),
+                )
+            )
+        ).all()
+        assert rows == []  # deleted, not just hidden
+        results = match_record(session, "achievement", achievement_id, scope=Scope.platform())
+        assert results[Kind.DEMAND] == []
+        assert match_record(session, "demand", closed, scope=Scope.platform()) == {}
+    get_settings.cache_clear()
+
+
+def test_batch_reranks_what_a_single_match_already_synced(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", ipc_codes=["H01M"], zone_code="wuxi"))
+    new_id = _ids(seeded, "achievement")["锂电池隔膜涂覆设备"]
+    with session_scope(seeded) as session:  # syncs the new achievement into the index first
+        match_record(session, "expert", _ids(seeded, "expert")["周教授"], scope=Scope.platform())
+    report = run_batch(seeded, settings=settings)
+    # The demand (its achievement list is stale) and the new achievement itself, nothing else.
+    assert report.sources == 2
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    assert new_id in [m.target_id for m in _stored(seeded, demand_id, "achievement")]
+    assert run_batch(seeded, settings=settings).sources == 0
+    get_settings.cache_clear()
+
+
+def test_matching_a_resource_kind_keeps_the_matches_that_target_it(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_batch(seeded, settings=_use_data_dir(monkeypatch, tmp_path / "data"))
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    instrument_id = _ids(seeded, "instrument")["热重分析仪"]
+    with session_scope(seeded) as session:  # an instrument is only ever a target
+        assert match_record(session, "instrument", instrument_id, scope=Scope.platform()) == {}
+    assert [m.target_id for m in _stored(seeded, demand_id, "instrument")] == [instrument_id]
+    get_settings.cache_clear()
+
+
+def test_a_quiet_store_is_not_listed_again_once_open_writes_have_landed(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)  # the whole store was written moments before this sync
+    listed: list[int] = []
+    real = matching.iter_stamps
+
+    def spy(session, kind, *, since):  # type: ignore[no-untyped-def]
+        for stamp in real(session, kind, since=since):
+            listed.append(stamp.id)
+            yield stamp
+
+    monkeypatch.setattr(matching, "iter_stamps", spy)
+    run_batch(seeded, settings=settings)
+    assert len(listed) == 8  # a write open during the last sync could still land: read its window again
+    listed.clear()
+    later = datetime.now(UTC) + matching._OVERLAP * 2
+    monkeypatch.setattr(matching, "utcnow", lambda: later)
+    run_batch(seeded, settings=settings)  # sets the last sync past the window
+    listed.clear()
+    run_batch(seeded, settings=settings)
+    assert listed == []
+
+
+def test_a_long_journal_is_folded_into_a_new_snapshot(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(matching, "_JOURNAL_MIN", 1)
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    index = next((tmp_path / "data" / "match-index").glob("*/"))
+    first = [p.name for p in index.glob("snapshot-*")]
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    assert len((index / "journal.txt").read_text(encoding="utf-8").split()) == 1
+    assert [p.name for p in index.glob("snapshot-*")] == first
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜分切设备", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    assert not (index / "journal.txt").exists()
+    second = [p.name for p in index.glob("snapshot-*")]
+    assert len(second) == 1 and second != first  # the old snapshot is gone
+    matching._LOADED.clear()
+    assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))

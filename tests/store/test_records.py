@@ -14,6 +14,7 @@ from techbridge.store.records import (
     archive_record,
     create_record,
     get_record,
+    iter_stamps,
     list_records,
     update_record,
     upsert_records,
@@ -48,7 +49,9 @@ def test_private_records_stay_in_their_zone_and_shared_ones_travel(db_url: str) 
             "demand",
             [
                 Demand(zone_code="wuxi", title="锂电池隔膜涂覆技术", organization="无锡甲公司"),
-                Demand(zone_code="wuxi", title="储能电站热管理", organization="无锡乙公司", visibility="shared"),
+                Demand(
+                    zone_code="wuxi", title="储能电站热管理", organization="无锡乙公司", visibility="shared"
+                ),
             ],
         )
     with session_scope(db_url) as s:
@@ -100,7 +103,9 @@ def test_create_refuses_duplicates_and_other_zones(db_url: str) -> None:
 
 def test_stored_matches_hide_targets_the_reader_may_not_see(db_url: str) -> None:
     with session_scope(db_url) as s:
-        upsert_records(s, "demand", [Demand(zone_code="chengdu", title="锂电池隔膜", organization="成都公司")])
+        upsert_records(
+            s, "demand", [Demand(zone_code="chengdu", title="锂电池隔膜", organization="成都公司")]
+        )
         upsert_records(
             s,
             "achievement",
@@ -110,7 +115,10 @@ def test_stored_matches_hide_targets_the_reader_may_not_see(db_url: str) -> None
             ],
         )
     with session_scope(db_url) as s:
-        ids = {i.record.title: i.id for i in list_records(s, "achievement", scope=WUXI, query=RecordQuery()).items}
+        ids = {
+            i.record.title: i.id
+            for i in list_records(s, "achievement", scope=WUXI, query=RecordQuery()).items
+        }
         replace_matches(
             s,
             source_kind="demand",
@@ -125,3 +133,18 @@ def test_stored_matches_hide_targets_the_reader_may_not_see(db_url: str) -> None
     with session_scope(db_url) as s:
         seen = list_matches(s, source_kind="demand", source_id=1, scope=CHENGDU)
     assert [(m.target_id, m.rank, m.is_cross_zone) for m in seen] == [(ids["一种锂电池隔膜"], 2, True)]
+
+
+def test_stamps_are_keyset_paged_through_ties_and_see_archival(db_url: str) -> None:
+    titles = [f"一种锂电池隔膜{i}" for i in range(5)]
+    with session_scope(db_url) as s:  # one upsert stamps every row with the same updated_at
+        upsert_records(s, "achievement", [_patent(f"CN11408102{i}A", t) for i, t in enumerate(titles)])
+    with session_scope(db_url) as s:
+        stamps = list(iter_stamps(s, "achievement", since=None, batch_size=2))
+        assert [st.id for st in stamps] == sorted(st.id for st in stamps) and len(stamps) == 5
+        assert len({st.updated_at for st in stamps}) == 1 and not any(st.is_archived for st in stamps)
+        assert list(iter_stamps(s, "achievement", since=stamps[0].updated_at)) == []
+        archive_record(s, "achievement", stamps[2].id, scope=WUXI)
+    with session_scope(db_url) as s:
+        after = list(iter_stamps(s, "achievement", since=stamps[0].updated_at))
+    assert [(st.id, st.is_archived) for st in after] == [(stamps[2].id, True)]

@@ -140,7 +140,7 @@ class MatchEngine:
                 pool.close()
                 pool.join()
         if self.lexical.needs_merge():
-            self.compact()
+            self.lexical.merge_tail()  # deleted positions are dropped by compact(), e.g. when saving
 
     def _analysed_chunks(
         self, docs: Iterable[MatchDoc], pool: Pool | None

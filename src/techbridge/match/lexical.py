@@ -157,17 +157,27 @@ class LexicalIndex:
         keep = np.flatnonzero(self.alive)
         if not self._segments:
             return keep
-        n_terms = len(self.vocab)
-        merged = {
-            name: sp.vstack(
-                [resized(getattr(s, name), (s.size, n_terms)) for s in self._segments], format="csr"
-            )[keep]
-            for name in ("tf", "title_tf")
-        }
-        self._segments = [_Segment(0, merged["tf"].tocsc(), merged["title_tf"].tocsc())]
+        tf, title_tf = (self._stacked(self._segments, name)[keep] for name in ("tf", "title_tf"))
+        self._segments = [_Segment(0, tf.tocsc(), title_tf.tocsc())]
         self.doc_len = self.doc_len[keep]
         self.alive = np.ones(keep.size, bool)
         return keep
+
+    def merge_tail(self) -> None:
+        """Merge every segment after the first into one, keeping positions (deleted ones stay masked).
+
+        The first segment is the bulk of the index (what was built or compacted last), so a run of small
+        updates costs what they added, not a rewrite of the whole index as ``compact`` does.
+        """
+        if len(self._segments) < 3:
+            return
+        tail = self._segments[1:]
+        tf, title_tf = (self._stacked(tail, name).tocsc() for name in ("tf", "title_tf"))
+        self._segments = [self._segments[0], _Segment(tail[0].start, tf, title_tf)]
+
+    def _stacked(self, segments: list[_Segment], name: str) -> sp.csr_matrix:
+        n_terms = len(self.vocab)
+        return sp.vstack([resized(getattr(s, name), (s.size, n_terms)) for s in segments], format="csr")
 
     # -- scoring ----------------------------------------------------------------------------------
     def query_terms(self, tokens: Sequence[str]) -> QueryTerms:

@@ -1,19 +1,30 @@
 """Batch matching: keep the persisted index in step with the store, then store each source's top matches.
 
-Incremental by design: records whose ``updated_at`` is unchanged since the last run are not re-analysed,
-archived records leave the index, and a source is re-ranked only if it changed itself or if the set of
-records it is ranked against changed (then its stored list could be stale).
+Incremental by design. A sync reads only the records whose ``updated_at`` passed the last sync's watermark
+(and the experts whose deals changed, since deals move their workload); archival bumps ``updated_at``, so
+removals are seen the same way. A source is re-ranked only if it changed itself or if the set of records
+it is ranked against changed. Archived records and retired demands lose their stored matches.
+
+The index lives under ``data_dir/match-index/<hash of the database URL>/`` and records the database's
+fingerprint, so two databases sharing a data dir never read each other's index. A long-lived process
+(the web server) keeps the loaded index in memory between calls while nobody else has written it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,8 +33,10 @@ from ..domain.access import Scope
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine
 from ..match import documents as converters
 from ..store.db import session_scope
-from ..store.matches import NewMatch, replace_matches
-from ..store.records import StoredRecord, get_record, iter_records
+from ..store.deals import as_utc, experts_in_deals_changed, open_deal_counts
+from ..store.matches import RETIRED_DEMAND_STATUSES, NewMatch, delete_matches, replace_matches
+from ..store.records import StoredRecord, get_record, get_records, iter_records, iter_stamps, oldest_record
+from ..store.tables import utcnow
 
 PAIRS: dict[Kind, tuple[Kind, ...]] = {
     Kind.DEMAND: (Kind.ACHIEVEMENT, Kind.EXPERT, Kind.INSTRUMENT, Kind.PILOT_PLATFORM),
@@ -42,6 +55,14 @@ _CONVERTERS: dict[Kind, Callable[..., MatchDoc]] = {
 Progress = Callable[[int, int], None]
 """Called with (done, total) after each source is matched."""
 
+_OVERLAP = timedelta(minutes=5)
+"""How far before the previous sync a sync reads again. A writer stamps ``updated_at`` before it commits,
+so a transaction still open during that sync can commit stamps older than the watermark it left; re-read
+rows whose stamp the index already holds cost a comparison, not a re-analysis."""
+_JOURNAL_MIN, _JOURNAL_SHARE = 1_000, 0.01
+"""Keys changed since the snapshot that may pile up in the journal before the snapshot is rewritten."""
+_LOADED: dict[Path, _Index] = {}
+
 
 @dataclass(frozen=True)
 class MatchRunReport:
@@ -52,64 +73,287 @@ class MatchRunReport:
     seconds: float
 
 
-def index_dir(settings: Settings) -> Path:
-    return settings.data_dir / "match-index"
+@dataclass
+class SyncDelta:
+    """What one sync changed in the index."""
+
+    docs: list[MatchDoc] = field(default_factory=list)
+    removed: set[str] = field(default_factory=set)
+    retired_demands: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> set[str]:
+        return {d.key for d in self.docs} | self.removed
+
+    @property
+    def retired(self) -> set[str]:
+        """Keys whose stored matches must go: archived records and retired demands."""
+        return self.removed | self.retired_demands
 
 
-def match_doc(stored: StoredRecord) -> MatchDoc:
-    """The engine's view of a stored record; the database id is the match id."""
-    return _CONVERTERS[Kind(stored.kind)](stored.record, record_id=str(stored.id))
+def index_dir(settings: Settings, database_url: str) -> Path:
+    """The index of one database: a directory keyed by its URL (password left out)."""
+    digest = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
+    return settings.data_dir / "match-index" / digest
+
+
+def match_doc(stored: StoredRecord, *, active_deals: int = 0) -> MatchDoc:
+    """The engine's view of a stored record; the database id is the match id.
+
+    ``active_deals`` is an expert's open deal count (ignored for other kinds).
+    """
+    kind = Kind(stored.kind)
+    extra = {"active_deals": active_deals} if kind == Kind.EXPERT else {}
+    return _CONVERTERS[kind](stored.record, record_id=str(stored.id), **extra)
+
+
+def _docs(session: Session, records: Sequence[StoredRecord]) -> list[MatchDoc]:
+    """Engine documents for stored records; experts carry their open deal count (workload)."""
+    experts = [s.id for s in records if s.kind == Kind.EXPERT]
+    active = open_deal_counts(session, expert_ids=experts) if experts else {}
+    return [match_doc(s, active_deals=active.get(s.id, 0)) for s in records]
+
+
+def _is_retired(stored: StoredRecord) -> bool:
+    status = getattr(stored.record, "status", None)
+    return stored.archived_at is not None or (
+        stored.kind == Kind.DEMAND and status in RETIRED_DEMAND_STATUSES
+    )
+
+
+def _stamp(value: datetime) -> str:
+    return as_utc(value).isoformat()
+
+
+def _fingerprint(session: Session) -> dict[str, Any]:
+    """Which database this is: its URL, and the first record of each kind (a recreated database at the
+    same URL starts over with other creation times)."""
+    first = {kind.value: oldest_record(session, kind.value) for kind in Kind}
+    return {
+        "url": session.get_bind().url.render_as_string(hide_password=True),
+        "first": {kind: None if row is None else [row[0], _stamp(row[1])] for kind, row in first.items()},
+    }
+
+
+def _same_database(indexed: dict[str, Any], current: dict[str, Any]) -> bool:
+    # A kind that had no records when indexed may have gained some since.
+    return indexed["url"] == current["url"] and all(
+        row is None or row == current["first"].get(kind) for kind, row in indexed["first"].items()
+    )
+
+
+class _KeyLog:
+    """A set of record keys kept as an append-only file, one key a line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> set[str]:
+        return set(self.path.read_text(encoding="utf-8").split()) if self.path.exists() else set()
+
+    def append(self, keys: Iterable[str]) -> None:
+        with self.path.open("a", encoding="utf-8") as lines:
+            lines.writelines(f"{key}\n" for key in keys)
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 class _Index:
-    """The engine plus a manifest of the ``updated_at`` it last saw per record key."""
+    """The engine, the ``updated_at`` it indexed per record key, and the watermarks it has read up to.
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    On disk: ``state.json`` (database fingerprint, watermarks, generation, current snapshot), a snapshot
+    directory (engine and the stamps of what it holds), ``journal.txt``, the keys indexed since the
+    snapshot, and ``unbatched.txt``, the keys indexed since the last batch run (a single record's matching
+    syncs the index too, and the batch must still re-rank what those changes affect). One change appends
+    a line to each log instead of rewriting the index; a process loading the snapshot re-reads the
+    journal's keys from the database. The snapshot is rewritten once the journal outgrows
+    ``_JOURNAL_SHARE`` of the index.
+    """
+
+    def __init__(self, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> None:
         self.path = path
-        config = MatchConfig.with_weights(settings.match_weights)
-        if (path / "engine.json").exists():
-            self.engine = MatchEngine.load(path)
-            self.engine.config = replace(self.engine.config, weights=config.weights)
-            self.seen: dict[str, str] = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        else:
-            self.engine = MatchEngine(config=config)
-            self.seen = {}
+        self.database = database
+        self.engine = MatchEngine(config=config)
+        self.seen: dict[str, str] = {}
+        self.watermarks: dict[str, str | None] = {"records": None, "deals": None}
+        self.read_from: dict[str, str | None] = {"records": None, "deals": None}
+        self.generation = 0
+        self.snapshot: str | None = None
+        self.journal: set[str] = set()  # keys indexed since the snapshot
+        self.reread: set[str] = set()  # journal keys a fresh load must take from the database
+        self.unbatched: set[str] = set()
+        self.unsaved: list[str] = []
+        self.saved_state: dict[str, Any] = {}
+        self._journal_log = _KeyLog(path / "journal.txt")
+        self._unbatched_log = _KeyLog(path / "unbatched.txt")
 
-    def sync(self, session: Session) -> tuple[dict[str, MatchDoc], set[str], set[str]]:
-        """Bring the index up to date; returns the live source documents by key, changed and removed keys."""
-        sources: dict[str, MatchDoc] = {}
-        changed: list[MatchDoc] = []
-        stamps: dict[str, str] = {}
+    @classmethod
+    def open(cls, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> _Index:
+        """The index as persisted (or as this process holds it, when nobody wrote it since)."""
+        state_file = path / "state.json"
+        state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else None
+        if state is None or not _same_database(state["database"], database):
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            return cls(path, config=config, database=database)
+        loaded = _LOADED.get(path)
+        if loaded is not None and loaded.generation == state["generation"]:
+            index = loaded
+        else:
+            index = cls(path, config=config, database=database)
+            index.watermarks, index.read_from = state["watermarks"], state["read_from"]
+            index.generation, index.saved_state = state["generation"], state
+            index.snapshot = state["snapshot"]
+            if index.snapshot is not None:
+                index.engine = MatchEngine.load(path / index.snapshot)
+                index.seen = json.loads((path / index.snapshot / "manifest.json").read_text(encoding="utf-8"))
+            index.journal = index._journal_log.read()
+            index.reread = set(index.journal)
+            index.unbatched = index._unbatched_log.read()
+        index.engine.config = replace(index.engine.config, weights=config.weights)
+        index.database = database
+        return index
+
+    def sync(self, session: Session, *, full: bool = False) -> SyncDelta:
+        """Bring the index up to date with the store; ``full`` compares every record instead of reading
+        from the watermark (and drops keys the store no longer holds)."""
+        started = utcnow()
+        since = {
+            name: None if full or mark is None else datetime.fromisoformat(mark)
+            for name, mark in self.read_from.items()
+        }
+        wanted: dict[Kind, set[int]] = defaultdict(set)
+        for key in self.reread:
+            kind, _, record_id = key.partition("/")
+            wanted[Kind(kind)].add(int(record_id))
+        listed: set[str] = set()
+        delta = SyncDelta()
         for kind in Kind:
-            for stored in iter_records(session, kind.value, scope=Scope.platform()):
-                doc = match_doc(stored)
-                stamps[doc.key] = stored.updated_at.isoformat()
-                if self.seen.get(doc.key) != stamps[doc.key]:
-                    changed.append(doc)
-                if kind in PAIRS and doc.is_available:
-                    sources[doc.key] = doc
-        removed = set(self.seen) - set(stamps)
-        self.engine.remove(removed)
-        self.engine.upsert(changed)
-        self.seen = stamps
-        return sources, {d.key for d in changed}, removed
+            for stamp in iter_stamps(session, kind.value, since=since["records"]):
+                key = f"{kind}/{stamp.id}"
+                self._advance("records", stamp.updated_at)
+                listed.add(key)
+                if stamp.is_archived:
+                    if key in self.seen:
+                        delta.removed.add(key)
+                elif self.seen.get(key) != _stamp(stamp.updated_at):
+                    wanted[kind].add(stamp.id)
+        for expert_id, updated_at in experts_in_deals_changed(session, since=since["deals"]):
+            self._advance("deals", updated_at)
+            wanted[Kind.EXPERT].add(expert_id)
+        if full:
+            delta.removed |= set(self.seen) - listed
+        for kind, ids in wanted.items():
+            self._read(session, kind, sorted(ids), delta=delta)
+        self.engine.remove(delta.removed)
+        self.engine.upsert(delta.docs)
+        for key in delta.removed:
+            self.seen.pop(key, None)
+        self.reread = set()
+        self.unsaved += sorted(delta.changed)
+        self.unbatched |= delta.changed
+        # Next time read from the watermark, or from a little before this sync while writes that were
+        # open during it may still commit older stamps.
+        self.read_from = {
+            name: None if mark is None else min(datetime.fromisoformat(mark), started - _OVERLAP).isoformat()
+            for name, mark in self.watermarks.items()
+        }
+        return delta
+
+    def mark_batched(self) -> None:
+        """Every source the changes so far affect has been re-ranked."""
+        self.unbatched = set()
+
+    def _advance(self, name: str, value: datetime) -> None:
+        mark = self.watermarks[name]
+        if mark is None or as_utc(value) > datetime.fromisoformat(mark):
+            self.watermarks[name] = _stamp(value)
+
+    def _read(self, session: Session, kind: Kind, ids: list[int], *, delta: SyncDelta) -> None:
+        """Take these records from the store into ``delta``: live ones as documents, archived ones as
+        removals."""
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            found = get_records(session, kind.value, chunk, scope=Scope.platform())
+            live = [s for s in found.values() if s.archived_at is None]
+            gone = {f"{kind}/{i}" for i in chunk} - {f"{kind}/{s.id}" for s in live}
+            delta.removed |= gone & self.seen.keys()
+            for stored, doc in zip(live, _docs(session, live), strict=True):
+                delta.docs.append(doc)
+                self.seen[doc.key] = _stamp(stored.updated_at)
+                if _is_retired(stored):
+                    delta.retired_demands.add(doc.key)
 
     def save(self) -> None:
-        self.engine.save(self.path)
-        (self.path / "manifest.json").write_text(json.dumps(self.seen, ensure_ascii=False), encoding="utf-8")
+        """Persist what changed: a journal line per changed key, or a new snapshot once the journal is
+        long (or there is none yet), and the state when it moved. Nothing is written when nothing changed.
+        """
+        replaced = None
+        if self.unsaved:
+            self.generation += 1  # other processes holding the index in memory reload it
+            self.journal.update(self.unsaved)
+            if self.snapshot is None or len(self.journal) > max(
+                _JOURNAL_MIN, _JOURNAL_SHARE * len(self.engine)
+            ):
+                replaced, self.snapshot = self.snapshot or "", f"snapshot-{self.generation}"
+                self.engine.save(self.path / self.snapshot)
+                (self.path / self.snapshot / "manifest.json").write_text(
+                    json.dumps(self.seen, ensure_ascii=False), encoding="utf-8"
+                )
+                self.journal = set()
+            else:
+                self._journal_log.append(self.unsaved)
+        if not self.unbatched:
+            self._unbatched_log.clear()
+        elif self.unsaved:
+            self._unbatched_log.append(self.unsaved)
+        self.unsaved = []
+        self._write_state()
+        if replaced is not None:  # only now that the state points at the new snapshot
+            self._journal_log.clear()
+            if replaced:
+                shutil.rmtree(self.path / replaced, ignore_errors=True)
+
+    def _write_state(self) -> None:
+        state = {
+            "database": self.database,
+            "watermarks": self.watermarks,
+            "read_from": self.read_from,
+            "generation": self.generation,
+            "snapshot": self.snapshot,
+        }
+        if state == self.saved_state:
+            return
+        staged = self.path / "state.json.tmp"
+        staged.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        staged.replace(self.path / "state.json")  # atomic: a reader sees the old state or the new one
+        self.saved_state = json.loads(json.dumps(state))
 
 
 @contextmanager
-def _open_index(settings: Settings) -> Iterator[_Index]:
-    """The persisted index, held under an exclusive file lock (web requests and the CLI may overlap)
-    and saved back when the work inside succeeds."""
-    path = index_dir(settings)
-    path.mkdir(parents=True, exist_ok=True)
+def _open_index(session: Session, settings: Settings) -> Iterator[_Index]:
+    """The persisted index of the session's database, held under an exclusive file lock (web requests
+    and the CLI may overlap) and saved back when the work inside succeeds."""
+    database = _fingerprint(session)
+    path = index_dir(settings, database["url"])
+    path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / f"{path.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        index = _Index(path, settings)
+        index = _Index.open(path, config=MatchConfig.with_weights(settings.match_weights), database=database)
+        _LOADED.pop(path, None)  # kept again only once the work below has been saved
         yield index
         index.save()
+        _LOADED[path] = index
+
+
+def _drop_matches(session: Session, keys: Iterable[str]) -> None:
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for key in keys:
+        kind, _, record_id = key.partition("/")
+        by_kind[kind].append(int(record_id))
+    for kind, ids in by_kind.items():
+        delete_matches(session, kind=kind, ids=ids)
 
 
 def _filters(source: MatchDoc, target_kind: Kind) -> Filters:
@@ -137,24 +381,51 @@ def _store(session: Session, source: MatchDoc, target_kind: Kind, matches: list[
     return len(matches)
 
 
-def _work(sources: dict[str, MatchDoc], changed: set[str], *, full: bool) -> list[tuple[MatchDoc, Kind]]:
-    changed_kinds = {key.partition("/")[0] for key in changed}
-    return [
-        (source, target)
-        for key, source in sources.items()
-        for target in PAIRS[source.kind]
-        if full or key in changed or target.value in changed_kinds
-    ]
+def _sources(session: Session, records: Iterable[StoredRecord]) -> Iterator[MatchDoc]:
+    """Documents of the records batch matching ranks as sources: not archived, and available."""
+    records = iter(records)
+    while batch := list(islice(records, 2000)):
+        live = [s for s in batch if s.archived_at is None]
+        yield from (doc for doc in _docs(session, live) if doc.is_available)
+
+
+def _live_sources(session: Session, kind: Kind) -> Iterator[MatchDoc]:
+    return _sources(session, iter_records(session, kind.value, scope=Scope.platform()))
+
+
+def _work(session: Session, changed: set[str], *, full: bool) -> list[tuple[MatchDoc, Kind]]:
+    """(source, target kind) pairs whose stored list may be stale: every source of a kind whose targets
+    changed, and the changed sources themselves."""
+    changed_ids: dict[Kind, list[int]] = defaultdict(list)
+    for key in changed:
+        kind, _, record_id = key.partition("/")
+        changed_ids[Kind(kind)].append(int(record_id))
+    changed_kinds = set(changed_ids)
+    work = []
+    for kind, targets in PAIRS.items():
+        stale = [t for t in targets if full or t in changed_kinds]
+        if stale:
+            sources = _live_sources(session, kind)
+        else:
+            found = get_records(session, kind.value, sorted(changed_ids[kind]), scope=Scope.platform())
+            sources = _sources(session, found.values())
+        for source in sources:
+            work.extend((source, t) for t in (targets if f"{kind}/{source.id}" in changed else stale))
+    return work
 
 
 def run_batch(
     url: str, *, settings: Settings, top_k: int = 20, full: bool = False, progress: Progress | None = None
 ) -> MatchRunReport:
-    """Match every open demand (and every achievement and expert) and store the top ``top_k`` lists."""
+    """Match every open demand (and every achievement and expert) and store the top ``top_k`` lists.
+
+    ``full`` compares every record with the index and re-ranks every source (the repair path).
+    """
     started = time.perf_counter()
-    with _open_index(settings) as index, session_scope(url) as session:
-        sources, changed, removed = index.sync(session)
-        work = _work(sources, changed | removed, full=full)
+    with session_scope(url) as session, _open_index(session, settings) as index:
+        delta = index.sync(session, full=full)
+        _drop_matches(session, delta.retired)
+        work = _work(session, index.unbatched, full=full)
         stored = 0
         for done, (source, target) in enumerate(work, start=1):
             matches = index.engine.rank(
@@ -163,9 +434,12 @@ def run_batch(
             stored += _store(session, source, target, matches)
             if progress is not None:
                 progress(done, len(work))
+        index.mark_batched()
+        # The stored lists first: should that fail, the index is not saved and the next run redoes the work.
+        session.commit()
     return MatchRunReport(
-        indexed=len(changed),
-        removed=len(removed),
+        indexed=len(delta.docs),
+        removed=len(delta.removed),
         sources=len({s.key for s, _ in work}),
         stored=stored,
         seconds=time.perf_counter() - started,
@@ -177,14 +451,20 @@ def match_record(
 ) -> dict[Kind, list[Match]]:
     """Re-rank one record's matches now and store them in the caller's transaction (the api/web seam).
 
-    The index is brought up to date first, so a record saved a moment ago is matched as it is now.
+    The index is brought up to date first (reading only what changed since the last sync), so a record
+    saved a moment ago is matched as it is now. An archived record or retired demand gets no matches.
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
-    with _open_index(get_settings()) as index:
-        index.sync(session)
-        source = match_doc(stored)
-        for target in PAIRS.get(source.kind, ()):
+    with _open_index(session, get_settings()) as index:
+        delta = index.sync(session)
+        _drop_matches(session, delta.retired)
+        if _is_retired(stored):
+            _drop_matches(session, [f"{kind}/{record_id}"])
+        if _is_retired(stored) or kind not in PAIRS:
+            return results
+        source = _docs(session, [stored])[0]
+        for target in PAIRS[source.kind]:
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )

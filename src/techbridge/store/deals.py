@@ -6,7 +6,7 @@ its resources (a cross-zone deal built on another zone's shared pool), and to th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     exists,
+    func,
     or_,
     select,
 )
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
-from ..domain.deals import Attachment, Deal, DealEvent, DealResource, DealStage
+from ..domain.deals import CLOSED_STAGES, Attachment, Deal, DealEvent, DealResource, DealStage
 from ..errors import NotFound
 from .tables import Base, utcnow
 
@@ -240,3 +241,37 @@ def record_event(session: Session, deal_id: int, event: DealEvent, *, drop_reaso
     session.add(_event_row(deal_id, event))
     session.flush()
     return _hydrate(session, [row])[0]
+
+
+def open_deal_counts(session: Session, *, expert_ids: Collection[int]) -> dict[int, int]:
+    """Number of open deals (neither deployed nor dropped) each expert works on: their workload."""
+    counts: dict[int, int] = {}
+    ids = sorted(expert_ids)
+    closed = [stage.value for stage in CLOSED_STAGES]
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        stmt = (
+            select(DealResourceRow.resource_id, func.count())
+            .join(DealRow, DealRow.id == DealResourceRow.deal_id)
+            .where(
+                DealResourceRow.resource_kind == "expert",
+                DealResourceRow.resource_id.in_(ids[start : start + 900]),
+                DealRow.stage.not_in(closed),
+            )
+            .group_by(DealResourceRow.resource_id)
+        )
+        for expert_id, count in session.execute(stmt):
+            counts[expert_id] = count
+    return counts
+
+
+def experts_in_deals_changed(session: Session, *, since: datetime | None) -> Iterator[tuple[int, datetime]]:
+    """(expert id, deal ``updated_at``) for deals changed after ``since`` (all when None): whose workload
+    may have moved. Deals number in the thousands, so this reads them without an index."""
+    stmt = select(DealResourceRow.resource_id, DealRow.updated_at).join(
+        DealRow, DealRow.id == DealResourceRow.deal_id
+    )
+    stmt = stmt.where(DealResourceRow.resource_kind == "expert")
+    if since is not None:
+        stmt = stmt.where(DealRow.updated_at > since)
+    for expert_id, updated_at in session.execute(stmt):
+        yield expert_id, as_utc(updated_at)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
+from ..domain.enums import DemandStatus
 from .records import table_for
-from .tables import MatchResultRow, utcnow
+from .tables import DemandRow, MatchResultRow, RecordMixin, utcnow
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,39 @@ def replace_matches(
     )
 
 
+def delete_matches(session: Session, *, kind: str, ids: Collection[int]) -> None:
+    """Drop every stored match of these records, as source or as target (they were archived or closed)."""
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), 900):  # stay under SQLite's bound-parameter limit
+        chunk = id_list[start : start + 900]
+        session.execute(
+            delete(MatchResultRow).where(
+                or_(
+                    and_(MatchResultRow.source_kind == kind, MatchResultRow.source_id.in_(chunk)),
+                    and_(MatchResultRow.target_kind == kind, MatchResultRow.target_id.in_(chunk)),
+                )
+            )
+        )
+
+
+RETIRED_DEMAND_STATUSES = frozenset({DemandStatus.CLOSED, DemandStatus.ARCHIVED})
+"""A demand in these states needs nothing any more: it has no matches and is nobody's match."""
+
+
+def _shown(table: type[RecordMixin], *, as_target: bool) -> ColumnElement[bool]:
+    """Records whose matches are shown: not archived, and a demand not retired; as a target, a demand
+    must be open (the ranking's own rule: only open demands are matched)."""
+    condition = table.archived_at.is_(None)
+    if table is DemandRow:
+        status = (
+            DemandRow.status == DemandStatus.OPEN.value
+            if as_target
+            else DemandRow.status.not_in([s.value for s in RETIRED_DEMAND_STATUSES])
+        )
+        condition = and_(condition, status)
+    return condition
+
+
 def list_matches(
     session: Session,
     *,
@@ -90,7 +125,15 @@ def list_matches(
     scope: Scope,
     limit: int = 20,
 ) -> list[StoredMatch]:
-    """Stored matches whose target the scope may see (another zone's private record never shows)."""
+    """Stored matches whose target the scope may see (another zone's private record never shows).
+
+    An archived or retired source has none, and archived targets and demands no longer open are left
+    out: stored lists can predate such a change until the next sync deletes them.
+    """
+    source = table_for(source_kind)
+    is_shown = select(source.id).where(source.id == source_id, _shown(source, as_target=False))
+    if session.scalar(is_shown) is None:
+        return []
     stmt = select(MatchResultRow).where(
         MatchResultRow.source_kind == source_kind, MatchResultRow.source_id == source_id
     )
@@ -101,7 +144,7 @@ def list_matches(
     for kind in {r.target_kind for r in rows}:
         table = table_for(kind)
         ids = [r.target_id for r in rows if r.target_kind == kind]
-        query = select(table.id).where(table.id.in_(ids), table.archived_at.is_(None))
+        query = select(table.id).where(table.id.in_(ids), _shown(table, as_target=True))
         if scope.zone_code is not None:
             query = query.where(or_(table.zone_code == scope.zone_code, table.visibility == "shared"))
         visible.update((kind, i) for i in session.scalars(query))

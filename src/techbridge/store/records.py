@@ -50,6 +50,15 @@ class StoredRecord:
     archived_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RecordStamp:
+    """When a record last changed, and whether that change archived it (what an index needs to sync)."""
+
+    id: int
+    updated_at: datetime
+    is_archived: bool
+
+
 @dataclass
 class UpsertCounts:
     inserted: int = 0
@@ -272,6 +281,39 @@ def iter_records(
         last_id = rows[-1].id
 
 
+def iter_stamps(
+    session: Session, kind: str, *, since: datetime | None, batch_size: int = 10_000
+) -> Iterator[RecordStamp]:
+    """Stamps of every record (archived ones too) changed after ``since``, or of all when it is None.
+
+    Keyset-paged on (updated_at, id), so the ``updated_at`` index does the work and a sync after one
+    change reads one row, not the table.
+    """
+    table = table_for(kind)
+    columns = select(table.id, table.updated_at, table.archived_at)
+    after: tuple[datetime, int] | None = None
+    while True:
+        stmt = columns
+        if after is not None:
+            at, row_id = after
+            stmt = stmt.where(or_(table.updated_at > at, and_(table.updated_at == at, table.id > row_id)))
+        elif since is not None:
+            stmt = stmt.where(table.updated_at > since)
+        rows = session.execute(stmt.order_by(table.updated_at, table.id).limit(batch_size)).all()
+        for row_id, updated_at, archived_at in rows:
+            yield RecordStamp(row_id, updated_at, archived_at is not None)
+        if len(rows) < batch_size:
+            return
+        after = (rows[-1][1], rows[-1][0])
+
+
+def oldest_record(session: Session, kind: str) -> tuple[int, datetime] | None:
+    """Id and creation time of the first record of a kind: a cheap fingerprint of one database's life."""
+    table = table_for(kind)
+    row = session.execute(select(table.id, table.created_at).order_by(table.id).limit(1)).first()
+    return None if row is None else (row[0], row[1])
+
+
 def create_record(session: Session, record: Record, *, scope: Scope) -> StoredRecord:
     kind = kind_of(record)
     if not scope.can_edit(zone_code=record.zone_code):
@@ -309,7 +351,9 @@ def archive_record(session: Session, kind: str, record_id: int, *, scope: Scope)
     row = _load_row(session, kind, record_id, scope)
     if not scope.can_edit(zone_code=row.zone_code):
         raise ZoneAccessDenied(row.zone_code, KIND_LABELS_ZH[kind])
-    row.archived_at = row.archived_at or utcnow()
+    if row.archived_at is None:
+        # A fresh updated_at is how an index syncing from a watermark learns of the archival.
+        row.archived_at = row.updated_at = utcnow()
     session.flush()
     return row_to_stored(kind, row)
 
