@@ -13,10 +13,8 @@ import argparse
 import csv
 import json
 import random
-import resource
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 

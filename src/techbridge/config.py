@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, indexes and reports")
     database_url: str = Field(
         "",
-        description="SQLAlchemy URL; empty means a SQLite file in data_dir. postgresql+psycopg://… for production",
+        description="SQLAlchemy URL; empty: a SQLite file in data_dir; postgresql+psycopg://… in production",
     )
     secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
     match_weights: dict[str, float] = Field(

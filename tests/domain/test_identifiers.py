@@ -49,7 +49,9 @@ def test_application_number_check_digit() -> None:
         parse_application_number("CN20231012345.6")
 
 
-@pytest.mark.parametrize(("raw", "canonical"), [("CN114081026A", "CN114081026A"), ("cn 215792497 u", "CN215792497U")])
+@pytest.mark.parametrize(
+    ("raw", "canonical"), [("CN114081026A", "CN114081026A"), ("cn 215792497 u", "CN215792497U")]
+)
 def test_publication_numbers(raw: str, canonical: str) -> None:
     assert parse_publication_number(raw) == canonical
 
@@ -61,7 +63,12 @@ def test_bad_publication_number() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "canonical"),
-    [("H01M 10/052", "H01M 10/052"), ("h01m10/052", "H01M 10/052"), ("G06F", "G06F"), ("G06F 0017/30", "G06F 17/30")],
+    [
+        ("H01M 10/052", "H01M 10/052"),
+        ("h01m10/052", "H01M 10/052"),
+        ("G06F", "G06F"),
+        ("G06F 0017/30", "G06F 17/30"),
+    ],
 )
 def test_ipc_codes(raw: str, canonical: str) -> None:
     assert parse_ipc(raw) == canonical

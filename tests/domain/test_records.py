@@ -61,7 +61,9 @@ def test_demand_budget_deadline_and_lists() -> None:
         Demand(zone_code="wuxi", title="需求", organization="无锡甲公司")
     assert reasons(caught) == {"title": "太短, 至少 4 个字"}
     with pytest.raises(ValidationError) as caught:
-        Demand(zone_code="wuxi", title="隔膜涂覆工艺", organization="无锡甲公司", budget_min=300, budget_max=100)
+        Demand(
+            zone_code="wuxi", title="隔膜涂覆工艺", organization="无锡甲公司", budget_min=300, budget_max=100
+        )
     assert reasons(caught) == {"(整行)": "预算下限不能高于上限"}
 
 
@@ -86,7 +88,9 @@ def test_achievement_fields() -> None:
     assert patent.ipc_subclasses == ["H01M"]
     assert patent.natural_key() == "pub:CN116000000A"
     with pytest.raises(ValidationError) as caught:
-        Achievement(zone_code="wuxi", title="一种装置", trl=0, ipc_codes="X99", transfer_modes="赠送", kind="专利")
+        Achievement(
+            zone_code="wuxi", title="一种装置", trl=0, ipc_codes="X99", transfer_modes="赠送", kind="专利"
+        )
     found = reasons(caught)
     assert found["trl"] == "不能小于 1"
     assert "IPC" in found["ipc_codes"]

@@ -26,7 +26,9 @@ ROWS = [
 ]
 
 
-def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", headers: list[str] = HEADERS) -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], *, encoding: str = "utf-8", headers: list[str] = HEADERS
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(headers)
@@ -36,7 +38,9 @@ def write_csv(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", hea
 
 def titles(url: str, zone: str = "wuxi") -> list[str]:
     with session_scope(url) as s:
-        page = list_records(s, "achievement", scope=Scope(zone), query=RecordQuery(sort="title", per_page=100))
+        page = list_records(
+            s, "achievement", scope=Scope(zone), query=RecordQuery(sort="title", per_page=100)
+        )
     return [i.record.title for i in page.items]
 
 
@@ -59,7 +63,9 @@ def test_xlsx_with_excel_types(db_url: str, tmp_path: Path) -> None:
     report = import_file(db_url, "achievement", tmp_path / "patents.xlsx", zone_code="wuxi")
     assert (report.total_rows, report.inserted) == (2, 2)
     with session_scope(db_url) as s:
-        stored = list_records(s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"}))
+        stored = list_records(
+            s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"})
+        )
     assert stored.items[0].record.trl == 6
     assert stored.items[0].record.ipc_codes == ["H01M 10/052", "H01M 50/40"]
 
@@ -68,8 +74,12 @@ def test_json_array_and_jsonl(sqlite_url: str, tmp_path: Path) -> None:
     items = [dict(zip(HEADERS, row, strict=True)) for row in ROWS]
     (tmp_path / "a.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "b.jsonl").write_text(
-        "\n".join(json.dumps({"title": "一种水电站驱鸟装置", "publication_number": "CN114081027A"}, ensure_ascii=False)
-                  for _ in range(1)),
+        "\n".join(
+            json.dumps(
+                {"title": "一种水电站驱鸟装置", "publication_number": "CN114081027A"}, ensure_ascii=False
+            )
+            for _ in range(1)
+        ),
         encoding="utf-8",
     )
     assert import_file(sqlite_url, "achievement", tmp_path / "a.json", zone_code="wuxi").inserted == 2
@@ -95,7 +105,9 @@ def test_extra_columns_are_reported_and_explicit_mapping_wins(sqlite_url: str, t
 
 
 def test_one_bad_row_among_thousands_writes_nothing_and_names_the_row(db_url: str, tmp_path: Path) -> None:
-    rows = [[f"一种测试装置第{i}号", f"CN{114000000 + i}A", "G06F", "江南大学", "有效", "5"] for i in range(3000)]
+    rows = [
+        [f"一种测试装置第{i}号", f"CN{114000000 + i}A", "G06F", "江南大学", "有效", "5"] for i in range(3000)
+    ]
     rows[2345][5] = "12"  # TRL must be 1-9; this is spreadsheet row 2347 (header is row 1)
     path = write_csv(tmp_path / "big.csv", rows)
     with pytest.raises(ImportFailed) as caught:
@@ -111,7 +123,12 @@ def test_skip_invalid_keeps_good_rows_and_writes_a_report(sqlite_url: str, tmp_p
     rows = [*ROWS, ["一种装置", "CN12345", "G06F", "江南大学", "有效", "5"]]
     path = write_csv(tmp_path / "p.csv", rows)
     report = import_file(
-        sqlite_url, "achievement", path, zone_code="wuxi", skip_invalid=True, error_report=tmp_path / "bad.csv"
+        sqlite_url,
+        "achievement",
+        path,
+        zone_code="wuxi",
+        skip_invalid=True,
+        error_report=tmp_path / "bad.csv",
     )
     assert (report.inserted, report.skipped) == (2, 1)
     lines = (tmp_path / "bad.csv").read_text(encoding="utf-8-sig").splitlines()
@@ -132,7 +149,9 @@ def test_reimport_changes_nothing_and_edit_updates(db_url: str, tmp_path: Path) 
 def test_interrupted_import_leaves_nothing_half_written(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = [[f"一种测试装置第{i}号", f"CN{114000000 + i}A", "G06F", "江南大学", "有效", "5"] for i in range(1000)]
+    rows = [
+        [f"一种测试装置第{i}号", f"CN{114000000 + i}A", "G06F", "江南大学", "有效", "5"] for i in range(1000)
+    ]
     path = write_csv(tmp_path / "p.csv", rows)
     real_upsert = importer.upsert_records
     calls = {"n": 0}
@@ -151,7 +170,9 @@ def test_interrupted_import_leaves_nothing_half_written(
 
 
 def test_dry_run_counts_but_writes_nothing(sqlite_url: str, tmp_path: Path) -> None:
-    report = import_file(sqlite_url, "achievement", write_csv(tmp_path / "p.csv", ROWS), zone_code="wuxi", dry_run=True)
+    report = import_file(
+        sqlite_url, "achievement", write_csv(tmp_path / "p.csv", ROWS), zone_code="wuxi", dry_run=True
+    )
     assert report.inserted == 2
     assert titles(sqlite_url) == []
 
@@ -204,10 +225,14 @@ def test_a_record_another_zone_holds_is_never_overwritten_or_moved(db_url: str, 
     path = write_csv(tmp_path / "c.csv", theirs)
     with pytest.raises(ImportFailed) as caught:
         import_file(db_url, "achievement", path, zone_code="chengdu")
-    assert [(e.row, e.reason) for e in caught.value.errors] == [(2, "该记录已由其他园区登记, 不能在本园区导入或覆盖")]
+    assert [(e.row, e.reason) for e in caught.value.errors] == [
+        (2, "该记录已由其他园区登记, 不能在本园区导入或覆盖")
+    ]
     report = import_file(db_url, "achievement", path, zone_code="chengdu", skip_invalid=True)
     assert (report.inserted, report.updated, report.skipped) == (1, 0, 1)
     assert titles(db_url, "wuxi") == ["一种膜纸自动化印刷技术生产线结构", "一种锂电池隔膜及其制备方法"]
     with session_scope(db_url) as s:
-        [kept] = list_records(s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"})).items
+        [kept] = list_records(
+            s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"})
+        ).items
     assert kept.record.trl == 6 and kept.record.zone_code == "wuxi"

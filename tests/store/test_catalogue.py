@@ -18,7 +18,9 @@ def test_defaults_cover_the_key_chains() -> None:
 
 def test_zone_edits_stay_in_the_zone(db_url: str) -> None:
     with session_scope(db_url) as s:
-        save_chain(s, IndustryChain(code="new_energy", name="新能源与储能", keywords="储能;氢能", zone_code="wuxi"))
+        save_chain(
+            s, IndustryChain(code="new_energy", name="新能源与储能", keywords="储能;氢能", zone_code="wuxi")
+        )
         save_chain(s, IndustryChain(code="iot", name="物联网", keywords="传感器", zone_code="wuxi"))
     with session_scope(db_url) as s:
         wuxi = {c.code: c.name for c in list_chains(s, zone_code="wuxi")}

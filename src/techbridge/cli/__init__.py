@@ -24,13 +24,15 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so that `techbridge --help` lists every area and each module stays independent.
-    from . import catalogue  # noqa: F401
-    from . import demo  # noqa: F401
-    from . import match  # noqa: F401
-    from . import records  # noqa: F401
-    from . import stats  # noqa: F401
-    from . import users  # noqa: F401
-    from . import zones  # noqa: F401
+    from . import (
+        catalogue,  # noqa: F401
+        demo,  # noqa: F401
+        match,  # noqa: F401
+        records,  # noqa: F401
+        stats,  # noqa: F401
+        users,  # noqa: F401
+        zones,  # noqa: F401
+    )
 
 
 def main() -> None:

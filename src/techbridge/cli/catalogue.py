@@ -13,12 +13,16 @@ from ..store.db import init_db, session_scope
 from . import app
 from .records import console, database_url
 
-chains_app = typer.Typer(help="Industry-chain catalogue (产业链目录): defaults plus each zone's own.", no_args_is_help=True)
+chains_app = typer.Typer(
+    help="Industry-chain catalogue (产业链目录): defaults plus each zone's own.", no_args_is_help=True
+)
 app.add_typer(chains_app, name="chains")
 
 
 @chains_app.command("list")
-def list_command(zone: Annotated[str | None, typer.Option(help="Show the catalogue as this zone sees it")] = None) -> None:
+def list_command(
+    zone: Annotated[str | None, typer.Option(help="Show the catalogue as this zone sees it")] = None,
+) -> None:
     """List the industry chains."""
     url = database_url()
     init_db(url)

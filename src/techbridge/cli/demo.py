@@ -28,7 +28,9 @@ def demo_command(
     for r in result.reports:
         table.add_row(r.kind, r.file, *(str(n) for n in (r.total_rows, r.inserted, r.updated, r.unchanged)))
     console.print(table)
-    accounts = Table("用户名", "角色", "园区", "机构", title=f"演示账户 (密码均为 {result.accounts[0].password})")
+    accounts = Table(
+        "用户名", "角色", "园区", "机构", title=f"演示账户 (密码均为 {result.accounts[0].password})"
+    )
     for a in result.accounts:
         accounts.add_row(a.username, a.role_label, a.zone_code or "全部", a.organization or "")
     console.print(accounts)

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import app
-from .records import console, database_url
+from .records import console, database_url, progress_bar
 
 match_app = typer.Typer(help="撮合匹配: 为需求匹配成果、专家、仪器、中试平台, 并保存结果.")
 app.add_typer(match_app, name="match")
@@ -42,16 +41,8 @@ def match_all(
 
     url = database_url()
     init_db(url)
-    columns = (TextColumn("撮合匹配"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("match", total=None)
-        report = run_batch(
-            url,
-            settings=get_settings(),
-            top_k=top_k,
-            full=full,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with progress_bar("撮合匹配") as progress:
+        report = run_batch(url, settings=get_settings(), top_k=top_k, full=full, progress=progress)
     console.print(
         f"索引更新 {report.indexed} 条, 移除 {report.removed} 条; 匹配 {report.sources} 个来源, "
         f"保存 {report.stored} 条结果, 用时 {report.seconds:.1f} 秒"

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..config import get_settings
 from ..domain.geography import CIRCLE_LABELS_ZH, REGION_LABELS_ZH
+from ..domain.records import Zone
 from ..services.zone_registry import (
     DOCUMENT_CIRCLE_SHARE,
     DOCUMENT_TOTAL,
@@ -18,7 +19,6 @@ from ..services.zone_registry import (
     registry_path,
     registry_stats,
 )
-from ..domain.records import Zone
 from ..store.db import init_db, session_scope
 from ..store.zone_registry import list_zones, upsert_zones
 from . import app
@@ -54,7 +54,9 @@ def list_command() -> None:
         zones = list_zones(session)
     table = Table("代码", "名称", "省份", "城市", "类型", title=f"园区 ({len(zones)})")
     for z in zones:
-        table.add_row(z.code, z.name, z.province, z.city or "", "国家级" if z.kind == "national" else "地方园区")
+        table.add_row(
+            z.code, z.name, z.province, z.city or "", "国家级" if z.kind == "national" else "地方园区"
+        )
     Console().print(table)
 
 

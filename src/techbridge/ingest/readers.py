@@ -134,7 +134,8 @@ def _open_xlsx(path: Path) -> RowSource:
     cells = sheet.iter_rows(values_only=True)
     headers: list[str] = []
     header_row = 0
-    for header_row, values in enumerate(cells, start=1):
+    for values in cells:  # the header is the first non-empty row
+        header_row += 1
         if any(v not in (None, "") for v in values):
             headers = [_clean_header(v) for v in values]
             break

@@ -10,20 +10,21 @@ from pathlib import Path
 
 from ..config import Settings
 from ..domain.access import Scope
-from ..domain.deals import PIPELINE, DealStage
-from ..store.matches import list_matches
-from ..store.records import RecordQuery, list_records
-from . import deals
-from .matching import MatchRunReport, Progress, run_batch
-
 from ..domain.accounts import ROLE_LABELS_ZH, Role
+from ..domain.deals import PIPELINE, DealStage
 from ..ingest.importer import ImportReport, import_file
 from ..store.accounts import find_user_row
 from ..store.db import init_db, session_scope
+from ..store.matches import list_matches
+from ..store.records import RecordQuery, list_records
+from . import deals
 from .accounts import create_user
+from .matching import MatchRunReport, Progress, run_batch
 from .zone_registry import load_registry
 
-SAMPLE_NOTICE = "演示数据: 专利与论文为真实公开数据; 需求、专家、仪器、中试平台及所有“示例”机构为示例数据, 非真实信息。"
+SAMPLE_NOTICE = (
+    "演示数据: 专利与论文为真实公开数据; 需求、专家、仪器、中试平台及所有“示例”机构为示例数据, 非真实信息。"
+)
 
 # (kind, file): demands before achievements so the first matching run has both sides.
 DEMO_FILES = (
@@ -101,9 +102,13 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
         return 0
     rng = random.Random(seed)
     with session_scope(url) as session:
-        demands = list_records(session, "demand", scope=scope, query=RecordQuery(per_page=100, sort="id")).items
+        demands = list_records(
+            session, "demand", scope=scope, query=RecordQuery(per_page=100, sort="id")
+        ).items
         best = {
-            d.id: list_matches(session, source_kind="demand", source_id=d.id, target_kind="achievement", scope=scope)
+            d.id: list_matches(
+                session, source_kind="demand", source_id=d.id, target_kind="achievement", scope=scope
+            )
             for d in demands
             if d.record.zone_code == zone_code
         }
@@ -133,8 +138,14 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
                 amounts["funding_amount"] = float(rng.randint(100, 2000))
             deals.advance(url, deal.id, to_stage=stage, actor="wuxi_admin", scope=scope, at=when, **amounts)
         if 0 < final < len(PIPELINE) - 1 and rng.random() < 0.25:
-            deals.drop(url, deal.id, reason="企业调整研发方向 (示例)", actor="wuxi_admin", scope=scope,
-                       at=when + timedelta(days=7))
+            deals.drop(
+                url,
+                deal.id,
+                reason="企业调整研发方向 (示例)",
+                actor="wuxi_admin",
+                scope=scope,
+                at=when + timedelta(days=7),
+            )
     return created
 
 
@@ -151,4 +162,6 @@ def load_demo(url: str, *, settings: Settings, progress: Progress | None = None)
     ]
     accounts = ensure_demo_accounts(url)
     matching = run_batch(url, settings=settings, progress=progress)
-    return DemoLoad(reports=reports, accounts=accounts, matching=matching, sample_deals=create_sample_deals(url))
+    return DemoLoad(
+        reports=reports, accounts=accounts, matching=matching, sample_deals=create_sample_deals(url)
+    )

@@ -48,9 +48,7 @@ def _to_booking(row: InstrumentBookingRow) -> Booking:
     )
 
 
-def _overlapping(
-    instrument_id: int, starts_at: datetime, ends_at: datetime
-) -> Select[InstrumentBookingRow]:
+def _overlapping(instrument_id: int, starts_at: datetime, ends_at: datetime) -> Select[InstrumentBookingRow]:
     # Two spans overlap when each starts before the other ends; touching ends do not conflict.
     return (
         select(InstrumentBookingRow)

@@ -28,9 +28,15 @@ def list_chains(session: Session, *, zone_code: str | None) -> list[IndustryChai
     """The catalogue as a zone sees it: defaults, overridden and extended by the zone's own entries."""
     chains = {c.code: c for c in default_chains()}
     if zone_code:
-        stmt = select(IndustryChainRow).where(IndustryChainRow.zone_code == zone_code).order_by(IndustryChainRow.id)
+        stmt = (
+            select(IndustryChainRow)
+            .where(IndustryChainRow.zone_code == zone_code)
+            .order_by(IndustryChainRow.id)
+        )
         for row in session.scalars(stmt):
-            chains[row.code] = IndustryChain(code=row.code, name=row.name, keywords=row.keywords, zone_code=zone_code)
+            chains[row.code] = IndustryChain(
+                code=row.code, name=row.name, keywords=row.keywords, zone_code=zone_code
+            )
     return list(chains.values())
 
 
