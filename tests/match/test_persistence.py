@@ -69,3 +69,14 @@ def test_dense_encoder_signal_with_a_tiny_model(tmp_path: Path) -> None:
         "pv",
         "soil",
     ]
+
+
+def test_indexing_reports_progress_per_chunk(monkeypatch) -> None:
+    import techbridge.match.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_CHUNK", 2)  # 5 documents arrive in chunks of 2, 2 and 1
+    seen: list[int] = []
+    engine = MatchEngine()
+    engine.upsert([achievement(str(i), f"一种锂电池隔膜第{i}号") for i in range(5)], progress=seen.append)
+    assert seen == [2, 4, 5]
+    assert len(engine) == 5

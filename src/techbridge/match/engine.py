@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
@@ -128,13 +128,22 @@ class MatchEngine:
     def __len__(self) -> int:
         return len(self.positions)
 
-    def upsert(self, docs: Iterable[MatchDoc], *, workers: int = 1) -> None:
-        """Add new records and replace changed ones (same kind and id) without rebuilding."""
+    def upsert(
+        self, docs: Iterable[MatchDoc], *, workers: int = 1, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Add new records and replace changed ones (same kind and id) without rebuilding.
+
+        ``progress`` is called with the number of documents indexed so far after each chunk.
+        """
         pool = multiprocessing.Pool(workers, _init_worker, (self.analyzer,)) if workers > 1 else None
+        indexed = 0
         try:
             for chunk, analysed in self._analysed_chunks(docs, pool):
                 self.remove(d.key for d in chunk if d.key in self.positions)
                 self._append(chunk, analysed)
+                indexed += len(chunk)
+                if progress is not None:
+                    progress(indexed)
         finally:
             if pool is not None:
                 pool.close()

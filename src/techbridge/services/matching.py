@@ -215,9 +215,9 @@ class _Index:
         index.database = database
         return index
 
-    def sync(self, session: Session, *, full: bool = False) -> SyncDelta:
+    def sync(self, session: Session, *, full: bool = False, progress: Progress | None = None) -> SyncDelta:
         """Bring the index up to date with the store; ``full`` compares every record instead of reading
-        from the watermark (and drops keys the store no longer holds)."""
+        from the watermark (and drops keys the store no longer holds). ``progress`` follows indexing."""
         started = utcnow()
         since = {
             name: None if full or mark is None else datetime.fromisoformat(mark)
@@ -247,7 +247,8 @@ class _Index:
         for kind, ids in wanted.items():
             self._read(session, kind, sorted(ids), delta=delta)
         self.engine.remove(delta.removed)
-        self.engine.upsert(delta.docs)
+        total = len(delta.docs)
+        self.engine.upsert(delta.docs, progress=None if progress is None else lambda n: progress(n, total))
         for key in delta.removed:
             self.seen.pop(key, None)
         self.reread = set()
@@ -423,7 +424,7 @@ def run_batch(
     """
     started = time.perf_counter()
     with session_scope(url) as session, _open_index(session, settings) as index:
-        delta = index.sync(session, full=full)
+        delta = index.sync(session, full=full, progress=progress)  # indexing, then ranking, on one bar
         _drop_matches(session, delta.retired)
         work = _work(session, index.unbatched, full=full)
         stored = 0
