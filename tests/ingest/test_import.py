@@ -193,7 +193,7 @@ def test_demand_rows_report_chinese_reasons(sqlite_url: str, tmp_path: Path) -> 
     with pytest.raises(ImportFailed) as caught:
         import_file(sqlite_url, "demand", path, zone_code="wuxi")
     reasons = {(e.field, e.reason) for e in caught.value.errors}
-    assert ("截止日期", "日期格式应为 YYYY-MM-DD") in reasons
+    assert ("截止日期", "应为有效日期, 格式 YYYY-MM-DD") in reasons
 
 
 def test_unreadable_files_get_a_clear_error(sqlite_url: str, tmp_path: Path) -> None:

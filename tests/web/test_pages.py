@@ -100,7 +100,7 @@ def test_demand_form_shows_validation_messages_next_to_fields(ent: TestClient, h
     page = html(response.text)
     assert page.texts("#title-error") == ["太短, 至少 4 个字"]
     assert page.texts("#budget_min-error") == ["应为数字"]
-    assert page.texts("#deadline-error") == ["日期格式应为 YYYY-MM-DD"]
+    assert page.texts("#deadline-error") == ["应为有效日期, 格式 YYYY-MM-DD"]
     assert page.soup.select_one("#f-title")["value"] == "短"  # what the user typed is kept
 
 
