@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ class CharBigramEncoder:
         counts = np.zeros((len(texts), self.buckets), np.float32)
         for row, text in enumerate(texts):
             for a, b in zip(text, text[1:], strict=False):
-                counts[row, hash(a + b) % self.buckets] += 1  # str hash is stable within one process
+                # crc32, not hash(): str hashes change per process, which made this test flaky.
+                counts[row, zlib.crc32((a + b).encode("utf-8")) % self.buckets] += 1
         return counts @ self.projection
 
 
