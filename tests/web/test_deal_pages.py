@@ -88,6 +88,7 @@ def test_dashboard_funnel_and_report_render(
     assert len(dash.soup.select("[data-chart]")) == 6 and len(dash.soup.select("[data-map-chart]")) == 2
     funnel = html(wuxi_admin.get("/dashboard/funnel").text)
     assert funnel.texts("table.data tbody tr td:first-child")[:2] == ["已撮合", "已对接"]
+    assert funnel.texts("p.sub")[0].startswith("无锡")  # the page names the zone it counts
     month = datetime.now(UTC).strftime("%Y-%m")
     report = html(wuxi_admin.get(f"/reports/monthly?month={month}").text)
     assert report.texts("h1")[0].endswith(month)

@@ -116,7 +116,7 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
     for demand_id, matches in best.items():
         if not matches:
             continue
-        started = _SAMPLE_START + timedelta(days=rng.randint(0, 150))
+        started = _SAMPLE_START + timedelta(days=rng.randint(0, 100))  # every stage stays in the past
         deal = deals.start_deal(
             url,
             demand_id=demand_id,
@@ -130,7 +130,7 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
         final = rng.choices(range(len(PIPELINE)), weights=[3, 4, 5, 3, 2, 2, 3])[0]
         when = started
         for stage in PIPELINE[1 : final + 1]:
-            when += timedelta(days=rng.randint(5, 25))
+            when += timedelta(days=rng.randint(5, 20))
             amounts = {}
             if stage == DealStage.PILOT_TEST:
                 amounts["contract_value"] = float(rng.randint(20, 300))

@@ -142,7 +142,7 @@ def _zone_label(db: str, zone_code: str | None) -> str:
     if zone_code is None:
         return "全平台"
     with session_scope(db) as session:
-        return zone_names(session, [zone_code])[zone_code]
+        return zone_names(session, [zone_code]).get(zone_code, zone_code)
 
 
 @deal_pages.get("/dashboard")
@@ -195,6 +195,7 @@ def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = 
         {
             "nav_active": "dashboard",
             "zone": scope.zone_code or "",
+            "zone_label": _zone_label(db, scope.zone_code),
             "funnel": funnel,
             "chart": funnel_option(funnel),
             "table": funnel.table(),
@@ -209,10 +210,7 @@ def monthly_report(
     scope = analytics.scope_for(viewer.scope, zone or None)
     month = month or datetime.now(UTC).strftime("%Y-%m")
     report = analytics.monthly_report(db, scope=scope, month=month)
-    with session_scope(db) as session:
-        zone_label = (
-            zone_names(session, [scope.zone_code]).get(scope.zone_code, "") if scope.zone_code else "全平台"
-        )
+    zone_label = _zone_label(db, scope.zone_code)
     return render(
         request,
         "deals/report.html",
