@@ -236,3 +236,24 @@ def test_a_record_another_zone_holds_is_never_overwritten_or_moved(db_url: str, 
             s, "achievement", scope=Scope("wuxi"), query=RecordQuery(filters={"ipc": "H01M"})
         ).items
     assert kept.record.trl == 6 and kept.record.zone_code == "wuxi"
+
+
+def test_a_title_that_nearly_repeats_an_existing_record_is_flagged(db_url: str, tmp_path: Path) -> None:
+    import_file(db_url, "achievement", write_csv(tmp_path / "first.csv", ROWS), zone_code="wuxi")
+    later = [["锂电池隔膜及其制备方法 ", "CN114081099A", "H01M", "江南大学", "有效", "6"]]
+    report = import_file(db_url, "achievement", write_csv(tmp_path / "later.csv", later), zone_code="wuxi")
+    assert report.inserted == 1  # a warning, not an error: the records may really be distinct patents
+    with session_scope(db_url) as s:
+        [first] = list_records(
+            s, "achievement", scope=Scope("wuxi"), query=RecordQuery(q="CN114081026A")
+        ).items
+    assert report.warnings == [
+        f"第 2 行与已有记录 (编号 {first.id}) 标题近似重复 (同一单位 江南大学): 锂电池隔膜及其制备方法"
+    ]
+    other_owner = [["一种锂电池隔膜及其制备方法", "CN114081098A", "H01M", "南京大学", "有效", "6"]]
+    assert (
+        import_file(
+            db_url, "achievement", write_csv(tmp_path / "o.csv", other_owner), zone_code="wuxi"
+        ).warnings
+        == []
+    )

@@ -25,4 +25,5 @@ def test_revisions_form_a_tree_rooted_at_the_initial_schema() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     bases = script.get_bases()
     assert bases == ["0001"]
+    assert len(script.get_heads()) == 1, "merge parallel revisions so `alembic upgrade head` works"
     assert all(r.down_revision is not None for r in script.walk_revisions() if r.revision != "0001")

@@ -77,6 +77,12 @@ def content_key(*parts: str | None) -> str:
     return "h:" + hashlib.sha1(joined.encode("utf-8")).hexdigest()[:20]
 
 
+def near_duplicate_key(owner: str | None, title: str) -> str:
+    """Same for titles that differ only in width, case, punctuation, spacing or a leading 一种, per owner."""
+    folded = f"{normalise_key_text(owner or '')}\x1f{normalise_key_text(title).removeprefix('一种')}"
+    return hashlib.blake2b(folded.encode(), digest_size=10).hexdigest()
+
+
 def _enum_validator(enum_type: type) -> Any:
     return BeforeValidator(lambda v: parse_enum(enum_type, v) if v not in (None, "") else v)
 
@@ -92,6 +98,10 @@ class Record(BaseModel):
 
     def natural_key(self) -> str:
         raise NotImplementedError
+
+    def duplicate_key(self) -> str | None:
+        """Key shared by near-duplicate records of one organisation; None where titles do not apply."""
+        return None
 
 
 class Zone(BaseModel):
@@ -153,6 +163,9 @@ class Demand(Record):
             return f"ext:{self.zone_code}:{self.external_id}"
         return content_key(self.zone_code, self.organization, self.title)
 
+    def duplicate_key(self) -> str | None:
+        return near_duplicate_key(self.organization, self.title)
+
 
 class Achievement(Record):
     kind: Annotated[AchievementKind, _enum_validator(AchievementKind)] = AchievementKind.INVENTION
@@ -212,6 +225,9 @@ class Achievement(Record):
         if self.external_id:
             return f"ext:{self.zone_code}:{self.external_id}"
         return content_key(self.zone_code, self.owner, self.title)
+
+    def duplicate_key(self) -> str | None:
+        return near_duplicate_key(self.owner, self.title)
 
 
 class Expert(Record):

@@ -11,9 +11,6 @@ The rules a zone relies on:
 from __future__ import annotations
 
 import csv
-import hashlib
-import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,16 +31,6 @@ from .columns import map_columns
 from .readers import RowSource, open_rows
 
 MAX_REPORTED_ERRORS = 1000
-
-# The field naming the organization a record belongs to, for near-duplicate checks.
-_OWNER_FIELD = {
-    "demand": "organization",
-    "achievement": "owner",
-    "expert": "organization",
-    "instrument": "owner",
-    "pilot_platform": "operator",
-}
-_TITLE_FIELD = {"demand": "title", "achievement": "title"}
 
 
 @dataclass
@@ -68,37 +55,32 @@ class ImportReport:
         self.unchanged += counts.unchanged
 
 
-def _normalise_title(title: str) -> str:
-    text = unicodedata.normalize("NFKC", title).lower()
-    text = re.sub(r"[\W_]+", "", text)
-    return text.removeprefix("一种")
-
-
 class _NearDuplicates:
-    """Flags titles that differ only in width, punctuation, spacing or a leading 一种, per organization.
+    """Flags rows whose title nearly repeats an earlier row's of the same organisation (``duplicate_key``).
 
-    Keys are 8-byte digests so a million-row file costs tens of megabytes, not the titles themselves.
+    Keys are short digests, so a million-row file costs tens of megabytes, not the titles themselves.
     """
 
-    def __init__(self, kind: str) -> None:
-        self.owner_field = _OWNER_FIELD.get(kind)
-        self.title_field = _TITLE_FIELD.get(kind, "name")
-        self.seen: dict[bytes, tuple[int, str]] = {}
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[int, str]] = {}
 
     def check(self, record: Record, row: int) -> str | None:
-        if self.owner_field is None:
+        key = record.duplicate_key()
+        if key is None:
             return None
-        owner = getattr(record, self.owner_field) or ""
-        title = getattr(record, self.title_field)
-        key = hashlib.blake2b(f"{owner}\x1f{_normalise_title(title)}".encode(), digest_size=8).digest()
-        previous = self.seen.get(key)
         natural_key = record.natural_key()
-        if previous is None:
-            self.seen[key] = (row, natural_key)
-            return None
+        previous = self.seen.setdefault(key, (row, natural_key))
         if previous[1] == natural_key:
             return None
-        return f"第 {row} 行与第 {previous[0]} 行标题近似重复 (同一单位 {owner or '未填写'}): {title}"
+        return f"第 {row} 行与第 {previous[0]} 行标题近似重复 (同一单位 {_owner(record)}): {_title(record)}"
+
+
+def _owner(record: Record) -> str:
+    return getattr(record, "owner", None) or getattr(record, "organization", None) or "未填写"
+
+
+def _title(record: Record) -> str:
+    return str(getattr(record, "title", ""))
 
 
 def _cell(value: Any) -> Any:
@@ -197,7 +179,7 @@ def import_file(
     report.unmapped_columns = unmapped
     if unmapped:
         report.warnings.append(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
-    duplicates = _NearDuplicates(kind)
+    duplicates = _NearDuplicates()
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
         batch: list[tuple[int, Record]] = []
         for number, record in _rows_to_records(
@@ -249,6 +231,12 @@ def _write_batch(session: Session, kind: str, batch: list[tuple[int, Record]], r
             if record.natural_key() in taken:
                 reason = "该记录已由其他园区登记, 不能在本园区导入或覆盖"
                 _add_error(report, RowError(report.file, number, "(整行)", reason))
+    if counts.near_duplicates:
+        existing = dict(counts.near_duplicates)
+        for number, record in batch:
+            if (other := existing.get(record.natural_key())) is not None:
+                where = f"(同一单位 {_owner(record)}): {_title(record)}"
+                report.warnings.append(f"第 {number} 行与已有记录 (编号 {other}) 标题近似重复 {where}")
 
 
 def write_error_report(errors: list[RowError], path: Path) -> None:

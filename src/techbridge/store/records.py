@@ -66,12 +66,15 @@ class UpsertCounts:
     unchanged: int = 0
     # Natural keys left alone because another zone already holds that record.
     other_zone: list[str] = field(default_factory=list)
+    # (natural key of a new record, id of an existing record of the same organisation with a near-same title)
+    near_duplicates: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, other: UpsertCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.other_zone += other.other_zone
+        self.near_duplicates += other.near_duplicates
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ def record_to_row(record: Record) -> dict[str, Any]:
         if row.get(name):
             row[name] = date.fromisoformat(row[name])
     row["natural_key"] = record.natural_key()
+    if record.duplicate_key() is not None:
+        row["duplicate_key"] = record.duplicate_key()
     row["content_hash"] = hashlib.sha1(payload.encode("utf-8")).hexdigest()
     return row
 
@@ -171,6 +176,8 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
             changed_rows.append({**row, "id": existing[key][0], "updated_at": now, "archived_at": None})
         else:
             counts.unchanged += 1
+    if new_rows and "duplicate_key" in new_rows[0]:
+        counts.near_duplicates = _near_duplicates(session, table, new_rows)
     if new_rows:
         session.execute(insert(table), new_rows)
     if changed_rows:
@@ -178,6 +185,24 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
     counts.inserted = len(new_rows)
     counts.updated = len(changed_rows)
     return counts
+
+
+def _near_duplicates(
+    session: Session, table: type[RecordMixin], new_rows: list[dict[str, Any]]
+) -> list[tuple[str, int]]:
+    """New rows whose organisation already holds a record with a near-same title (same zone or not)."""
+    by_key: dict[str, list[str]] = {}
+    for row in new_rows:
+        by_key.setdefault(row["duplicate_key"], []).append(row["natural_key"])
+    column = table.duplicate_key  # type: ignore[attr-defined]
+    found: list[tuple[str, int]] = []
+    keys = list(by_key)
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        stmt = select(column, table.id).where(column.in_(chunk), table.archived_at.is_(None))
+        for duplicate_key, existing_id in session.execute(stmt):
+            found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
+    return found
 
 
 def _visible(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:

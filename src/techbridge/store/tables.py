@@ -101,6 +101,7 @@ class DemandRow(RecordMixin, Base):
     deadline: Mapped[Any] = mapped_column(Date, nullable=True)
     organization: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    duplicate_key: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 class AchievementRow(RecordMixin, Base):
@@ -122,6 +123,7 @@ class AchievementRow(RecordMixin, Base):
     discipline: Mapped[str | None] = mapped_column(String(50))
     keywords: Mapped[list[str]] = mapped_column(default=list)
     industry_chain: Mapped[str | None] = mapped_column(String(50), index=True)
+    duplicate_key: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 class ExpertRow(RecordMixin, Base):
