@@ -115,7 +115,7 @@ def fresh_postgres(base: str, name: str) -> str:
 
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return base.rsplit("/", 1)[0] + f"/{name}"
@@ -127,8 +127,11 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default="", help="URL of a PostgreSQL server database to create scratch DBs from"
     )
+    parser.add_argument("--skip-sqlite", action="store_true", help="Measure PostgreSQL only")
     args = parser.parse_args()
-    backends = [("sqlite", None)] + ([("postgres", args.postgres)] if args.postgres else [])
+    backends = ([] if args.skip_sqlite else [("sqlite", None)]) + (
+        [("postgres", args.postgres)] if args.postgres else []
+    )
     results = []
     for backend, base in backends:
         for size in (int(s) for s in args.sizes.split(",")):
@@ -142,7 +145,7 @@ def main() -> None:
             print(json.dumps(row, ensure_ascii=False), flush=True)
             results.append(row)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    out = ROOT / "benchmarks" / "results" / f"{stamp}-import.json"
+    out = ROOT / "benchmarks" / "results" / f"{stamp}-import-{'-'.join(b for b, _ in backends)}.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     print(f"written {out}")
 

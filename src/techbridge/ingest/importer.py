@@ -25,7 +25,7 @@ from ..domain.records import RECORD_TYPES, Record
 from ..domain.validation import describe_errors
 from ..errors import ImportFailed, RowError
 from ..store.db import session_scope
-from ..store.records import UpsertCounts, upsert_records
+from ..store.records import UpsertCounts, prepare_bulk_upsert, upsert_records
 from ..store.tables import ImportLogRow
 from .columns import map_columns
 from .readers import RowSource, open_rows
@@ -181,6 +181,7 @@ def import_file(
         report.warnings.append(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
     duplicates = _NearDuplicates()
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
+        prepare_bulk_upsert(session)
         batch: list[tuple[int, Record]] = []
         for number, record in _rows_to_records(
             source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, String, and_, cast, func, insert, or_, select, update
+from sqlalchemy import Date, String, and_, cast, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -140,6 +140,17 @@ def row_to_stored(kind: str, row: RecordMixin) -> StoredRecord:
         updated_at=row.updated_at,
         archived_at=row.archived_at,
     )
+
+
+def prepare_bulk_upsert(session: Session) -> None:
+    """Call once at the start of a transaction that upserts many batches.
+
+    On PostgreSQL the rows this transaction inserts are invisible to the planner's statistics (autovacuum
+    cannot analyse them before commit), so the per-batch key lookups turn into sequential scans of a
+    growing table: quadratic time for a million-row import. Only index lookups run in such a transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_seqscan = off"))
 
 
 def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> UpsertCounts:
