@@ -24,6 +24,22 @@ class Settings(BaseSettings):
     match_weights: dict[str, float] = Field(
         default_factory=dict, description="Overrides for the matching signal weights, as JSON"
     )
+    # Background jobs and notifications (services/jobs.py, services/worker.py, services/notifications.py).
+    base_url: str = Field("", description="Public address of the site, for links in notification e-mails")
+    smtp_host: str = Field("", description="SMTP server for notification e-mails; empty: in-app only")
+    smtp_port: int = Field(25, description="SMTP server port (587 with STARTTLS, 465 with SSL)")
+    smtp_username: str = Field("", description="SMTP login; empty: send without logging in")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_sender: str = Field("techbridge@localhost", description="From address of notification e-mails")
+    smtp_security: str = Field("none", description="none, starttls or ssl")
+    worker_poll_seconds: float = Field(1.0, description="How often an idle worker looks for new jobs")
+    job_retention_days: float = Field(
+        30, description="Finished jobs (and their files) are removed after this"
+    )
+    upload_retention_hours: float = Field(24, description="Uploads never confirmed are removed after this")
+    export_inline_rows: int = Field(
+        5000, description="Exports up to this many rows download at once; larger ones run as a job"
+    )
 
     @field_validator("database_url")
     @classmethod

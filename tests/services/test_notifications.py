@@ -13,11 +13,11 @@ from techbridge.store.notifications import save_prefs
 
 def _users(url: str) -> dict[str, User]:
     specs = {
-        "ent": dict(role=Role.ENTERPRISE, zone_code="wuxi", organization="无锡锂能科技"),
-        "ent2": dict(role=Role.ENTERPRISE, zone_code="wuxi", organization="无锡锂能科技"),
-        "uni": dict(role=Role.UNIVERSITY, zone_code="wuxi", organization="江南大学"),
-        "admin": dict(role=Role.ZONE_ADMIN, zone_code="wuxi", organization=None),
-        "cd_ent": dict(role=Role.ENTERPRISE, zone_code="chengdu", organization="无锡锂能科技"),
+        "ent": {"role": Role.ENTERPRISE, "zone_code": "wuxi", "organization": "无锡锂能科技"},
+        "ent2": {"role": Role.ENTERPRISE, "zone_code": "wuxi", "organization": "无锡锂能科技"},
+        "uni": {"role": Role.UNIVERSITY, "zone_code": "wuxi", "organization": "江南大学"},
+        "admin": {"role": Role.ZONE_ADMIN, "zone_code": "wuxi", "organization": None},
+        "cd_ent": {"role": Role.ENTERPRISE, "zone_code": "chengdu", "organization": "无锡锂能科技"},
     }
     with session_scope(url) as s:
         return {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from ..domain.records import RECORD_TYPES
 from ..errors import TechBridgeError
@@ -120,13 +121,19 @@ def export_header(kind: str, field: str) -> str:
     return field_aliases(kind).get(field, (field,))[0]
 
 
-def map_columns(
-    kind: str, headers: list[str], explicit: dict[str, str] | None = None, *, file_name: str = ""
-) -> tuple[dict[str, str], list[str]]:
-    """Return ``{header: field}`` and the headers left unmapped (reported, not fatal).
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How a file's headers map to fields: ``{header: field}``, the headers left over, and the required
+    fields no header provides (the import page shows all three in its column-mapping form)."""
 
-    An explicit mapping (``{header: field}``) wins over the built-in aliases; the field's own English
-    name is always accepted as a header.
+    mapping: dict[str, str]
+    unmapped: list[str]
+    missing: list[str]
+
+
+def plan_columns(kind: str, headers: list[str], explicit: dict[str, str] | None = None) -> ColumnPlan:
+    """Map each header to a field; an explicit ``{header: field}`` wins over the built-in aliases, and
+    the field's own English name is always accepted as a header. An explicit empty field ignores a column.
     """
     if kind not in RECORD_TYPES:
         raise ColumnMappingError(f"未知的记录类型 {kind!r}, 可选: {', '.join(RECORD_TYPES)}")
@@ -137,22 +144,31 @@ def map_columns(
             lookup.setdefault(_fold(alias), field)
     explicit = explicit or {}
     for header, field in explicit.items():
-        if field not in fields:
+        if field and field not in fields:
             raise ColumnMappingError(
                 f"映射 {header}={field}: 字段 {field} 不存在, 可选: {', '.join(sorted(fields))}"
             )
     mapping: dict[str, str] = {}
     unmapped: list[str] = []
     for header in headers:
-        field = explicit.get(header) or lookup.get(_fold(header))
+        field = explicit[header] if header in explicit else lookup.get(_fold(header))
         if field and field not in mapping.values():
             mapping[header] = field
         elif header:
             unmapped.append(header)
     missing = [f for f in REQUIRED[kind] if f not in mapping.values()]
-    if missing:
-        names = "、".join(f"{f}({export_header(kind, f)})" for f in missing)
+    return ColumnPlan(mapping=mapping, unmapped=unmapped, missing=missing)
+
+
+def map_columns(
+    kind: str, headers: list[str], explicit: dict[str, str] | None = None, *, file_name: str = ""
+) -> tuple[dict[str, str], list[str]]:
+    """Return ``{header: field}`` and the headers left unmapped (reported, not fatal); a required field
+    no header provides is an error."""
+    plan = plan_columns(kind, headers, explicit)
+    if plan.missing:
+        names = "、".join(f"{f}({export_header(kind, f)})" for f in plan.missing)
         raise ColumnMappingError(
             f"{file_name}: 第 1 行(表头)缺少必填列 {names}; 可用 --map 表头=字段 指定对应关系"
         )
-    return mapping, unmapped
+    return plan.mapping, plan.unmapped

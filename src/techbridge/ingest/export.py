@@ -16,7 +16,7 @@ from ..domain.access import Scope
 from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES, Record
 from ..store.db import session_scope
-from ..store.records import iter_records
+from ..store.records import RecordQuery, count_query, iter_records
 from .columns import export_header
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -44,6 +44,17 @@ def export_rows(kind: str, records: Iterator[Record]) -> Iterator[list[Any]]:
         yield [_cell(getattr(record, f)) for f in fields]
 
 
+def _reporting(
+    rows: Iterator[list[Any]], total: int, on_progress: Callable[[int, int], None] | None
+) -> Iterator[list[Any]]:
+    for written, row in enumerate(rows):  # the header row is number 0
+        if on_progress is not None and written % 1000 == 0:
+            on_progress(written, total)
+        yield row
+    if on_progress is not None:
+        on_progress(total, total)
+
+
 def export_records(
     url: str,
     kind: str,
@@ -52,10 +63,14 @@ def export_records(
     scope: Scope,
     fmt: str | None = None,
     redact: Callable[[Record], Record] | None = None,
+    query: RecordQuery | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Export every record of ``kind`` the scope may see; returns the number of records written.
 
-    ``redact`` blanks fields the reader may not see (an expert's contact outside their zone).
+    ``redact`` blanks fields the reader may not see (an expert's contact outside their zone); ``query``
+    exports what a filtered list shows instead of everything; ``on_progress`` gets (written, total) every
+    thousand rows, and an exception it raises stops the export.
     """
     path = Path(path)
     fmt = fmt or path.suffix.lower().lstrip(".")
@@ -64,11 +79,12 @@ def export_records(
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     with session_scope(url) as session:
+        total = count_query(session, kind, scope=scope, query=query) if on_progress else 0
         records = (
             redact(stored.record) if redact else stored.record
-            for stored in iter_records(session, kind, scope=scope)
+            for stored in iter_records(session, kind, scope=scope, query=query)
         )
-        rows = export_rows(kind, records)
+        rows = _reporting(export_rows(kind, records), total, on_progress)
         if fmt == "csv":
             # UTF-8 with BOM: what Excel needs to open Chinese text correctly.
             with path.open("w", encoding="utf-8-sig", newline="") as f:
@@ -88,3 +104,30 @@ def export_records(
                 count += 1
             workbook.save(path)
     return count - 1
+
+
+def write_template(kind: str, path: Path, *, fmt: str) -> None:
+    """An empty import file for ``kind``: the headers the importer reads, and (XLSX) a sheet explaining
+    each column, its field, whether it is required and the other headers accepted for it."""
+    from .columns import REQUIRED, field_aliases
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"不支持的模板格式 {fmt!r}, 可选: {', '.join(EXPORT_FORMATS)}")
+    fields = list(RECORD_TYPES[kind].model_fields)
+    headers = [export_header(kind, f) for f in fields]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f).writerow(headers)
+        return
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    workbook.create_sheet(kind).append(headers)
+    notes = workbook.create_sheet("说明")
+    notes.append(["列名", "字段", "必填", "也可用的列名"])
+    aliases = field_aliases(kind)
+    for field, header in zip(fields, headers, strict=True):
+        required = "是" if field in REQUIRED[kind] else ""
+        notes.append([header, field, required, "、".join(aliases.get(field, ())[1:])])
+    workbook.save(path)

@@ -11,7 +11,7 @@ The rules a zone relies on:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -164,10 +164,13 @@ def import_file(
     batch_size: int = 2000,
     error_report: Path | None = None,
     only_zone: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` as records of ``kind`` into the database at ``url``.
 
-    ``only_zone`` (set for zone staff) turns rows naming another zone into row errors.
+    ``only_zone`` (set for zone staff) turns rows naming another zone into row errors. ``on_progress`` is
+    called with (bytes read, file size) every few hundred rows; an exception it raises (a cancelled job)
+    rolls the whole import back.
 
     Raises ``ImportFailed`` (nothing written) when a row is bad and ``skip_invalid`` is false. With
     ``dry_run`` every row is validated and counted, and the transaction is rolled back.
@@ -186,6 +189,8 @@ def import_file(
         for number, record in _rows_to_records(
             source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone
         ):
+            if on_progress is not None and report.total_rows % 500 == 0:
+                on_progress(source.bytes_read(), source.total_bytes)
             warning = duplicates.check(record, number)
             if warning:
                 report.warnings.append(warning)
@@ -199,6 +204,8 @@ def import_file(
                 tick()
         if skip_invalid or not report.error_count:
             _write_batch(session, kind, batch, report)
+        if on_progress is not None:
+            on_progress(source.total_bytes, source.total_bytes)
         if report.error_count and not skip_invalid:
             raise ImportFailed(report.errors, report.total_rows)
         report.skipped = report.total_rows - report.inserted - report.updated - report.unchanged

@@ -10,13 +10,27 @@ Kinds in use: ``match`` (a new match above the zone's threshold), ``deal`` (a de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import smtplib
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import parseaddr
 
 from sqlalchemy.orm import Session
 
-from ..domain.accounts import ADMIN_ROLES, ORGANIZATION_ROLES, Role, User
+from ..config import Settings
+from ..domain.access import Scope
+from ..domain.accounts import ORGANIZATION_ROLES, Role, User, owner_of
+from ..domain.deals import Deal, DealStage
+from ..errors import InvalidInput
+from ..store import matches as match_store
 from ..store import notifications as store
-from ..store.notifications import EmailPrefs, Notification
+from ..store import records as record_store
+from ..store.db import session_scope
+from ..store.notifications import EmailPrefs, Notification, OutgoingEmail
+from . import zone_settings
 
 KIND_LABELS = {"match": "新匹配", "deal": "撮合项目", "booking": "仪器预约", "job": "后台任务"}
 """Chinese names of the notification kinds, shown beside each message."""
@@ -46,10 +60,6 @@ def zone_admin_ids(session: Session, zone_code: str) -> list[int]:
     return store.user_ids_where(session, zone_code=zone_code, roles=[Role.ZONE_ADMIN.value])
 
 
-def admin_roles() -> list[str]:
-    return [r.value for r in ADMIN_ROLES]
-
-
 def inbox(
     session: Session, *, user: User, unread_only: bool = False, limit: int = 50, offset: int = 0
 ) -> list[Notification]:
@@ -73,3 +83,172 @@ def mark_read(session: Session, *, user: User, notification_id: int | None = Non
 
 def email_prefs(session: Session, *, user: User) -> EmailPrefs:
     return store.get_prefs(session, user.id)
+
+
+# -- new matches -------------------------------------------------------------------------------------------
+
+MatchKey = tuple[int, str, int]
+"""(demand id, target kind, target id)."""
+
+
+def strong_matches(session: Session, *, demand_ids: Collection[int] | None = None) -> dict[MatchKey, float]:
+    """Stored matches of demands scoring at least their zone's threshold, with their scores."""
+    limits = zone_settings.thresholds(session)
+    default = zone_settings.ZoneOptions().match_threshold
+    lowest = min([default, *limits.values()])
+    rows = match_store.strong_matches(session, source_kind="demand", min_score=lowest, source_ids=demand_ids)
+    return {
+        (source_id, target_kind, target_id): score
+        for source_id, zone, target_kind, target_id, score in rows
+        if score >= limits.get(zone, default)
+    }
+
+
+def announce_new_matches(
+    session: Session, before: dict[MatchKey, float], *, demand_ids: Collection[int] | None = None
+) -> int:
+    """Tell each demand's owners about matches above the threshold that were not there ``before``.
+
+    One notification per demand (however many new matches), linking to its matches page. Returns the
+    number of notifications sent.
+    """
+    new = [key for key in strong_matches(session, demand_ids=demand_ids) if key not in before]
+    by_demand: dict[int, list[MatchKey]] = defaultdict(list)
+    for key in new:
+        by_demand[key[0]].append(key)
+    demands = record_store.get_records(session, "demand", sorted(by_demand), scope=Scope.platform())
+    sent = 0
+    for demand_id, keys in sorted(by_demand.items()):
+        stored = demands.get(demand_id)
+        if stored is None:
+            continue
+        demand = stored.record
+        owners = organization_user_ids(
+            session, zone_code=demand.zone_code, organization=owner_of("demand", demand)
+        )
+        title = f"需求「{demand.title}」有 {len(keys)} 条新的高分匹配"  # type: ignore[attr-defined]
+        sent += notify(session, owners, "match", title, f"/demands/{demand_id}/matches")
+    return sent
+
+
+# -- deals ---------------------------------------------------------------------------------------------------
+
+
+def deal_parties(session: Session, deal: Deal) -> list[int]:
+    """Everyone on a deal: the enterprise's users, the owners of each resource, and the officers of the
+    zones involved."""
+    ids = organization_user_ids(session, zone_code=deal.zone_code, organization=deal.enterprise)
+    for kind in dict.fromkeys(r.kind for r in deal.resources):
+        wanted = [r.record_id for r in deal.resources if r.kind == kind]
+        for stored in record_store.get_records(session, kind, wanted, scope=Scope.platform()).values():
+            owner = owner_of(kind, stored.record)
+            ids += organization_user_ids(session, zone_code=stored.record.zone_code, organization=owner)
+    for zone in [deal.zone_code, *deal.supplier_zones]:
+        ids += zone_admin_ids(session, zone)
+    return list(dict.fromkeys(ids))
+
+
+def deal_changed(session: Session, deal: Deal, *, actor: str) -> int:
+    """A deal was created or moved: tell everyone on it but the person who did it."""
+    actor_id = store.user_ids_by_username(session, [actor]).get(actor)
+    recipients = [i for i in deal_parties(session, deal) if i != actor_id]
+    if len(deal.events) <= 1:
+        title = f"新的撮合项目「{deal.title}」已发起 ({deal.stage_label})"
+    elif deal.stage == DealStage.DROPPED:
+        title = f"撮合项目「{deal.title}」已终止: {deal.drop_reason}"
+    else:
+        title = f"撮合项目「{deal.title}」进入 {deal.stage_label} 阶段"
+    return notify(session, recipients, "deal", title, f"/deals/{deal.id}")
+
+
+# -- e-mail ------------------------------------------------------------------------------------------------
+
+EMAIL_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class EmailReport:
+    sent: int
+    failed: int
+    skipped: int
+
+
+def save_email_prefs(session: Session, *, user: User, email: str, email_enabled: bool) -> EmailPrefs:
+    """Set where e-mail copies go; an address that is not one is refused in Chinese."""
+    address = email.strip()
+    if address:
+        name, parsed = parseaddr(address)
+        if not EMAIL_RE.match(parsed) or name:
+            raise InvalidInput(f"邮箱地址格式不正确: {address}")
+    elif email_enabled:
+        raise InvalidInput("开启邮件通知前请填写邮箱地址")
+    return store.save_prefs(session, user.id, email=address or None, email_enabled=email_enabled)
+
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _message(settings: Settings, mail: OutgoingEmail) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = f"[TechBridge] {KIND_LABELS.get(mail.kind, '通知')}: {mail.title}"
+    message["From"] = settings.smtp_sender
+    message["To"] = mail.to
+    link = f"{settings.base_url.rstrip('/')}{mail.link}" if mail.link else ""
+    lines = [
+        mail.title,
+        "",
+        f"查看详情: {link}" if link else "",
+        "",
+        "—— TechBridge 科技成果转化撮合平台 (站内信的邮件副本)",
+    ]
+    message.set_content("\n".join(lines))
+    return message
+
+
+def _smtp(settings: Settings) -> smtplib.SMTP:
+    if settings.smtp_security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=20)
+    else:
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20)
+        if settings.smtp_security == "starttls":
+            client.starttls()
+    if settings.smtp_username:
+        client.login(settings.smtp_username, settings.smtp_password)
+    return client
+
+
+def send_pending_emails(url: str, settings: Settings, *, limit: int = 100) -> EmailReport:
+    """Send the pending e-mail copies through the configured SMTP server (the worker calls this).
+
+    Without a server every pending copy is marked skipped. A failure is retried on later calls, up to
+    ``EMAIL_ATTEMPTS`` times; one bad address never holds up the others.
+    """
+    with session_scope(url) as session:
+        pending = store.pending_emails(session, limit=limit)
+        if not settings.smtp_host:
+            for mail in pending:
+                store.set_email_state(
+                    session, mail.notification_id, state="skipped", error="未配置 SMTP 服务器"
+                )
+            return EmailReport(0, 0, len(pending))
+    if not pending:
+        return EmailReport(0, 0, 0)
+    outcomes: list[tuple[int, str, str | None]] = []
+    try:
+        with _smtp(settings) as client:
+            for mail in pending:
+                try:
+                    client.send_message(_message(settings, mail))
+                    outcomes.append((mail.notification_id, "sent", None))
+                except smtplib.SMTPException as exc:
+                    state = "failed" if mail.attempts + 1 >= EMAIL_ATTEMPTS else "pending"
+                    outcomes.append((mail.notification_id, state, str(exc)))
+    except (OSError, smtplib.SMTPException) as exc:  # the server itself is unreachable or refused us
+        for mail in pending:
+            state = "failed" if mail.attempts + 1 >= EMAIL_ATTEMPTS else "pending"
+            outcomes.append((mail.notification_id, state, f"SMTP 服务器不可用: {exc}"))
+    with session_scope(url) as session:
+        for notification_id, state, error in outcomes:
+            store.set_email_state(session, notification_id, state=state, error=error)
+    sent = sum(1 for _, state, _ in outcomes if state == "sent")
+    return EmailReport(sent=sent, failed=len(outcomes) - sent, skipped=0)

@@ -17,6 +17,7 @@ from ..errors import PermissionDenied, ServiceUnavailable, TechBridgeError
 from ..store import matches as match_store
 from ..store import records as store
 from ..store.records import KIND_LABELS_ZH, Page, RecordQuery, StoredRecord
+from . import jobs
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def create(session: Session, kind: str, values: dict[str, Any], *, user: User) -
     record = RECORD_TYPES[kind].model_validate(fill_ownership(user, kind, values))
     if not can_write(user, kind, record):
         raise _refuse(user, kind, "创建")
-    return store.create_record(session, record, scope=user.scope)
+    return _changed(session, store.create_record(session, record, scope=user.scope))
 
 
 def update(
@@ -80,14 +81,28 @@ def update(
     merged = RECORD_TYPES[kind].model_validate({**current.model_dump(), **changes})
     if not (can_write(user, kind, current) and can_write(user, kind, merged)):
         raise _refuse(user, kind, "修改")
-    return store.update_record(session, kind, record_id, changes, scope=user.scope)
+    return _changed(session, store.update_record(session, kind, record_id, changes, scope=user.scope))
 
 
 def archive(session: Session, kind: str, record_id: int, *, user: User) -> StoredRecord:
     current = store.get_record(session, kind, record_id, scope=user.scope).record
     if not can_write(user, kind, current):
         raise _refuse(user, kind, "归档")
-    return store.archive_record(session, kind, record_id, scope=user.scope)
+    return _changed(session, store.archive_record(session, kind, record_id, scope=user.scope))
+
+
+def restore(session: Session, kind: str, record_id: int, *, user: User) -> StoredRecord:
+    """Bring an archived record back (and match it again)."""
+    current = store.get_record(session, kind, record_id, scope=user.scope).record
+    if not can_write(user, kind, current):
+        raise _refuse(user, kind, "恢复")
+    return _changed(session, store.restore_record(session, kind, record_id, scope=user.scope))
+
+
+def _changed(session: Session, stored: StoredRecord) -> StoredRecord:
+    """Every saved change is matched again shortly by a background job (debounced per record)."""
+    jobs.schedule_matching(session, kind=stored.kind, record_id=stored.id, zone_code=stored.record.zone_code)
+    return stored
 
 
 def _title(stored: StoredRecord) -> str:

@@ -169,3 +169,20 @@ def list_matches(
             )
         )
     return result
+
+
+def strong_matches(
+    session: Session, *, source_kind: str, min_score: float, source_ids: Collection[int] | None = None
+) -> list[tuple[int, str, str, int, float]]:
+    """(source id, source zone, target kind, target id, score) of stored matches scoring ``min_score`` or
+    more: what the notification of new good matches compares before and after a matching run."""
+    stmt = select(
+        MatchResultRow.source_id,
+        MatchResultRow.source_zone,
+        MatchResultRow.target_kind,
+        MatchResultRow.target_id,
+        MatchResultRow.score,
+    ).where(MatchResultRow.source_kind == source_kind, MatchResultRow.score >= min_score)
+    if source_ids is not None:
+        stmt = stmt.where(MatchResultRow.source_id.in_(sorted(source_ids)))
+    return [(int(a), str(b), str(c), int(d), float(e)) for a, b, c, d, e in session.execute(stmt).all()]

@@ -230,4 +230,4 @@ def user_ids_by_username(session: Session, usernames: Iterable[str]) -> dict[str
     if not names:
         return {}
     stmt = select(UserRow.username, UserRow.id).where(UserRow.username.in_(names))
-    return {str(name): int(user_id) for name, user_id in session.execute(stmt).tuples()}
+    return {str(name): int(user_id) for name, user_id in session.execute(stmt).all()}

@@ -87,6 +87,7 @@ class RecordQuery:
     page: int = 1
     per_page: int = 20
     include_archived: bool = False
+    archived_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,13 +268,21 @@ def filterable_fields(kind: str) -> list[str]:
     return names
 
 
-def list_records(session: Session, kind: str, *, scope: Scope, query: RecordQuery) -> Page:
+def _query_conditions(kind: str, scope: Scope, query: RecordQuery) -> list[ColumnElement[bool]]:
+    """What a list page or an export of it selects: visible, (not) archived, filtered, searched."""
     table = table_for(kind)
     conditions: list[ColumnElement[bool]] = [_visible(table, scope)]
-    if not query.include_archived:
+    filters = dict(query.filters)
+    if kind == "demand" and filters.get("status") == "archived":
+        # 已归档 means either: archived with the archive button, or given that status (e.g. by an import).
+        del filters["status"]
+        conditions.append(or_(table.status == "archived", table.archived_at.is_not(None)))  # type: ignore[attr-defined]
+    elif query.archived_only:
+        conditions.append(table.archived_at.is_not(None))
+    elif not query.include_archived:
         conditions.append(table.archived_at.is_(None))
     allowed = set(filterable_fields(kind))
-    for name, value in query.filters.items():
+    for name, value in filters.items():
         if value in (None, ""):
             continue
         if name not in allowed:
@@ -282,6 +291,12 @@ def list_records(session: Session, kind: str, *, scope: Scope, query: RecordQuer
     if query.q:
         pattern = f"%{query.q.strip()}%"
         conditions.append(or_(*(getattr(table, col).like(pattern) for col in _SEARCH_COLUMNS[kind])))
+    return conditions
+
+
+def list_records(session: Session, kind: str, *, scope: Scope, query: RecordQuery) -> Page:
+    table = table_for(kind)
+    conditions = _query_conditions(kind, scope, query)
     sort_name = query.sort.lstrip("-")
     sort_column = table.__table__.columns.get(sort_name)  # type: ignore[attr-defined]
     if sort_column is None:
@@ -299,17 +314,30 @@ def list_records(session: Session, kind: str, *, scope: Scope, query: RecordQuer
     return Page(items=items, total=total, page=query.page, per_page=query.per_page)
 
 
-def iter_records(
-    session: Session, kind: str, *, scope: Scope, batch_size: int = 2000, include_archived: bool = False
-) -> Iterator[StoredRecord]:
-    """Stream every visible record in id order without holding them all in memory."""
+def count_query(session: Session, kind: str, *, scope: Scope, query: RecordQuery) -> int:
+    """How many records a list query selects (what an export of that list would write)."""
     table = table_for(kind)
+    conditions = _query_conditions(kind, scope, query)
+    return session.scalar(select(func.count()).select_from(table).where(*conditions)) or 0
+
+
+def iter_records(
+    session: Session,
+    kind: str,
+    *,
+    scope: Scope,
+    batch_size: int = 2000,
+    include_archived: bool = False,
+    query: RecordQuery | None = None,
+) -> Iterator[StoredRecord]:
+    """Stream every visible record (or those ``query`` selects) in id order without holding them all."""
+    table = table_for(kind)
+    selected = query or RecordQuery(include_archived=include_archived)
+    conditions = _query_conditions(kind, scope, selected)
     last_id = 0
     while True:
-        conditions = [_visible(table, scope), table.id > last_id]
-        if not include_archived:
-            conditions.append(table.archived_at.is_(None))
-        rows = list(session.scalars(select(table).where(*conditions).order_by(table.id).limit(batch_size)))
+        stmt = select(table).where(*conditions, table.id > last_id).order_by(table.id).limit(batch_size)
+        rows = list(session.scalars(stmt))
         if not rows:
             return
         for row in rows:
@@ -390,6 +418,21 @@ def archive_record(session: Session, kind: str, record_id: int, *, scope: Scope)
     if row.archived_at is None:
         # A fresh updated_at is how an index syncing from a watermark learns of the archival.
         row.archived_at = row.updated_at = utcnow()
+    session.flush()
+    return row_to_stored(kind, row)
+
+
+def restore_record(session: Session, kind: str, record_id: int, *, scope: Scope) -> StoredRecord:
+    """Bring an archived record back; a demand archived by its status reopens as 征集中."""
+    row = _load_row(session, kind, record_id, scope)
+    if not scope.can_edit(zone_code=row.zone_code):
+        raise ZoneAccessDenied(row.zone_code, KIND_LABELS_ZH[kind])
+    if getattr(row, "status", None) == "archived":
+        row.status = "open"  # type: ignore[attr-defined]
+        row.content_hash = record_to_row(row_to_stored(kind, row).record)["content_hash"]
+    if row.archived_at is not None or session.is_modified(row):
+        # A fresh updated_at is how an index syncing from a watermark learns the record is back.
+        row.archived_at, row.updated_at = None, utcnow()
     session.flush()
     return row_to_stored(kind, row)
 

@@ -8,8 +8,10 @@ from sqlalchemy import engine_from_config, pool
 # Import every module that defines tables so autogenerate sees them all.
 from techbridge.store import accounts as _accounts  # noqa: F401
 from techbridge.store import deals as _deals  # noqa: F401
+from techbridge.store import jobs as _jobs  # noqa: F401
 from techbridge.store import notifications as _notifications  # noqa: F401
 from techbridge.store import tables as _tables  # noqa: F401
+from techbridge.store import zone_settings as _zone_settings  # noqa: F401
 from techbridge.store.tables import Base
 
 config = context.config
