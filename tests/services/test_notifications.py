@@ -75,3 +75,36 @@ def test_a_user_who_wants_email_gets_a_pending_copy(db_url: str) -> None:
     with session_scope(db_url) as s:
         assert notifications.inbox(s, user=users["ent"])[0].email_state == "pending"
         assert notifications.inbox(s, user=users["uni"])[0].email_state is None
+
+
+def test_a_deal_created_or_moved_tells_everyone_on_it_but_the_actor(db_url: str) -> None:
+    from techbridge.domain.access import Scope
+    from techbridge.domain.deals import DealStage
+    from techbridge.domain.records import Achievement, Demand
+    from techbridge.services import deals
+    from techbridge.store.records import iter_records, upsert_records
+
+    users = _users(db_url)
+    with session_scope(db_url) as s:
+        upsert_records(
+            s, "demand", [Demand(title="隔膜涂覆工艺升级", organization="无锡锂能科技", zone_code="wuxi")]
+        )
+        upsert_records(
+            s, "achievement", [Achievement(title="陶瓷涂覆隔膜", owner="江南大学", zone_code="wuxi")]
+        )
+        demand = next(iter_records(s, "demand", scope=Scope.platform())).id
+        patent = next(iter_records(s, "achievement", scope=Scope.platform())).id
+    deal = deals.start_deal(
+        db_url, demand_id=demand, resources=[("achievement", patent)], actor="admin_user", scope=Scope("wuxi")
+    )
+    with session_scope(db_url) as s:
+        told = {name: notifications.inbox(s, user=u) for name, u in users.items()}
+    # The enterprise (both its accounts) and the university that owns the patent; not the acting officer,
+    # nor the same-named company in another zone.
+    assert {name for name, items in told.items() if items} == {"ent", "ent2", "uni"}
+    assert told["uni"][0].link == f"/deals/{deal.id}" and "已发起" in told["uni"][0].title
+    deals.advance(db_url, deal.id, to_stage=DealStage.CONTACTED, actor="ent_user", scope=Scope("wuxi"))
+    with session_scope(db_url) as s:
+        assert notifications.count(s, user=users["ent"]) == 1  # the mover is not told of their own move
+        assert "进入 已对接 阶段" in notifications.inbox(s, user=users["admin"])[0].title
+        assert notifications.count(s, user=users["uni"]) == 2

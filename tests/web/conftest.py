@@ -425,3 +425,11 @@ def matches_stored() -> Callable[[str, int, str, list[tuple[int, float, str, lis
 @pytest.fixture
 def html() -> type[Html]:
     return Html
+
+
+@pytest.fixture
+def run_jobs(web_db_url: str, settings: Settings) -> Callable[[], int]:
+    """Run the background jobs that are due, as ``techbridge worker`` would, and return how many ran."""
+    from techbridge.services.worker import run_pending
+
+    return lambda: run_pending(web_db_url, settings)

@@ -75,6 +75,6 @@ def test_other_pages_show_an_empty_state_instead_of_blank_space(
 def test_slow_actions_show_the_busy_indicator(empty_admin: TestClient, html) -> None:
     page = html(empty_admin.get("/import").text)
     (upload,) = page.soup.select("form[enctype='multipart/form-data']")
-    assert upload["data-busy"] == "正在校验文件…"
+    assert upload["data-busy"] == "正在上传文件…"  # validation itself runs as a job with its own progress
     assert upload.select_one("button[type=submit]")["data-loading-text"]
     assert page.soup.select_one("#busy-overlay") is not None

@@ -291,23 +291,29 @@ def test_import_page_is_for_admins_only(ent: TestClient, wuxi_admin: TestClient,
     assert page.texts("h1") == ["数据导入"]
 
 
-def test_import_shows_row_errors_then_commits_good_rows(wuxi_admin: TestClient, html) -> None:
+def test_import_shows_row_errors_then_commits_good_rows(wuxi_admin: TestClient, html, run_jobs) -> None:
     token = html(wuxi_admin.get("/import").text).csrf()
     csv = "需求名称,需求单位,预算下限\n激光焊接质量在线监测,无锡激光公司,10\n短,无锡某公司,abc\n".encode()
-    preview = wuxi_admin.post(
+    upload = wuxi_admin.post(
         "/import",
         data={"csrf_token": token, "kind": "demand"},
         files={"file": ("demands.csv", csv, "text/csv")},
+        follow_redirects=False,
     )
-    page = html(preview.text)
+    assert upload.status_code == 303 and upload.headers["location"].startswith("/jobs/")  # returns at once
+    assert run_jobs() == 1  # the worker validates the file
+    page = html(wuxi_admin.get(upload.headers["location"]).text)
     rows = [r.get_text("|", strip=True) for r in page.soup.select("#row-errors tbody tr")]
     assert any(r.startswith("demands.csv|3|") for r in rows), rows
-    confirm = page.soup.select_one("form[action='/import/confirm']")
+    confirm = page.soup.select_one("form#confirm-import")
     data = {i["name"]: i.get("value", "") for i in confirm.select("input[type=hidden]")}
-    refused = wuxi_admin.post("/import/confirm", data=data)
-    assert html(refused.text).texts(".flash-error") == ["文件中有错误行, 请修改后重新上传, 或选择跳过错误行"]
-    done = wuxi_admin.post("/import/confirm", data={**data, "skip_invalid": "true"})
-    result = html(done.text)
+    refused = wuxi_admin.post(confirm["action"], data=data)
+    run_jobs()
+    refused = html(wuxi_admin.get(refused.url.path).text)
+    assert refused.texts("#job-error") == ["文件中有错误行, 未写入任何记录; 可选择跳过错误行后重新导入"]
+    done = wuxi_admin.post(confirm["action"], data={**data, "skip_invalid": "true"})
+    run_jobs()
+    result = html(wuxi_admin.get(done.url.path).text)
     figures = dict(zip(result.texts(".stat-label"), result.texts(".stat-value"), strict=True))
     assert figures["新增"] == "1"
     assert "激光焊接质量在线监测" in html(wuxi_admin.get("/demands").text).texts("td .row-title")

@@ -31,6 +31,7 @@ def _register() -> None:
         records,  # noqa: F401
         stats,  # noqa: F401
         users,  # noqa: F401
+        worker,  # noqa: F401
         zones,  # noqa: F401
     )
 

@@ -13,7 +13,9 @@ from .records import console, database_url, progress_bar
 
 @app.command("demo")
 def demo_command(
-    serve: Annotated[bool, typer.Option(help="Start the web app after loading")] = False,
+    serve: Annotated[
+        bool, typer.Option(help="Start the web app (and a background-job worker beside it) after loading")
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to serve on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8000,
 ) -> None:
@@ -42,5 +44,11 @@ def demo_command(
     console.print(f"数据库: {url}")
     if serve:
         from .users import serve_command
+        from .worker import start_worker_process
 
-        serve_command(host=host, port=port, reload=False)
+        worker = start_worker_process()
+        try:
+            serve_command(host=host, port=port, reload=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)

@@ -32,6 +32,7 @@ from ..store import deals as deal_store
 from ..store.db import session_scope
 from ..store.records import get_record, get_records
 from ..store.tables import utcnow
+from . import notifications
 
 ResourceRef = tuple[str, int]
 
@@ -127,7 +128,9 @@ def start_deal(
             created_by=actor,
         )
         first = DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor=actor, at=when, note=note)
-        return deal_store.insert_deal(session, new, first)
+        deal = deal_store.insert_deal(session, new, first)
+        notifications.deal_changed(session, deal, actor=actor)
+        return deal
 
 
 def advance(
@@ -169,7 +172,9 @@ def advance(
             funding_amount=funding_amount,
         )
         drop_reason = note.strip() if to_stage == DealStage.DROPPED else ""
-        return deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
+        moved = deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
+        notifications.deal_changed(session, moved, actor=actor)
+        return moved
 
 
 def drop(

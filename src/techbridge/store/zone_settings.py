@@ -59,3 +59,11 @@ def remove_setting(session: Session, zone_code: str, name: str) -> None:
     session.execute(
         delete(ZoneSettingRow).where(ZoneSettingRow.zone_code == zone_code, ZoneSettingRow.name == name)
     )
+
+
+def zones_in_use(session: Session) -> set[str]:
+    """Zones that have accounts: the ones a platform administrator usually means."""
+    from .accounts import UserRow
+
+    stmt = select(UserRow.zone_code).where(UserRow.zone_code.is_not(None)).distinct()
+    return {str(code) for code in session.scalars(stmt)}

@@ -36,6 +36,10 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("dashboard", NAV["dashboard"], urls.dashboard(), "◔", section="撮合与分析"),
     NavItem("report", NAV["report"], urls.monthly_report(), "▤", ADMINS, section="撮合与分析"),
     NavItem("import", NAV["import"], urls.import_upload(), "⇪", ADMINS, section="数据与管理"),
+    NavItem("jobs", NAV["jobs"], urls.jobs(), "↻", section="数据与管理"),
+    NavItem("notifications", NAV["notifications"], urls.notifications(), "✉", section="数据与管理"),
+    NavItem("chains", NAV["chains"], urls.chains(), "☰", ADMINS, section="数据与管理"),
+    NavItem("zone_settings", NAV["zone_settings"], urls.zone_settings(), "⚑", ADMINS, section="数据与管理"),
     NavItem("admin", NAV["admin"], urls.admin_users(), "⚙", ADMINS, section="数据与管理"),
     NavItem("account", NAV["account"], urls.account(), "☺", section="数据与管理"),
 ]

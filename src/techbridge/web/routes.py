@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
-import shutil
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,16 +28,15 @@ from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
-    ImportFailed,
     NotFound,
     PermissionDenied,
     ServiceUnavailable,
     TechBridgeError,
     TooManyLoginAttempts,
 )
-from ..ingest.importer import import_file
 from ..services import accounts, sessions
 from ..services import deals as deal_service
+from ..services import jobs as job_service
 from ..services import records as record_service
 from ..store import bookings as booking_store
 from ..store.db import session_scope
@@ -268,9 +265,13 @@ def record_router(kind: str) -> APIRouter:
     }
 
     @router.get("")
-    def list_page(request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1) -> Response:
+    def list_page(
+        request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1, archived: bool = False
+    ) -> Response:
         filters = {f.name: request.query_params.get(f.name, "") for f in view.filters}
-        query = RecordQuery(q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE)
+        query = RecordQuery(
+            q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE, archived_only=archived
+        )
         with session_scope(db) as session:
             try:
                 result = record_service.list_visible(session, kind, user=viewer, query=query)
@@ -288,6 +289,8 @@ def record_router(kind: str) -> APIRouter:
             }
             zones = zone_names(session, {item.record.zone_code for item in result.items})
         active = {k: v for k, v in filters.items() if v}
+        if archived:
+            active["archived"] = "1"
         pager = make_pager(
             page=query.page,
             per_page=PER_PAGE,
@@ -308,6 +311,7 @@ def record_router(kind: str) -> APIRouter:
                 "is_filtered": bool(q or active),
                 "bad_filter": bad_filter,
                 "can_create": viewer.role != Role.EXPERT or kind == "expert",
+                "archived": archived,
             },
         )
 
@@ -432,6 +436,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             )
             zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
             computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
+            queued = job_service.queued_matching(session, kind=kind, record_id=record_id)
         groups = [
             (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
             for target in view.match_targets
@@ -454,6 +459,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
                 "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
+                "matching_queued": queued,
             },
         )
 
@@ -601,123 +607,6 @@ for _kind in VIEWS:
     pages.include_router(record_router(_kind))
 
 
-# -- import ---------------------------------------------------------------------------------------------
-
-IMPORT_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform", "organization")
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".jsonl")
-
-
-def _upload_dir(request: Request) -> Path:
-    folder = get_web_settings(request).data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _upload_path(request: Request, token: str) -> Path:
-    """The stored upload a confirm form names; the token is a random hex folder we made, never a path."""
-    if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
-        raise TechBridgeError(MSG["import_expired"])
-    files = sorted((_upload_dir(request) / token).glob("*"))
-    if not files:
-        raise TechBridgeError(MSG["import_expired"])
-    return files[0]
-
-
-def _import_zone(viewer: User, form: FormData) -> str:
-    zone = viewer.zone_code or str(form.get("zone_code", "")).strip()
-    if not zone:
-        raise TechBridgeError("请填写导入到哪个园区")
-    return str(zone)
-
-
-def _import_page(request: Request, **context: Any) -> Response:
-    base = {
-        "nav_active": "import",
-        "kinds": [(k, KIND_NOUNS[k]) for k in IMPORT_KINDS],
-        "report": None,
-        "errors": [],
-        "token": "",
-        "kind": "",
-        "file_name": "",
-        "message": "",
-        "done": False,
-    }
-    status = 422 if context.get("errors") and not context.get("report") else 200
-    return render(request, "import.html", {**base, **context}, status_code=status)
-
-
-@pages.get("/import")
-def import_form(request: Request, viewer: AdminViewer) -> Response:
-    return _import_page(request)
-
-
-@pages.post("/import")
-async def import_preview(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
-    """Validate the whole file without writing (a dry run) and show every bad row before anything is kept."""
-    form = await request.form()
-    kind, upload = str(form.get("kind", "")), form.get("file")
-    if kind not in IMPORT_KINDS or upload is None or isinstance(upload, str) or not upload.filename:
-        return _import_page(request, message=MSG["import_no_file"], kind=kind)
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        return _import_page(
-            request,
-            message=f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL",
-            kind=kind,
-        )
-    # The file keeps its own name (row errors cite it) inside a folder named by a random token.
-    token = secrets.token_hex(16)
-    path = _upload_dir(request) / token / (Path(upload.filename).name or f"upload{suffix}")
-    path.parent.mkdir()
-    path.write_bytes(await upload.read())
-    zone = _import_zone(viewer, form)
-    try:
-        report = import_file(db, kind, path, zone_code=zone, skip_invalid=True, dry_run=True)
-    except TechBridgeError as exc:
-        shutil.rmtree(path.parent)
-        return _import_page(request, message=exc.message, kind=kind, file_name=upload.filename)
-    return _import_page(
-        request,
-        report=report,
-        errors=report.errors,
-        token=token,
-        kind=kind,
-        file_name=upload.filename,
-        zone_code=zone,
-    )
-
-
-@pages.post("/import/confirm")
-async def import_commit(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
-    form = await request.form()
-    kind, path = str(form.get("kind", "")), _upload_path(request, str(form.get("token", "")))
-    if kind not in IMPORT_KINDS:
-        raise TechBridgeError(MSG["import_expired"])
-    file_name = path.name
-    try:
-        report = import_file(
-            db,
-            kind,
-            path,
-            zone_code=_import_zone(viewer, form),
-            skip_invalid=form.get("skip_invalid") == "true",
-        )
-    except ImportFailed as exc:
-        return _import_page(
-            request, errors=exc.errors, message=MSG["import_has_errors"], kind=kind, file_name=file_name
-        )
-    shutil.rmtree(path.parent)
-    return _import_page(
-        request,
-        report=report,
-        errors=report.errors,
-        kind=kind,
-        file_name=file_name,
-        done=True,
-        message=MSG["import_done"],
-    )
-
-
 # -- account and administration -------------------------------------------------------------------------
 
 
@@ -839,8 +728,11 @@ async def admin_user_active(request: Request, viewer: AdminViewer, db: DbUrl, us
 def mount(app: FastAPI) -> None:
     """Add the pages and their static files to ``app`` (``api.app.create_app`` calls this)."""
     from .dashboard import deal_pages
+    from .views import archive, exports, imports, jobs, notifications, settings
 
     app.include_router(public, include_in_schema=False)
     app.include_router(pages, include_in_schema=False)
     app.include_router(deal_pages, include_in_schema=False)
+    for view in (jobs, imports, exports, notifications, settings, archive):
+        app.include_router(view.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -22,6 +22,10 @@ NAV = {
     "deals": "撮合项目",
     "dashboard": "科创云图",
     "report": "月度报告",
+    "jobs": "任务中心",
+    "notifications": "站内信",
+    "chains": "产业链目录",
+    "zone_settings": "园区设置",
 }
 
 KIND_TITLES = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from ..domain.enums import label_zh
 from . import flash, strings_zh
 from .nav import nav_for
+from .page_extras import LOCAL_TZ, page_extras
 from .urls import urls
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -41,6 +42,14 @@ def display(value: Any) -> str:
     return str(value)
 
 
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the zone staff read it (北京时间)."""
+    if value is None:
+        return EMPTY_MARK
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TZ).strftime(fmt)
+
+
 def form_value(value: Any) -> str:
     """How a record value is written back into a form input (codes, not labels)."""
     if value is None:
@@ -61,7 +70,9 @@ def json_script(value: Any) -> Markup:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-templates.env.filters.update(display=display, form_value=form_value, json_script=json_script)
+templates.env.filters.update(
+    display=display, form_value=form_value, json_script=json_script, local_time=local_time
+)
 templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for)
 
 
@@ -76,6 +87,7 @@ def render(
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "nav_active": "",
     }
+    ctx.update(page_extras(request))
     ctx.update(context or {})
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     flash.clear_if_read(request, response)

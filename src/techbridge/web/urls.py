@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -121,6 +121,65 @@ class Urls:
     def analytics_export(self, metric: str, fmt: str, zone: str = "") -> str:
         """Download of one analytics table, served by the REST API with the same login."""
         return _with_query(f"/api/v1/analytics/{metric}/export", {"format": fmt, "zone": zone})
+
+    # -- background jobs, exports, notifications, settings (web/views/) --
+
+    def jobs(self, zone: str = "") -> str:
+        return _with_query("/jobs", {"zone": zone})
+
+    def job(self, job_id: int) -> str:
+        return f"/jobs/{job_id}"
+
+    def job_status(self, job_id: int) -> str:
+        return f"/jobs/{job_id}/status"
+
+    def job_cancel(self, job_id: int) -> str:
+        return f"/jobs/{job_id}/cancel"
+
+    def job_file(self, job_id: int, name: str) -> str:
+        return f"/jobs/{job_id}/files/{quote(name)}"
+
+    def batch_match(self) -> str:
+        return "/jobs/batch-match"
+
+    def import_mapping(self) -> str:
+        return "/import/mapping"
+
+    def import_run(self, preview_id: int) -> str:
+        return f"/import/{preview_id}/confirm"
+
+    def import_template(self, kind: str, fmt: str) -> str:
+        return f"/import/templates/{kind}.{fmt}"
+
+    def kind_export(self, kind: str) -> str:
+        return f"/{KIND_PATHS[kind]}/export"
+
+    def record_restore(self, kind: str, record_id: int) -> str:
+        return f"{self.record(kind, record_id)}/restore"
+
+    def notifications(self) -> str:
+        return "/notifications"
+
+    def notification_open(self, notification_id: int) -> str:
+        return f"/notifications/{notification_id}/open"
+
+    def notifications_read_all(self) -> str:
+        return "/notifications/read-all"
+
+    def notification_prefs(self) -> str:
+        return "/notifications/prefs"
+
+    def zone_settings(self, zone: str = "") -> str:
+        return _with_query("/settings/zone", {"zone": zone})
+
+    def zone_mapping_forget(self, kind: str, zone: str = "") -> str:
+        return _with_query(f"/settings/zone/mappings/{kind}/forget", {"zone": zone})
+
+    def chains(self, zone: str = "") -> str:
+        return _with_query("/settings/chains", {"zone": zone})
+
+    def chain_remove(self, code: str, zone: str = "") -> str:
+        return _with_query(f"/settings/chains/{quote(code)}/remove", {"zone": zone})
 
 
 urls = Urls()

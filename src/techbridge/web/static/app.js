@@ -44,3 +44,47 @@
   }
   if (document.readyState === "complete") { drawCharts(); } else { window.addEventListener("load", drawCharts); }
 })();
+
+// Background jobs, the platform admin's zone picker (web/views/jobs.py, page_extras.py).
+(function () {
+  "use strict";
+
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  });
+
+  // A job's page polls its small JSON status and moves the bar; once the job ends the page reloads to
+  // show the result (the server renders it, so the page also works without this script).
+  document.querySelectorAll("[data-job-status]").forEach(function (box) {
+    var url = box.getAttribute("data-job-status");
+    var bar = box.querySelector(".progress-bar");
+    var text = box.querySelector(".progress-text");
+    var state = box.querySelector(".job-state");
+    function show(status) {
+      var pct = status.percent;
+      if (bar) {
+        bar.style.width = (pct === null ? 100 : pct) + "%";
+        bar.classList.toggle("indeterminate", pct === null);
+      }
+      box.setAttribute("aria-valuenow", pct === null ? "" : pct);
+      if (state) { state.textContent = status.cancelling ? "正在取消…" : status.state_label; }
+      if (text) {
+        var parts = [status.note || ""];
+        if (pct !== null) { parts.push(pct + "%"); }
+        text.textContent = parts.join(" ").trim();
+      }
+    }
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (status) {
+          if (!status) { return; }
+          show(status);
+          if (status.finished) { window.location.reload(); return; }
+          window.setTimeout(poll, 700);
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    }
+    window.setTimeout(poll, 300);
+  });
+})();
