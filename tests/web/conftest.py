@@ -433,3 +433,22 @@ def run_jobs(web_db_url: str, settings: Settings) -> Callable[[], int]:
     from techbridge.services.worker import run_pending
 
     return lambda: run_pending(web_db_url, settings)
+
+
+@pytest.fixture
+def worker(web_db_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """``techbridge worker`` in a thread beside the live server, polling often so tests stay quick."""
+    from techbridge.config import get_settings
+    from techbridge.services.worker import Worker
+
+    # Single-record matching reads the global settings for its index folder: the test's data dir.
+    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    settings.worker_poll_seconds = 0.1
+    running = Worker(web_db_url, settings)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    yield running
+    running.stop()
+    thread.join(timeout=60)
+    get_settings.cache_clear()

@@ -70,7 +70,7 @@ def test_another_zones_admin_cannot_see_the_private_demand(
 
 
 def test_admin_uploads_a_bad_import_file_and_sees_the_row_error(
-    page: Page, login_as: Callable[[str], None], tmp_path: Path
+    page: Page, login_as: Callable[[str], None], tmp_path: Path, worker: object
 ) -> None:
     bad = tmp_path / "需求导入.csv"
     bad.write_text(
@@ -89,7 +89,7 @@ def test_admin_uploads_a_bad_import_file_and_sees_the_row_error(
     expect(page.locator("#row-errors")).to_contain_text("应为数字")
     page.check("input[name=skip_invalid]")
     page.click("button:has-text('确认导入')")
-    expect(page.locator(".flash-success")).to_have_text("导入完成")
+    expect(page.locator("#import-report .flash-success")).to_have_text("导入完成", timeout=60_000)
 
 
 def test_home_chart_renders_with_the_vendored_echarts(page: Page, login_as: Callable[[str], None]) -> None:
