@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := var/demo.sqlite3
 
-.PHONY: install demo test test-fast lint docs clean
+.PHONY: install demo worker test test-fast lint docs clean
 
 $(BIN)/techbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(BIN)/techbridge: pyproject.toml
 
 install: $(BIN)/techbridge
 
+# Loads the demo, then serves it with a background-job worker beside the web server.
 demo: install
 	TECHBRIDGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/techbridge demo --serve
+
+# A second worker for the demo database (make demo already runs one).
+worker: install
+	TECHBRIDGE_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/techbridge worker
 
 test: install
 	$(BIN)/python -m pytest

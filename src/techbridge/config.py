@@ -36,7 +36,12 @@ class Settings(BaseSettings):
     job_retention_days: float = Field(
         30, description="Finished jobs (and their files) are removed after this"
     )
-    upload_retention_hours: float = Field(24, description="Uploads never confirmed are removed after this")
+    upload_max_mb: int = Field(
+        50, ge=1, description="Largest request body (an uploaded file) the web pages and API accept, in MB"
+    )
+    upload_ttl_hours: float = Field(
+        24, gt=0, description="Hours an import preview's uploaded file waits for its confirm step"
+    )
     export_inline_rows: int = Field(
         5000, description="Exports up to this many rows download at once; larger ones run as a job"
     )

@@ -273,3 +273,17 @@ def test_the_batch_matching_button_queues_one_job(wuxi_admin: TestClient, ent: T
     )
     wuxi_admin.post(cancel["action"], data={"csrf_token": page.csrf()})
     assert wuxi_admin.get(f"{first.headers['location']}/status").json()["state"] == "cancelled"
+
+
+def test_an_upload_over_the_cap_is_refused_with_413_and_leaves_nothing(
+    settings: Settings, wuxi_admin: TestClient, html
+) -> None:
+    settings.upload_max_mb = 1
+    token = _csrf(wuxi_admin, html, "/import")
+    big = ("需求名称,需求单位\n" + "锂电池隔膜涂覆技术,无锡甲公司\n" * 60_000).encode()
+    refused = wuxi_admin.post(
+        "/import", data={"csrf_token": token, "kind": "demand"}, files={"file": ("big.csv", big, "text/csv")}
+    )
+    assert refused.status_code == 413
+    assert "1 MB" in html(refused.text).texts(".flash-error")[0]
+    assert not any((settings.data_dir / "uploads").glob("*/*"))

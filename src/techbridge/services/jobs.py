@@ -353,7 +353,7 @@ def reap_stale(session: Session, settings: Settings) -> tuple[int, int]:
 
 def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90) -> CleanupReport:
     """The worker's periodic tidy-up: finished jobs and their files after ``job_retention_days``,
-    uploads never confirmed after ``upload_retention_hours``, read notifications after 90 days, and
+    uploads never confirmed after ``upload_ttl_hours``, read notifications after 90 days, and
     jobs whose worker died."""
     from ..store.notifications import delete_read_before
 
@@ -369,7 +369,7 @@ def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90
         }
     for job_id in removed:
         JobFiles(settings, job_id).remove()
-    cutoff = time.time() - settings.upload_retention_hours * 3600
+    cutoff = time.time() - settings.upload_ttl_hours * 3600
     uploads = 0
     root = uploads_root(settings)
     if root.is_dir():

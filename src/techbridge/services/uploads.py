@@ -1,7 +1,7 @@
 """Uploaded import files, kept under ``data_dir/uploads/<token>/`` from upload until the import is done.
 
 The token is random (never a path a user chose), the file keeps its own name (row errors cite it), and a
-file left unconfirmed is removed by the worker's cleanup after ``upload_retention_hours``.
+file left unconfirmed is removed by the worker's cleanup after ``upload_ttl_hours``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from ..ingest.readers import open_rows
 from . import zone_settings
 from .jobs import uploads_root
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".jsonl")
 IMPORT_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform", "organization")
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -66,10 +65,9 @@ def _clean_name(filename: str) -> str:
     return name[:150] or "upload.csv"
 
 
-def save_upload(
-    settings: Settings, *, filename: str, stream: BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES
-) -> Upload:
-    """Copy an uploaded stream to disk in chunks, refusing files over ``max_bytes`` (nothing kept)."""
+def save_upload(settings: Settings, *, filename: str, stream: BinaryIO) -> Upload:
+    """Copy an uploaded stream to disk in chunks, refusing files over ``upload_max_mb`` (nothing kept)."""
+    max_bytes = settings.upload_max_mb << 20
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise TechBridgeError(f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL")
@@ -85,7 +83,8 @@ def save_upload(
                 out.close()
                 shutil.rmtree(folder, ignore_errors=True)
                 raise FileTooLarge(
-                    f"文件超过 {max_bytes // 1024 // 1024} MB, 请拆分后上传, 或用命令行 techbridge import"
+                    f"上传的文件超过 {max_bytes >> 20} MB 的上限 (TECHBRIDGE_UPLOAD_MAX_MB); "
+                    "更大的文件请在服务器上用命令行导入: techbridge import <类型> <文件> --zone <园区代码>"
                 )
             out.write(chunk)
     return Upload(token, path)
