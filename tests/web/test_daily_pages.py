@@ -287,3 +287,14 @@ def test_an_upload_over_the_cap_is_refused_with_413_and_leaves_nothing(
     assert refused.status_code == 413
     assert "1 MB" in html(refused.text).texts(".flash-error")[0]
     assert not any((settings.data_dir / "uploads").glob("*/*"))
+
+
+def test_opening_a_notification_never_leaves_the_site(web_db_url: str, ent: TestClient, html) -> None:
+    with session_scope(web_db_url) as s:
+        user_id = find_user_row(s, "wuxi_ent").id
+        for link in ("//evil.example/x", "/\\evil.example", "https://evil.example"):
+            notifications.notify(s, [user_id], "deal", f"链接 {link}", link)
+    inbox = html(ent.get("/notifications").text)
+    for form in inbox.soup.select(".notice form"):
+        opened = ent.post(form["action"], data={"csrf_token": inbox.csrf()}, follow_redirects=False)
+        assert opened.headers["location"] == "/notifications"

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from techbridge.config import Settings
-from techbridge.services.demo import load_demo
+from techbridge.services.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,6 +26,7 @@ def test_screenshots_of_the_main_pages(
     ids: dict[str, dict[str, int]],
     private_demand_id: int,
     tmp_path: Path,
+    worker: object,
 ) -> None:
     load_demo(web_db_url, settings=Settings(database_url=web_db_url, data_dir=tmp_path))
     out = Path(os.environ.get("TECHBRIDGE_SCREENSHOT_DIR") or tmp_path)
@@ -58,4 +59,25 @@ def test_screenshots_of_the_main_pages(
     page.goto("/import")
     page.set_input_files("#file", str(bad))
     page.click("button:has-text('上传并校验')")
+    expect(page.locator("#row-errors tbody tr").first).to_be_visible(
+        timeout=60_000
+    )  # the worker validated it
     shoot("import-errors", "#row-errors tbody tr")
+    unknown = tmp_path / "委托课题.csv"
+    unknown.write_text("课题名称,委托企业,联系人\n焊缝缺陷视觉识别,无锡激光公司,王工\n", encoding="utf-8")
+    page.goto("/import")
+    page.set_input_files("#file", str(unknown))
+    page.click("button:has-text('上传并校验')")
+    shoot("import-mapping", "#mapping-form select")
+    page.goto("/jobs")
+    page.click("#run-batch-match")
+    expect(page.locator("#match-result")).to_be_visible(timeout=120_000)
+    page.goto("/jobs")
+    shoot("jobs", "#job-table tbody tr")
+    page.context.clear_cookies()
+    page.goto("/login")  # the demo's sample deals told its enterprise of each stage
+    page.fill("#username", "wuxi_enterprise")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto("/notifications")
+    shoot("notifications", ".notice.unread")

@@ -191,7 +191,7 @@ def submit(
         title=title or KIND_LABELS[kind],
         params=params,
         user_id=None if user is None else user.id,
-        created_by="" if user is None else user.username,
+        created_by="" if user is None else (user.display_name or user.username),
         zone_code=zone_code,
         dedupe_key=dedupe_key,
         run_after=start,

@@ -31,6 +31,7 @@ log = logging.getLogger("techbridge.worker")
 
 HOUSEKEEPING_EVERY = 60.0
 HEARTBEAT_EVERY = 10.0
+FINISH_ATTEMPTS = 5
 
 
 @dataclass
@@ -46,7 +47,13 @@ class Worker:
         ran = 0
         while not self.stopping.is_set():
             self.housekeeping()
-            if self.run_next():
+            try:
+                claimed = self.run_next()
+            except Exception:  # the database is busy or away (SQLite locked, PostgreSQL restarting)
+                log.exception("could not claim a job; retrying")
+                self.stopping.wait(max(1.0, 5 * self.settings.worker_poll_seconds))
+                continue
+            if claimed:
                 ran += 1
                 continue
             if once:
@@ -111,8 +118,16 @@ class Worker:
             state, error = FAILED, f"任务执行出错: {type(exc).__name__}: {exc}"[:500]
         finally:
             beating.set()
-        with session_scope(self.url) as session:
-            store.finish(session, job.id, state=state, result=result, error=error, progress=ctx.last)
+        for attempt in range(FINISH_ATTEMPTS):  # the database may be busy for a moment (SQLite)
+            try:
+                with session_scope(self.url) as session:
+                    store.finish(session, job.id, state=state, result=result, error=error, progress=ctx.last)
+                break
+            except Exception:
+                if attempt == FINISH_ATTEMPTS - 1:
+                    raise  # left running: the stale-job check queues it again
+                log.warning("could not record the end of job %s; retrying", job.id)
+                time.sleep(2)
         log.info("job %s %s", job.id, state)
 
     def _heartbeat(self, ctx: JobContext, done: threading.Event) -> None:

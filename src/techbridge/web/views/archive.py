@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...services import records
 from ...store.db import session_scope
-from .. import flash
 from ..deps import CurrentViewer, DbUrl
 from ..kinds import VIEWS
 from ..urls import urls
-from . import page_router
+from . import page_router, redirect
 
 router = page_router()
 
@@ -21,9 +20,7 @@ def _restore_route(kind: str) -> None:
     def restore(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
         with session_scope(db) as session:
             records.restore(session, kind, record_id, user=viewer)
-        response = RedirectResponse(urls.record(kind, record_id), status_code=303)
-        flash.add(request, response, "已恢复, 记录重新出现在列表和匹配中")
-        return response
+        return redirect(request, urls.record(kind, record_id), "已恢复, 记录重新出现在列表和匹配中")
 
 
 for _kind in VIEWS:

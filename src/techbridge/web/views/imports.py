@@ -7,27 +7,22 @@ their own zone. Templates per kind are downloadable here too.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...domain.accounts import User
 from ...errors import TechBridgeError
 from ...ingest.export import write_template
 from ...services import jobs, tasks, uploads
 from ...store.db import session_scope
-from .. import flash
 from ..deps import AdminViewer, DbUrl, get_web_settings
 from ..strings_zh import FIELDS, KIND_NOUNS, MSG
 from ..templating import render
 from ..urls import urls
-from . import page_router
+from . import MEDIA_TYPES, page_router, redirect, send_and_remove, temp_folder
 
 router = page_router()
 
@@ -103,7 +98,7 @@ def _start_preview(
         job = tasks.submit_import_preview(
             session, get_web_settings(request), user=viewer, plan=plan, zone_code=zone, chosen=chosen
         )
-    return RedirectResponse(urls.job(job.id), status_code=303)
+    return redirect(request, urls.job(job.id))
 
 
 @router.post("/import")
@@ -155,28 +150,14 @@ async def import_confirm(request: Request, viewer: AdminViewer, db: DbUrl, previ
             preview_id=preview_id,
             skip_invalid=form.get("skip_invalid") == "true",
         )
-    response = RedirectResponse(urls.job(job.id), status_code=303)
-    flash.add(request, response, "已开始导入, 可在本页查看进度", "info")
-    return response
+    return redirect(request, urls.job(job.id), "已开始导入, 可在本页查看进度", "info")
 
 
 @router.get("/import/templates/{kind}.{fmt}")
 def import_template(request: Request, viewer: AdminViewer, kind: str, fmt: str) -> Response:
     """An empty file with the headers the importer reads (XLSX with a sheet explaining each column)."""
-    if kind not in uploads.IMPORT_KINDS or fmt not in TEMPLATE_FORMATS:
+    if kind not in uploads.IMPORT_KINDS or fmt not in MEDIA_TYPES:
         raise TechBridgeError("没有这种导入模板")
-    folder = Path(tempfile.mkdtemp(prefix="techbridge-template-"))
-    name = f"{KIND_NOUNS[kind]}导入模板.{fmt}"
-    write_template(kind, folder / name, fmt=fmt)
-    return FileResponse(
-        folder / name,
-        media_type=TEMPLATE_FORMATS[fmt],
-        filename=name,
-        background=BackgroundTask(_remove, folder),
-    )
-
-
-def _remove(folder: Path) -> None:
-    for child in folder.iterdir():
-        child.unlink()
-    folder.rmdir()
+    path = temp_folder() / f"{KIND_NOUNS[kind]}导入模板.{fmt}"
+    write_template(kind, path, fmt=fmt)
+    return send_and_remove(path, fmt=fmt)

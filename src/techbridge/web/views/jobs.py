@@ -9,17 +9,16 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...services import jobs, tasks, uploads
 from ...store.db import session_scope
 from ...store.jobs import Job
-from .. import flash
 from ..deps import AdminViewer, CurrentViewer, DbUrl, get_web_settings
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
-from . import page_router
+from . import page_router, redirect
 
 router = page_router()
 
@@ -30,10 +29,6 @@ STATE_TONES = {
     "failed": "danger",
     "cancelled": "warn",
 }
-
-
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/jobs")
@@ -62,9 +57,7 @@ def job_list(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "")
 def batch_match(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
     with session_scope(db) as session:
         job = tasks.submit_batch_match(session, user=viewer)
-    response = _redirect(urls.job(job.id))
-    flash.add(request, response, "已提交批量匹配任务, 完成后各条需求的推荐会更新", "info")
-    return response
+    return redirect(request, urls.job(job.id), "已提交批量匹配任务, 完成后各条需求的推荐会更新", "info")
 
 
 def _import_context(request: Request, db: str, viewer: Any, job: Job) -> dict[str, Any]:
@@ -121,14 +114,11 @@ def job_status(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) 
 def job_cancel(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) -> Response:
     with session_scope(db) as session:
         job = jobs.cancel(session, get_web_settings(request), user=viewer, job_id=job_id)
-    response = _redirect(urls.job(job_id))
-    message = (
-        "任务已取消"
-        if job.state == "cancelled"
-        else "已请求取消, 任务将在当前步骤结束后停止, 已写入的数据会回滚"
+    if job.state == "cancelled":
+        return redirect(request, urls.job(job_id), "任务已取消", "info")
+    return redirect(
+        request, urls.job(job_id), "已请求取消, 任务将在当前步骤结束后停止, 已写入的数据会回滚", "info"
     )
-    flash.add(request, response, message, "info")
-    return response
 
 
 @router.get("/jobs/{job_id}/files/{name}")

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...errors import TechBridgeError
 from ...services import notifications
 from ...store.db import session_scope
-from .. import flash
 from ..deps import CurrentViewer, DbUrl, get_web_settings
 from ..paging import make_pager
 from ..templating import render
 from ..urls import urls
-from . import page_router
+from . import page_router, redirect
 
 router = page_router()
 PER_PAGE = 30
@@ -53,25 +52,22 @@ def open_notification(request: Request, viewer: CurrentViewer, db: DbUrl, notifi
     """Mark it read and go where it points (only ever a path on this site)."""
     with session_scope(db) as session:
         item = notifications.mark_read(session, user=viewer, notification_id=notification_id)
-    link = (
-        item.link if item is not None and item.link.startswith("/") and not item.link.startswith("//") else ""
-    )
-    return RedirectResponse(link or urls.notifications(), status_code=303)
+    link = item.link if item is not None else ""
+    if not link.startswith("/") or link.startswith("//") or "\\" in link:
+        link = ""  # only a path on this site, never another site
+    return redirect(request, link or urls.notifications())
 
 
 @router.post("/notifications/read-all")
 def read_all(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     with session_scope(db) as session:
         notifications.mark_read(session, user=viewer)
-    response = RedirectResponse(urls.notifications(), status_code=303)
-    flash.add(request, response, "已全部标为已读")
-    return response
+    return redirect(request, urls.notifications(), "已全部标为已读")
 
 
 @router.post("/notifications/prefs")
 async def save_prefs(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
     form = await request.form()
-    response = RedirectResponse(urls.notifications(), status_code=303)
     try:
         with session_scope(db) as session:
             notifications.save_email_prefs(
@@ -81,7 +77,5 @@ async def save_prefs(request: Request, viewer: CurrentViewer, db: DbUrl) -> Resp
                 email_enabled=form.get("email_enabled") == "true",
             )
     except TechBridgeError as exc:
-        flash.add(request, response, exc.message, "error")
-        return response
-    flash.add(request, response, "通知设置已保存")
-    return response
+        return redirect(request, urls.notifications(), exc.message, "error")
+    return redirect(request, urls.notifications(), "通知设置已保存")

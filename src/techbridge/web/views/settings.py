@@ -9,19 +9,18 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ...domain.accounts import User
 from ...errors import TechBridgeError
 from ...services import catalogue, zone_settings
 from ...store.db import session_scope
 from ...store.facets import zone_names
-from .. import flash
 from ..deps import AdminViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
-from . import page_router
+from . import page_router, redirect
 
 router = page_router()
 
@@ -63,24 +62,19 @@ async def zone_save(request: Request, viewer: AdminViewer, db: DbUrl, zone: str 
         "auto_match": form.get("auto_match") == "true",
         "match_delay_seconds": str(form.get("match_delay_seconds", "")).strip(),
     }
-    response = RedirectResponse(urls.zone_settings(zone), status_code=303)
     try:
         with session_scope(db) as session:
             zone_settings.update(session, user=viewer, zone_code=code, values=values)
     except TechBridgeError as exc:
-        flash.add(request, response, exc.message, "error")
-        return response
-    flash.add(request, response, "园区设置已保存")
-    return response
+        return redirect(request, urls.zone_settings(zone), exc.message, "error")
+    return redirect(request, urls.zone_settings(zone), "园区设置已保存")
 
 
 @router.post("/settings/zone/mappings/{kind}/forget")
 def mapping_forget(request: Request, viewer: AdminViewer, db: DbUrl, kind: str, zone: str = "") -> Response:
     with session_scope(db) as session:
         zone_settings.forget_mapping(session, user=viewer, zone_code=_zone(viewer, zone), kind=kind)
-    response = RedirectResponse(urls.zone_settings(zone), status_code=303)
-    flash.add(request, response, f"已清除{KIND_NOUNS.get(kind, kind)}导入的列对应")
-    return response
+    return redirect(request, urls.zone_settings(zone), f"已清除{KIND_NOUNS.get(kind, kind)}导入的列对应")
 
 
 def _chains_page(
@@ -125,9 +119,7 @@ async def chain_save(request: Request, viewer: AdminViewer, db: DbUrl, zone: str
     except ValidationError as exc:
         errors = {str(e["loc"][0]): _chain_error(str(e["loc"][0])) for e in exc.errors() if e["loc"]}
         return _chains_page(request, viewer, db, zone, errors=errors, values=values)
-    response = RedirectResponse(urls.chains(zone), status_code=303)
-    flash.add(request, response, f"已保存产业链 {chain.name}")
-    return response
+    return redirect(request, urls.chains(zone), f"已保存产业链 {chain.name}")
 
 
 def _chain_error(field: str) -> str:
@@ -141,6 +133,4 @@ def _chain_error(field: str) -> str:
 def chain_remove(request: Request, viewer: AdminViewer, db: DbUrl, code: str, zone: str = "") -> Response:
     with session_scope(db) as session:
         catalogue.remove_chain(session, user=viewer, zone_code=_zone(viewer, zone), code=code)
-    response = RedirectResponse(urls.chains(zone), status_code=303)
-    flash.add(request, response, f"已删除本园区的产业链 {code}")
-    return response
+    return redirect(request, urls.chains(zone), f"已删除本园区的产业链 {code}")
