@@ -118,6 +118,8 @@ class Worker:
             state, error = FAILED, f"任务执行出错: {type(exc).__name__}: {exc}"[:500]
         finally:
             beating.set()
+        if state == SUCCEEDED and not ctx.last[1]:
+            ctx.last = (1, 1, ctx.last[2])  # a job with nothing to count is simply done: a full bar
         for attempt in range(FINISH_ATTEMPTS):  # the database may be busy for a moment (SQLite)
             try:
                 with session_scope(self.url) as session:
