@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,15 @@ class Settings(BaseSettings):
     secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
     match_weights: dict[str, float] = Field(
         default_factory=dict, description="Overrides for the matching signal weights, as JSON"
+    )
+    match_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides for other matcher parameters (min_match, dense_floor, …), as JSON",
+    )
+    encoder: str = Field(
+        "auto",
+        description="Sentence encoder for the semantic signal: auto (the packaged M3E-small if installed), "
+        "none, m3e-small, or a local model directory",
     )
 
     @field_validator("database_url")
