@@ -11,8 +11,8 @@ from techbridge.domain.records import Achievement, Demand, Expert, Instrument, P
 from techbridge.match import (
     Filters,
     Kind,
-    MatchConfig,
     Match,
+    MatchConfig,
     MatchDoc,
     MatchEngine,
     from_achievement,

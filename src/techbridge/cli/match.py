@@ -85,7 +85,7 @@ def eval_retrieval(
         Path | None, typer.Option("--run-out", help="Write query-id, corpus-id, score lines")
     ] = None,
     weights: Annotated[
-        str | None, typer.Option("--weights", help='Signal weights as JSON, e.g. \'{"dense": 1.5}\'')
+        str | None, typer.Option("--weights", help="Signal weights as JSON, e.g. '{\"dense\": 1.5}'")
     ] = None,
     params: Annotated[
         list[str] | None,

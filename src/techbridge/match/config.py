@@ -1,9 +1,10 @@
 """Weights and model parameters of the matcher, as data with defaults that configuration can override.
 
-Every default was chosen on the dev folders of ``shared/data/bench`` only (``benchmarks/bench_match_quality.py``
-prints the table; docs/matching.md explains each choice). Specific evidence decides: words shared with the
-demand and the semantic similarity of the two texts. Catalogue fields (IPC subclass, discipline, chain) are
-a bounded prior that orders records with similar evidence, never the first key.
+Every default was chosen on the dev folders of ``shared/data/bench`` only
+(``benchmarks/bench_match_quality.py`` prints the table; docs/matching.md explains each choice).
+Specific evidence decides: words shared with the demand and the semantic similarity of the two texts.
+Catalogue fields (IPC subclass, discipline, chain) are a bounded prior that orders records with similar
+evidence, never the first key.
 """
 
 from __future__ import annotations
@@ -75,14 +76,21 @@ class MatchConfig:
             )
         names = {f.name for f in fields(self)} - {"weights"}
         if set(params) - names:
-            raise ValueError(f"unknown match parameters {sorted(set(params) - names)}; choose from {sorted(names)}")
+            raise ValueError(
+                f"unknown match parameters {sorted(set(params) - names)}; choose from {sorted(names)}"
+            )
         for name, value in params.items():
             default = getattr(self, name)
-            params[name] = tuple(float(v) for v in value) if isinstance(default, tuple) else type(default)(value)
+            params[name] = (
+                tuple(float(v) for v in value) if isinstance(default, tuple) else type(default)(value)
+            )
         return replace(self, weights={**self.weights, **(weights or {})}, **params)
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: (dict(self.weights) if f.name == "weights" else getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: (dict(self.weights) if f.name == "weights" else getattr(self, f.name))
+            for f in fields(self)
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MatchConfig:

@@ -442,11 +442,7 @@ class MatchEngine:
                 continue  # the field did not move this record: saying so would mislead
             field = self.fields[name]
             row = field.doc_labels[pos]
-            own = [
-                (field.labels[i], float(dist[i]))
-                for i in row.indices
-                if dist[i] >= _SHOWN_LABEL_SHARE
-            ]
+            own = [(field.labels[i], float(dist[i])) for i in row.indices if dist[i] >= _SHOWN_LABEL_SHARE]
             if not own:
                 continue
             own.sort(key=lambda item: -item[1])
@@ -505,7 +501,9 @@ class MatchEngine:
     def load(cls, path: Path, *, encoder: Encoder | None = None) -> MatchEngine:
         meta = json.loads((path / "engine.json").read_text(encoding="utf-8"))
         engine = cls(
-            config=MatchConfig.from_json(meta["config"]), analyzer=Analyzer(**meta["analyzer"]), encoder=encoder
+            config=MatchConfig.from_json(meta["config"]),
+            analyzer=Analyzer(**meta["analyzer"]),
+            encoder=encoder,
         )
         engine.lexical = LexicalIndex.load(path / "lexical")
         engine.fields = {name: LabelField.load(path / "labels" / name, name) for name in LABEL_FIELDS}

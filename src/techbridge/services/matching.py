@@ -388,7 +388,11 @@ def _filters(source: MatchDoc, target_kind: Kind) -> Filters:
 
 def _reason_json(reason: Reason) -> dict[str, Any]:
     """A reason as stored: code and text, and the matched words when there are some."""
-    return {"code": reason.code, "text": reason.text, **({"terms": list(reason.terms)} if reason.terms else {})}
+    return {
+        "code": reason.code,
+        "text": reason.text,
+        **({"terms": list(reason.terms)} if reason.terms else {}),
+    }
 
 
 def _store(session: Session, source: MatchDoc, target_kind: Kind, matches: list[Match]) -> int:
