@@ -42,7 +42,8 @@ def _replace_parts(path: Path, parts: dict[str, str | bytes]) -> Path:
 
 def _sheet(rows_xml: str, dimension: str = "") -> str:
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
-    return f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}>{dim}<sheetData>{rows_xml}</sheetData></worksheet>'
+    body = f"{dim}<sheetData>{rows_xml}</sheetData>"
+    return f'<?xml version="1.0" encoding="UTF-8"?><worksheet {NS}>{body}</worksheet>'
 
 
 def _row(number: int, *values: str) -> str:
