@@ -17,6 +17,8 @@ from techbridge.ingest.limits import LimitExceeded, ReadLimits, TooManyRows, Unr
 from techbridge.ingest.readers import open_rows
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SHARED_STRINGS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
 HEADER = ["需求名称", "需求单位"]
 
 
@@ -65,38 +67,42 @@ def _header_and(*rows: str) -> str:
     return _row(1, *HEADER) + "".join(rows)
 
 
-def test_one_huge_shared_string_is_refused_before_it_is_read(tmp_path: Path) -> None:
-    shared = (
-        f'<?xml version="1.0"?><sst {NS} count="1" uniqueCount="1"><si><t>{"x" * 3_000_000}</t></si></sst>'
-    )
-    path = _replace_parts(_workbook(tmp_path / "bomb.xlsx"), {"xl/sharedStrings.xml": shared})
+def _with_shared_strings(path: Path, sst: str, part: str = "xl/sharedStrings.xml") -> Path:
+    """Store the title in a shared-strings part, as Excel does (openpyxl itself writes inline strings)."""
+    with zipfile.ZipFile(path) as z:
+        types = z.read("[Content_Types].xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    override = f'<Override PartName="/{part}" ContentType="{SHARED_STRINGS_TYPE}" />'
+    relation = f'<Relationship Type="{SHARED_STRINGS_REL}" Target="/{part}" Id="rId9" />'
+    title = '<c r="A2" t="s"><v>0</v></c><c r="B2" t="inlineStr"><is><t>无锡甲公司</t></is></c>'
+    parts = {
+        "[Content_Types].xml": types.replace("</Types>", override + "</Types>"),
+        "xl/_rels/workbook.xml.rels": rels.replace("</Relationships>", relation + "</Relationships>"),
+        "xl/worksheets/sheet1.xml": _sheet(_header_and(f'<row r="2">{title}</row>')),
+        part: sst,
+    }
+    return _replace_parts(path, parts)
+
+
+def _sst(*strings: str) -> str:
+    items = "".join(f"<si><t>{s}</t></si>" for s in strings)
+    return f'<?xml version="1.0"?><sst {NS} count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
+
+
+def test_shared_strings_are_read(sqlite_url: str, tmp_path: Path) -> None:
+    path = _with_shared_strings(_workbook(tmp_path / "excel.xlsx"), _sst("激光焊接质量在线监测"))
+    assert import_file(sqlite_url, "demand", path, zone_code="wuxi", dry_run=True).inserted == 1
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/s.xml"], ids=["usual", "renamed"])
+def test_one_huge_shared_string_is_refused_before_it_is_read(tmp_path: Path, part: str) -> None:
+    path = _with_shared_strings(_workbook(tmp_path / "bomb.xlsx"), _sst("x" * 3_000_000), part)
     assert path.stat().st_size < 100_000  # a small file that unpacks to megabytes
     with pytest.raises(LimitExceeded) as caught:
         open_rows(path, ReadLimits(max_part_bytes=1 << 20))
     assert caught.value.status == 413
-    assert "bomb.xlsx" in caught.value.message and "xl/sharedStrings.xml" in caught.value.message
+    assert "bomb.xlsx" in caught.value.message and part in caught.value.message
     assert "TECHBRIDGE_IMPORT_MAX_PART_MB" in caught.value.message
-
-
-def test_a_renamed_shared_strings_part_is_found_through_the_manifest(tmp_path: Path) -> None:
-    path = _workbook(tmp_path / "renamed.xlsx")
-    with zipfile.ZipFile(path) as z:
-        types = (
-            z.read("[Content_Types].xml").decode().replace("/xl/sharedStrings.xml", "/xl/worksheets/s.xml")
-        )
-        rels = z.read("xl/_rels/workbook.xml.rels").decode().replace("sharedStrings.xml", "worksheets/s.xml")
-    shared = f'<?xml version="1.0"?><sst {NS}><si><t>{"x" * 2_000_000}</t></si></sst>'
-    _replace_parts(
-        path,
-        {
-            "[Content_Types].xml": types,
-            "xl/_rels/workbook.xml.rels": rels,
-            "xl/sharedStrings.xml": b"",
-            "xl/worksheets/s.xml": shared,
-        },
-    )
-    with pytest.raises(LimitExceeded, match="xl/worksheets/s.xml"):
-        open_rows(path, ReadLimits(max_part_bytes=1 << 20))
 
 
 @pytest.mark.parametrize(
@@ -119,14 +125,14 @@ def test_a_header_wider_than_the_column_cap_is_refused_before_parsing(tmp_path: 
 
 
 def test_rows_over_the_request_cap_stop_the_scan_early(tmp_path: Path) -> None:
-    rows = "".join(_row(n, f"需求第{n}号", "无锡甲公司") for n in range(2, 200_002))
+    rows = "".join(_row(n, f"需求第{n}号", "无锡甲公司") for n in range(2, 20_002))
     path = _replace_parts(
         _workbook(tmp_path / "many.xlsx"), {"xl/worksheets/sheet1.xml": _sheet(_header_and(rows))}
     )
     started = time.perf_counter()
     with pytest.raises(TooManyRows) as caught:
         open_rows(path, ReadLimits(max_rows=1000))
-    assert time.perf_counter() - started < 2, "the scan must stop at the cap, not read 200,000 rows"
+    assert time.perf_counter() - started < 2, "the scan must stop at the cap, not read every row"
     assert (caught.value.limit, caught.value.status) == (1000, 413)
 
 

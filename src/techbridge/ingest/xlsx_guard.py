@@ -17,7 +17,6 @@ The scan returns the sheet's real extent, which the reader passes to openpyxl in
 
 from __future__ import annotations
 
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +46,6 @@ _STYLES = "xl/styles.xml"
 _PEEK_BYTES = 64 * 1024
 # Inside a row only these elements occur (cell, value, formula, inline and rich text).
 _ROW_CONTENT = frozenset({"c", "v", "f", "is", "t", "r", "rPr", "rPh", "phoneticPr", "extLst", "ext"})
-_CELL_REF = re.compile(r"([A-Za-z]{1,4})(\d*)$")
 
 
 @dataclass(frozen=True)
@@ -132,6 +130,9 @@ def _local(name: str) -> str:
 
 
 def _column_number(letters: str) -> int:
+    """AB -> 28; anything that is not a column name counts past Excel's last column (refused)."""
+    if not letters.isascii() or not letters.isalpha() or len(letters) > 3:
+        return EXCEL_MAX_COLUMNS + 1
     number = 0
     for char in letters.upper():
         number = number * 26 + ord(char) - 64
@@ -161,33 +162,54 @@ class _SheetScan:
         max_rows = EXCEL_MAX_ROWS if limits.max_rows is None else limits.max_rows + 1  # plus the header
         self.max_rows = max_rows
         self.max_columns = min(limits.max_columns, EXCEL_MAX_COLUMNS)
+        self.columns: dict[str, int] = {}  # column letters seen, as numbers
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "row":
-            reference = attrs.get("r", "")
-            self.row = int(reference) if reference.isdigit() else self.row + 1
-            if self.row > EXCEL_MAX_ROWS:
-                raise UnreadableFile(f"{self.file_name}: 行号 {self.row} 超出 Excel 的范围")
-            self.column, self.row_has_cells = 0, False
-            self.row_start = self.parser.CurrentByteIndex
-        elif local == "c":
-            match = _CELL_REF.match(attrs.get("r", ""))
-            self.column = _column_number(match.group(1)) if match else self.column + 1
-            if self.column > self.max_columns:
-                raise LimitExceeded(
-                    f"{self.file_name}: 第 {self.row} 行有第 {self.column:,} 列, 超过 "
-                    f"{self.max_columns:,} 列的上限 (TECHBRIDGE_IMPORT_MAX_COLUMNS)"
-                )
-            if not self.row_has_cells:
-                self.row_has_cells = True
-                self.rows_with_cells += 1
-                if self.rows_with_cells > self.max_rows:
-                    raise TooManyRows(self.file_name, self.max_rows - 1)
-            self.last_row = max(self.last_row, self.row)
-            self.last_column = max(self.last_column, self.column)
-        elif local not in _ROW_CONTENT:
-            self.row_start = None
+        # Called for every element of the sheet (millions): the common names are tested first.
+        if name == "c":
+            self.cell(attrs)
+        elif name == "row":
+            self.new_row(attrs)
+        elif name not in _ROW_CONTENT:
+            if ":" in name:  # a prefixed namespace (x:row): dispatch on the local name
+                self.start(_local(name), attrs)
+            else:
+                self.row_start = None
+
+    def new_row(self, attrs: dict[str, str]) -> None:
+        reference = attrs.get("r", "")
+        self.row = int(reference) if reference.isdigit() else self.row + 1
+        if self.row > EXCEL_MAX_ROWS:
+            raise UnreadableFile(
+                f"{self.file_name}: 行号 {self.row:,} 超出 Excel 工作表的上限 ({EXCEL_MAX_ROWS:,} 行); "
+                "请拆分文件或另存为 CSV"
+            )
+        self.column, self.row_has_cells = 0, False
+        self.row_start = self.parser.CurrentByteIndex
+
+    def cell(self, attrs: dict[str, str]) -> None:
+        letters = attrs.get("r", "").rstrip("0123456789")
+        if letters:
+            column = self.columns.get(letters)
+            if column is None:
+                column = self.columns[letters] = _column_number(letters)
+            self.column = column
+        else:
+            self.column += 1
+        if self.column > self.max_columns:
+            raise LimitExceeded(
+                f"{self.file_name}: 第 {self.row} 行有第 {self.column:,} 列, 超过 "
+                f"{self.max_columns:,} 列的上限 (TECHBRIDGE_IMPORT_MAX_COLUMNS)"
+            )
+        if not self.row_has_cells:
+            self.row_has_cells = True
+            self.rows_with_cells += 1
+            if self.rows_with_cells > self.max_rows:
+                raise TooManyRows(self.file_name, self.max_rows - 1)
+            if self.row > self.last_row:
+                self.last_row = self.row
+        if self.column > self.last_column:
+            self.last_column = self.column
         self.check_row_size(self.parser.CurrentByteIndex)
 
     def check_row_size(self, position: int) -> None:
