@@ -109,7 +109,8 @@ def test_json_nested_50k_deep_is_a_clear_error(api: Api, name: str) -> None:
     assert "嵌套" in body["detail"] or any("嵌套" in e["reason"] for e in body["errors"])
 
 
-def test_a_lone_surrogate_in_an_import_file_is_a_row_error(api: Api) -> None:
+def test_a_lone_surrogate_in_an_import_file_is_a_row_error(api_all_dbs: Api) -> None:
+    api = api_all_dbs
     rows = [
         {"需求名称": "\ud800锂电池隔膜涂覆技术", "需求单位": "无锡甲公司"},
         {"需求名称": "储能热管理\udfff方案", "需求单位": "无锡甲公司", "\ud800备注": "x"},

@@ -124,6 +124,16 @@ def test_a_header_wider_than_the_column_cap_is_refused_before_parsing(tmp_path: 
         open_rows(path, ReadLimits(max_columns=1000))
 
 
+def test_a_prefixed_namespace_does_not_hide_cells_from_the_scan(tmp_path: Path) -> None:
+    main = NS.replace("xmlns=", "xmlns:x=")
+    cells = "<x:c><x:v>1</x:v></x:c>" * 1001
+    data = f'<x:sheetData><x:row r="1">{cells}</x:row></x:sheetData>'
+    sheet = f'<?xml version="1.0"?><x:worksheet {main}>{data}</x:worksheet>'
+    path = _replace_parts(_workbook(tmp_path / "x.xlsx"), {"xl/worksheets/sheet1.xml": sheet})
+    with pytest.raises(LimitExceeded, match="1,001 列"):
+        open_rows(path, ReadLimits(max_columns=1000))
+
+
 def test_rows_over_the_request_cap_stop_the_scan_early(tmp_path: Path) -> None:
     rows = "".join(_row(n, f"需求第{n}号", "无锡甲公司") for n in range(2, 20_002))
     path = _replace_parts(

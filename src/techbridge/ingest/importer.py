@@ -71,12 +71,13 @@ class _SeenRows:
     """The rows already read from this file, to report a row that repeats one (never drop it silently) or
     whose title nearly repeats one of the same organisation (``duplicate_key``).
 
-    Keys are kept as 64-bit hashes, so a million-row file costs tens of megabytes, not its titles.
+    Keys are kept as 64-bit hashes, so a million-row file costs under 200 MB, whatever its titles.
+    ``near_duplicate`` must see a row before ``repeated`` registers it.
     """
 
     def __init__(self) -> None:
-        self.natural: dict[int, int] = {}
-        self.near: dict[int, tuple[int, int]] = {}
+        self.natural: dict[int, int] = {}  # natural key -> first row with it
+        self.near: dict[int, int] = {}  # near-duplicate key -> natural key of the first row with it
 
     def repeated(self, record: Record, row: int) -> str | None:
         first = self.natural.setdefault(hash(record.natural_key()), row)
@@ -89,10 +90,11 @@ class _SeenRows:
         if key is None:
             return None
         natural_key = hash(record.natural_key())
-        previous = self.near.setdefault(hash(key), (row, natural_key))
-        if previous[1] == natural_key:
+        previous = self.near.setdefault(hash(key), natural_key)
+        if previous == natural_key:
             return None
-        return f"第 {row} 行与第 {previous[0]} 行标题近似重复 (同一单位 {_owner(record)}): {_title(record)}"
+        first = self.natural[previous]
+        return f"第 {row} 行与第 {first} 行标题近似重复 (同一单位 {_owner(record)}): {_title(record)}"
 
 
 def _owner(record: Record) -> str:
