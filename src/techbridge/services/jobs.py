@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -155,10 +154,6 @@ class JobFiles:
 
 def jobs_root(settings: Settings) -> Path:
     return settings.data_dir / "jobs"
-
-
-def uploads_root(settings: Settings) -> Path:
-    return settings.data_dir / "uploads"
 
 
 # -- submitting ---------------------------------------------------------------------------------------
@@ -332,9 +327,6 @@ class CleanupReport:
     jobs_failed: int
 
 
-_TOKEN = re.compile(r"^[0-9a-f]{32}$")
-
-
 def reap_stale(session: Session, settings: Settings) -> tuple[int, int]:
     """Running jobs whose worker died: queued again (up to ``MAX_ATTEMPTS`` runs), or failed."""
     requeued = failed = 0
@@ -361,26 +353,11 @@ def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90
         requeued, failed = reap_stale(session, settings)
         removed = store.delete_finished_before(session, store.retention(settings.job_retention_days))
         notes = delete_read_before(session, store.retention(read_notifications_days))
-        busy_uploads = {
-            str(job.params.get("upload"))
-            for job in store.list_jobs(
-                session, kinds=["import_preview", "import"], states=[QUEUED, RUNNING], limit=100_000
-            )
-        }
     for job_id in removed:
         JobFiles(settings, job_id).remove()
-    cutoff = time.time() - settings.upload_ttl_hours * 3600
-    uploads = 0
-    root = uploads_root(settings)
-    if root.is_dir():
-        for folder in root.iterdir():
-            if (
-                _TOKEN.match(folder.name)
-                and folder.name not in busy_uploads
-                and folder.stat().st_mtime < cutoff
-            ):
-                shutil.rmtree(folder, ignore_errors=True)
-                uploads += 1
+    from .transfer import remove_stale_uploads  # transfer queues matching jobs: imported here, not above
+
+    uploads = remove_stale_uploads(settings)
     return CleanupReport(
         jobs_removed=len(removed),
         uploads_removed=uploads,

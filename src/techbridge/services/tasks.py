@@ -138,6 +138,7 @@ def _run_import(ctx: JobContext, *, dry_run: bool) -> dict[str, Any]:
             zone_code=params.get("zone_code"),
             dry_run=dry_run,
             skip_invalid=bool(params.get("skip_invalid")),
+            limits=transfer.upload_limits(ctx.settings),
             mapping=params.get("mapping") or None,
             on_progress=ctx.step("校验" if dry_run else "写入"),
         )

@@ -1,14 +1,12 @@
 """Uploaded import files, kept under ``data_dir/uploads/<token>/`` from upload until the import is done.
 
-The token is random (never a path a user chose), the file keeps its own name (row errors cite it), and a
-file left unconfirmed is removed by the worker's cleanup after ``upload_ttl_hours``.
+Storage itself is ``services.transfer``'s (the API's preview uploads live there too): the token is random
+(never a path a user chose), the file keeps its own name (row errors cite it), and a file left
+unconfirmed expires after ``upload_ttl_hours`` (the worker's cleanup removes it).
 """
 
 from __future__ import annotations
 
-import re
-import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +18,10 @@ from ..domain.records import RECORD_TYPES
 from ..errors import FileTooLarge, TechBridgeError
 from ..ingest.columns import REQUIRED, ColumnPlan, export_header, plan_columns
 from ..ingest.readers import open_rows
-from . import zone_settings
-from .jobs import uploads_root
+from . import transfer, zone_settings
 
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".jsonl")
 IMPORT_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform", "organization")
-_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
 class UploadExpired(TechBridgeError):
@@ -60,49 +56,34 @@ class UploadPlan:
         return [export_header(self.kind, f) for f in self.plan.missing]
 
 
-def _clean_name(filename: str) -> str:
-    name = re.sub(r"[^\w.-]", "_", Path(filename or "").name).lstrip(".")
-    return name[:150] or "upload.csv"
-
-
 def save_upload(settings: Settings, *, filename: str, stream: BinaryIO) -> Upload:
-    """Copy an uploaded stream to disk in chunks, refusing files over ``upload_max_mb`` (nothing kept)."""
-    max_bytes = settings.upload_max_mb << 20
+    """Copy an uploaded stream into a fresh token folder, refusing files over ``upload_max_mb`` (nothing
+    kept); sweeps expired uploads first."""
     suffix = Path(filename or "").suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise TechBridgeError(f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL")
-    token = secrets.token_hex(16)
-    folder = uploads_root(settings) / token
-    folder.mkdir(parents=True)
-    path = folder / _clean_name(filename)
-    size = 0
-    with path.open("wb") as out:
-        while chunk := stream.read(1024 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                out.close()
-                shutil.rmtree(folder, ignore_errors=True)
-                raise FileTooLarge(
-                    f"上传的文件超过 {max_bytes >> 20} MB 的上限 (TECHBRIDGE_UPLOAD_MAX_MB); "
-                    "更大的文件请在服务器上用命令行导入: techbridge import <类型> <文件> --zone <园区代码>"
-                )
-            out.write(chunk)
+    token, folder = transfer.new_preview_folder(settings)
+    path = folder / transfer.safe_upload_name(filename, f"upload{suffix}")
+    try:
+        transfer.save_upload(stream, path, max_bytes=settings.upload_max_mb << 20)
+    except FileTooLarge:
+        transfer.discard_upload(path)
+        raise
     return Upload(token, path)
 
 
 def find_upload(settings: Settings, token: str) -> Upload:
-    """The upload a form or job names by token; a forged or expired token is ``UploadExpired``."""
-    if not _TOKEN.match(token or ""):
+    """The upload a form or job names by token; a forged, unknown or expired token is ``UploadExpired``."""
+    path = transfer.preview_upload(settings, token or "")
+    if path is None:
         raise UploadExpired
-    files = sorted(p for p in (uploads_root(settings) / token).glob("*") if p.is_file())
-    if not files:
-        raise UploadExpired
-    return Upload(token, files[0])
+    return Upload(token, path)
 
 
 def remove_upload(settings: Settings, token: str) -> None:
-    if _TOKEN.match(token or ""):
-        shutil.rmtree(uploads_root(settings) / token, ignore_errors=True)
+    path = transfer.preview_upload(settings, token or "")
+    if path is not None:
+        transfer.discard_upload(path)
 
 
 def plan_upload(

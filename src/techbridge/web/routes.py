@@ -34,6 +34,7 @@ from ..errors import (
     TechBridgeError,
     TooManyLoginAttempts,
 )
+from ..match import MatchConfig
 from ..services import accounts, sessions
 from ..services import deals as deal_service
 from ..services import jobs as job_service
@@ -415,13 +416,23 @@ def record_router(kind: str) -> APIRouter:
 # -- matches and deals ---------------------------------------------------------------------------------
 
 
-def _reason_parts(raw: object) -> tuple[str, str]:
-    """A stored reason as (code, text): the engine stores ``Reason(code, text)`` tuples as JSON lists."""
-    if isinstance(raw, list | tuple) and len(raw) == 2:
-        return str(raw[0]), str(raw[1])
+def _reason_parts(raw: object) -> tuple[str, str, list[str]]:
+    """A stored reason as (code, text, matched terms); reasons are stored as dicts (older rows as lists)."""
+    if isinstance(raw, list | tuple) and len(raw) >= 2:
+        return str(raw[0]), str(raw[1]), [str(t) for t in (raw[2] if len(raw) > 2 else [])]
     if isinstance(raw, dict):
-        return str(raw.get("code", "")), str(raw.get("text", raw))
-    return "", str(raw)
+        return str(raw.get("code", "")), str(raw.get("text", raw)), [str(t) for t in raw.get("terms") or []]
+    return "", str(raw), []
+
+
+def _match_row(match: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
+    """A stored match with its reasons and the words it shares with the source (marked on the page)."""
+    reasons = [_reason_parts(r) for r in match.reasons]
+    return match, reasons, [t for _, _, terms in reasons for t in terms]
+
+
+_SOURCE_TEXT = {"demand": "description", "achievement": "abstract", "expert": "bio"}
+"""The field a source's matched words are marked in, beside its title."""
 
 
 def _add_match_routes(router: APIRouter, view: KindView) -> None:
@@ -438,10 +449,10 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
             queued = job_service.queued_matching(session, kind=kind, record_id=record_id)
         groups = [
-            (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
+            (target, [_match_row(m) for m in found if m.target_kind == target])
             for target in view.match_targets
         ]
-        best = max((m.score for m in found), default=0) or 1
+        shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
         return render(
             request,
             "matches.html",
@@ -453,7 +464,9 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "title": getattr(source.record, view.title_field),
                 "groups": groups,
                 "zones": zones,
-                "best": best,
+                "shared_terms": shared_terms,
+                "source_text": getattr(source.record, _SOURCE_TEXT.get(kind, ""), ""),
+                "min_match": round(100 * MatchConfig().min_match),
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
                 "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
