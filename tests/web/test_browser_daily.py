@@ -96,7 +96,7 @@ def test_an_enterprise_is_told_of_a_new_match_and_opens_it(
     # The zone admin lowers the threshold and the delay on the zone settings page.
     login_as("wuxi_admin")
     page.click("nav >> text=园区设置")
-    page.fill("#s-threshold", "0.05")
+    page.fill("#s-threshold", "5")  # 匹配度 5 and up
     page.fill("#s-delay", "0")
     page.click("button:has-text('保存设置')")
     expect(page.locator(".flash-success")).to_contain_text("园区设置已保存")

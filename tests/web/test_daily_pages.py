@@ -176,18 +176,18 @@ def test_zone_settings_are_saved_and_bad_values_refused(
         "/settings/zone",
         data={
             "csrf_token": token,
-            "match_threshold": "0.65",
+            "match_threshold": "65",
             "auto_match": "true",
             "match_delay_seconds": "10",
         },
     )
     page = html(saved.text)
-    assert page.soup.select_one("#s-threshold")["value"] == "0.65"
+    assert page.soup.select_one("#s-threshold")["value"] == "65"  # 匹配度, as the matches page shows it
     assert page.soup.select_one("#s-delay")["value"] == "10"
     bad = wuxi_admin.post(
         "/settings/zone", data={"csrf_token": token, "match_threshold": "很高", "match_delay_seconds": "10"}
     )
-    assert html(bad.text).texts(".flash-error span") == ["新匹配通知的最低得分: 取值无效"]
+    assert html(bad.text).texts(".flash-error span") == ["新匹配通知的最低匹配度: 取值无效"]
     assert ent.get("/settings/zone").status_code == 403
 
 

@@ -1,6 +1,7 @@
 """A zone's own settings, changed by its administrators in the browser (园区设置).
 
-- ``match_threshold``: a new match scoring at least this tells the demand's owner (站内信, e-mail);
+- ``match_threshold``: a new match whose probability (匹配度 / 100) is at least this tells the demand's
+  owner (站内信, e-mail);
 - ``auto_match`` and ``match_delay_seconds``: saved records are matched again by a job this long after
   the last edit (edits in between make one run);
 - ``import_mapping:<kind>``: the column mapping last used to import that kind, offered again next time.
@@ -23,7 +24,7 @@ from ..store import zone_settings as store
 class ZoneOptions(BaseModel):
     """The settings a zone administrator edits, with their defaults and limits."""
 
-    match_threshold: float = Field(0.8, ge=0, le=10, description="新匹配通知的最低得分")
+    match_threshold: float = Field(0.8, ge=0, le=1, description="新匹配通知的最低匹配度")
     auto_match: bool = Field(True, description="保存或导入记录后自动重新匹配")
     match_delay_seconds: int = Field(30, ge=0, le=3600, description="自动匹配的等待秒数")
 

@@ -58,7 +58,7 @@ async def zone_save(request: Request, viewer: AdminViewer, db: DbUrl, zone: str 
     form = await request.form()
     code = _zone(viewer, zone)
     values = {
-        "match_threshold": str(form.get("match_threshold", "")).strip(),
+        "match_threshold": _share(str(form.get("match_threshold", ""))),
         "auto_match": form.get("auto_match") == "true",
         "match_delay_seconds": str(form.get("match_delay_seconds", "")).strip(),
     }
@@ -68,6 +68,14 @@ async def zone_save(request: Request, viewer: AdminViewer, db: DbUrl, zone: str 
     except TechBridgeError as exc:
         return redirect(request, urls.zone_settings(zone), exc.message, "error")
     return redirect(request, urls.zone_settings(zone), "园区设置已保存")
+
+
+def _share(percent: str) -> object:
+    """The page asks for 匹配度 (0–100) as the matches page shows it; the setting is its share (0–1)."""
+    try:
+        return float(percent.strip()) / 100
+    except ValueError:
+        return percent  # left for the settings' validation to refuse in Chinese
 
 
 @router.post("/settings/zone/mappings/{kind}/forget")
