@@ -190,5 +190,5 @@ def test_web_pages_are_mounted_when_the_web_package_provides_them(
 ) -> None:
     mounted: list[FastAPI] = []
     monkeypatch.setitem(sys.modules, "techbridge.web.routes", types.SimpleNamespace(mount=mounted.append))
-    app = create_app(Settings(database_url=sqlite_url))
+    app = create_app(Settings(database_url=sqlite_url, secret_key="test-secret"))
     assert mounted == [app]

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .. import __version__
-from ..config import Settings, get_settings
+from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors
 from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
 from .routers import api_router
@@ -95,7 +95,10 @@ def _mount_web(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment). The schema must be migrated."""
+    """Build the app for ``settings`` (default: from the environment). The schema must be migrated.
+
+    Raises ``ValueError`` when no usable secret can be had (production without TECHBRIDGE_SECRET_KEY).
+    """
     app = FastAPI(
         title="TechBridge 科技成果转化撮合平台 API",
         version=__version__,
@@ -104,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = resolve_secret(settings or get_settings())
     app.include_router(api_router, prefix=API_PREFIX)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
