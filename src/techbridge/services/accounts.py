@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..domain.accounts import ORGANIZATION_ROLES, ROLE_LABELS_ZH, Role, User, check_role_shape
 from ..errors import NotAuthenticated, PermissionDenied, TechBridgeError, TooManyLoginAttempts
 from ..store import accounts as store
+from . import sessions
 
 MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5
@@ -40,6 +41,14 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a request proved who it is with: a browser session (by its key) or an API token (by its id)."""
+
+    session_key: str | None = None
+    token_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,12 +148,39 @@ def _record_failure(session: Session, *, username: str, ip: str) -> None:
         own.commit()
 
 
-def change_password(session: Session, *, user: User, current_password: str, new_password: str) -> None:
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep: Credential | None = None,
+) -> None:
+    """Set a new password and end every other session and API token of the user.
+
+    Whoever knew the old password may hold a session or a token; only ``keep``, the credential the
+    change was made with, survives, so the user who changed it stays logged in where they are.
+    """
     row = store.load_user_row(session, user.id, scope=user.scope)
     if not verify_password(row.password_hash, current_password):
         raise PermissionDenied("当前密码不正确")
     row.password_hash = hash_password(new_password)
+    keep = keep or Credential()
+    store.revoke_credentials(
+        session,
+        user_id=user.id,
+        keep_session_hash=sessions.key_hash(keep.session_key) if keep.session_key else None,
+        keep_token_id=keep.token_id,
+    )
     session.flush()
+
+
+def logout(session: Session, *, user: User, credential: Credential) -> None:
+    """End the one session or token the request came with."""
+    if credential.session_key is not None:
+        sessions.end_session(session, sessions.BrowserSession(user.id, credential.session_key))
+    if credential.token_id is not None:
+        store.revoke_token(session, user_id=user.id, token_id=credential.token_id)
 
 
 def _token_hash(token: str) -> str:
@@ -178,6 +214,11 @@ def issue_token(session: Session, *, user: User, name: str, lifetime: timedelta 
 
 def user_for_token(session: Session, token: str) -> User:
     """The active user a bearer token belongs to, or NotAuthenticated."""
+    return authenticate_token(session, token)[0]
+
+
+def authenticate_token(session: Session, token: str) -> tuple[User, Credential]:
+    """The active user a bearer token belongs to and the token as a credential, or NotAuthenticated."""
     row = store.find_token(session, _token_hash(token))
     if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= _now()):
         raise NotAuthenticated("令牌无效或已过期 (invalid or expired token)")
@@ -188,11 +229,11 @@ def user_for_token(session: Session, token: str) -> User:
     # Recording every use would make each API call a write; once a minute is enough to audit.
     if row.last_used_at is None or _aware(row.last_used_at) < now - timedelta(minutes=1):
         row.last_used_at = now
-    return user
+    return user, Credential(token_id=row.id)
 
 
 def active_user(session: Session, user_id: int) -> User:
-    """The user a signed session cookie names, if the account still exists and is active."""
+    """An account by id, if it still exists and is active (browser sessions: ``sessions.resume_session``)."""
     user = store.get_user(session, user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated("会话已失效, 请重新登录 (session expired)")
@@ -219,5 +260,8 @@ def set_active(session: Session, *, admin: User, user_id: int, is_active: bool) 
     if row.id == admin.id:
         raise PermissionDenied("不能停用自己的账户")
     row.is_active = is_active
+    if not is_active:
+        # Switching the account back on later must not bring back what was out there.
+        store.revoke_credentials(session, user_id=row.id)
     session.flush()
     return store.row_to_user(row)

@@ -1,4 +1,4 @@
-"""Account tables and their repository: users, hashed API tokens, and login attempts.
+"""Account tables and their repository: users, browser sessions, hashed API tokens, and login attempts.
 
 Login attempts live in the database (not in process memory) so rate limiting holds across every
 worker process serving the app.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..domain.access import Scope
@@ -43,6 +43,19 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSessionRow(Base):
+    """A browser session. The cookie carries a random key; only its SHA-256 is kept, like a token's."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -141,6 +154,45 @@ def revoke_token(session: Session, *, user_id: int, token_id: int) -> None:
         raise NotFound("令牌", token_id)
     row.revoked_at = utcnow()
     session.flush()
+
+
+def insert_session(session: Session, *, user_id: int, key_hash: str, expires_at: datetime) -> UserSessionRow:
+    row = UserSessionRow(user_id=user_id, key_hash=key_hash, expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_session(session: Session, key_hash: str) -> UserSessionRow | None:
+    return session.scalar(select(UserSessionRow).where(UserSessionRow.key_hash == key_hash))
+
+
+def prune_sessions(session: Session, *, user_id: int, now: datetime) -> None:
+    """Forget a user's sessions that can never be used again, so the table stays the size of who is in."""
+    session.execute(
+        delete(UserSessionRow).where(
+            UserSessionRow.user_id == user_id,
+            or_(UserSessionRow.expires_at <= now, UserSessionRow.revoked_at.is_not(None)),
+        )
+    )
+
+
+def revoke_credentials(
+    session: Session, *, user_id: int, keep_session_hash: str | None = None, keep_token_id: int | None = None
+) -> None:
+    """End every browser session and API token of a user, except the one named to keep."""
+    now = utcnow()
+    sessions = update(UserSessionRow).where(
+        UserSessionRow.user_id == user_id, UserSessionRow.revoked_at.is_(None)
+    )
+    if keep_session_hash is not None:
+        sessions = sessions.where(UserSessionRow.key_hash != keep_session_hash)
+    tokens = update(ApiTokenRow).where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+    if keep_token_id is not None:
+        tokens = tokens.where(ApiTokenRow.id != keep_token_id)
+    session.execute(sessions.values(revoked_at=now).execution_options(synchronize_session=False))
+    session.execute(tokens.values(revoked_at=now).execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 def record_login_attempt(session: Session, *, username: str, ip: str, succeeded: bool) -> None:
