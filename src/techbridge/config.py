@@ -23,7 +23,9 @@ _log = logging.getLogger("techbridge")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TECHBRIDGE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TECHBRIDGE_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     environment: Literal["dev", "test", "production"] = Field(
         "dev",

@@ -26,7 +26,7 @@ OLD_DEFAULT = "dev-secret-change-me"
 def _platform_admin(url: str) -> int:
     with session_scope(url) as s:
         return accounts.create_user(
-            s, username="admin", password="a-long-admin-pass", role=Role.PLATFORM_ADMIN
+            s, username="admin", password="long-platform-pass", role=Role.PLATFORM_ADMIN
         ).id
 
 

@@ -440,7 +440,7 @@ def test_password_change_checks_the_current_password(ent: TestClient, html) -> N
         "/account/password",
         data={"csrf_token": token, "current_password": "correct-horse-42", "new_password": "another-long-pw"},
     )
-    assert html(done.text).texts(".flash-success") == ["密码已修改, 下次登录请使用新密码 ×"]
+    assert html(done.text).texts(".flash-success") == ["密码已修改; 其他设备上的登录和全部 API 令牌已失效 ×"]
 
 
 def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> None:

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
 from ..config import Settings, get_settings, resolve_secret
@@ -115,4 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     _mount_web(app)
+    if app.state.settings.trusted_proxies:
+        # Only a configured proxy may say who the client is (and whether it came over HTTPS): the login
+        # limits count by address, and a header anyone can send would reset them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=app.state.settings.trusted_proxies)
     return app

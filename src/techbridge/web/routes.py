@@ -765,6 +765,7 @@ async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) ->
                 user=viewer,
                 current_password=str(form.get("current_password", "")),
                 new_password=str(form.get("new_password", "")),
+                ip=request.client.host if request.client else "",
                 keep=accounts.Credential(session_key=request.state.browser_session.nonce),
             )
     except TechBridgeError as exc:

@@ -41,7 +41,7 @@ def me(user: CurrentUser) -> Any:
 
 @router.put("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change my password")
 def change_password(
-    session: SessionDep, user: CurrentUser, credential: CurrentCredential, body: PasswordChange
+    session: SessionDep, user: CurrentUser, credential: CurrentCredential, ip: ClientIp, body: PasswordChange
 ) -> None:
     """Ends every other session and API token of the account; the calling token stays valid."""
     accounts.change_password(
@@ -49,6 +49,7 @@ def change_password(
         user=user,
         current_password=body.current_password,
         new_password=body.new_password,
+        ip=ip,
         keep=credential,
     )
 
