@@ -19,6 +19,7 @@ from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors
 from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
 from .routers import api_router
+from .security import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
@@ -116,6 +117,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     _mount_web(app)
+    docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    # Added last, so it runs first: the scheme it sets decides the HSTS header and Secure cookies.
     if app.state.settings.trusted_proxies:
         # Only a configured proxy may say who the client is (and whether it came over HTTPS): the login
         # limits count by address, and a header anyone can send would reset them.
