@@ -20,8 +20,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from techbridge.api.app import create_app
-from techbridge.cli.users import SERVER_OPTIONS
+from techbridge.api.app import SERVER_OPTIONS, create_app
 from techbridge.config import Settings
 from techbridge.domain.accounts import Role, User
 from techbridge.errors import NotAuthenticated, PermissionDenied, TooManyLoginAttempts

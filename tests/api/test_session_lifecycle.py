@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from techbridge.services.sessions import CSRF_HEADER, SESSION_COOKIE
 
+from ..web.conftest import submit_login
 from .conftest import PASSWORD, Api
 
 NEW_PASSWORD = "brand-new-pass-77"
@@ -21,13 +22,7 @@ NEW_PASSWORD = "brand-new-pass-77"
 
 def _web_login(api: Api, username: str, password: str = PASSWORD) -> tuple[TestClient, str]:
     client = TestClient(api.client.app)
-    page = client.get("/login")
-    token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")["value"]
-    response = client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        follow_redirects=False,
-    )
+    response = submit_login(client, username, password)
     assert response.status_code == 303, response.text
     return client, client.cookies[SESSION_COOKIE]
 

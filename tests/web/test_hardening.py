@@ -15,7 +15,7 @@ from techbridge.api.app import create_app
 from techbridge.config import Settings
 from techbridge.services.sessions import SESSION_COOKIE
 
-from .conftest import PASSWORD
+from .conftest import submit_login
 
 
 def _csp(response: object) -> dict[str, str]:
@@ -102,15 +102,7 @@ def test_rendered_pages_need_no_inline_script(
 
 
 def _login_response(client: TestClient) -> object:
-    page = client.get("/login")
-    token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")["value"]
-    # Sent by hand: a client keeps a Secure cookie from an http:// URL but never sends it back there.
-    return client.post(
-        "/login",
-        data={"username": "wuxi_ent", "password": PASSWORD, "csrf_token": token},
-        headers={"Cookie": f"tb_login_csrf={page.cookies['tb_login_csrf']}"},
-        follow_redirects=False,
-    )
+    return submit_login(client, "wuxi_ent")
 
 
 def _cookie_header(response: object, name: str) -> str:

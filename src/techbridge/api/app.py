@@ -23,6 +23,10 @@ from .security import SecurityHeadersMiddleware
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
+SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
+"""uvicorn options for serving the app (``techbridge serve``). uvicorn itself would believe
+X-Forwarded-For from 127.0.0.1, so any local client could pose as any address; the app reads proxy
+headers only from TECHBRIDGE_TRUSTED_PROXIES (see ``create_app``)."""
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -51,11 +51,6 @@ def create_user_command(
     typer.echo(f"已创建{user.role_label} {user.username} (编号 {user.id}{where})")
 
 
-SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
-"""uvicorn options of ``serve``. uvicorn itself would believe X-Forwarded-For from 127.0.0.1, so any local
-client could pose as any address; the app reads proxy headers only from TECHBRIDGE_TRUSTED_PROXIES."""
-
-
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -65,6 +60,7 @@ def serve_command(
     """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
 
+    from ..api.app import SERVER_OPTIONS
     from ..config import get_settings, resolve_secret
     from ..store.db import init_db
 
