@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from techbridge.services import records as record_service
+from techbridge.services.sessions import SESSION_COOKIE
 from techbridge.store.matches import NewMatch, replace_matches
 
 
@@ -362,12 +363,17 @@ def test_zone_admin_manages_only_own_zone_users(wuxi_admin: TestClient, ent: Tes
     assert ent.get("/admin/users").status_code == 403
 
 
-def test_logout_ends_the_session(ent: TestClient, html) -> None:
+def test_logout_ends_the_session(ent: TestClient, app, html) -> None:
     token = html(ent.get("/").text).csrf()
+    old_cookie = ent.cookies[SESSION_COOKIE]
     response = ent.post("/logout", data={"csrf_token": token})
     assert response.url.path == "/login"
     assert html(response.text).texts(".flash") == ["您已安全退出 ×"]
     assert ent.get("/", follow_redirects=False).status_code == 303
+    # The jar forgot the cookie; the server must have forgotten the session too: replay a copy of it.
+    replay = TestClient(app, cookies={SESSION_COOKIE: old_cookie})
+    assert replay.get("/account", follow_redirects=False).status_code == 303
+    assert replay.get("/api/v1/me").status_code == 401
 
 
 def test_static_assets_are_served_with_content_hash(ent: TestClient, html) -> None:
@@ -443,7 +449,7 @@ def test_password_change_checks_the_current_password(ent: TestClient, html) -> N
         "/account/password",
         data={"csrf_token": token, "current_password": "correct-horse-42", "new_password": "another-long-pw"},
     )
-    assert html(done.text).texts(".flash-success") == ["密码已修改, 下次登录请使用新密码 ×"]
+    assert html(done.text).texts(".flash-success") == ["密码已修改; 其他设备上的登录和全部 API 令牌已失效 ×"]
 
 
 def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> None:

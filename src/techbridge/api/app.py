@@ -12,16 +12,22 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
-from ..config import Settings, get_settings
+from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors, printable
 from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
 from .routers import api_router
+from .security import SecurityHeadersMiddleware
 from .uploads import UploadLimit
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
+SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
+"""uvicorn options for serving the app (``techbridge serve``). uvicorn itself would believe
+X-Forwarded-For from 127.0.0.1, so any local client could pose as any address; the app reads proxy
+headers only from TECHBRIDGE_TRUSTED_PROXIES (see ``create_app``)."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -96,7 +102,10 @@ def _mount_web(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment). The schema must be migrated."""
+    """Build the app for ``settings`` (default: from the environment). The schema must be migrated.
+
+    Raises ``ValueError`` when no usable secret can be had (production without TECHBRIDGE_SECRET_KEY).
+    """
     app = FastAPI(
         title="TechBridge 科技成果转化撮合平台 API",
         version=__version__,
@@ -105,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
-    app.state.settings = settings = settings or get_settings()
+    app.state.settings = settings = resolve_secret(settings or get_settings())
     app.add_middleware(UploadLimit, max_bytes=settings.upload_max_mb << 20)
     app.include_router(api_router, prefix=API_PREFIX)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
@@ -114,4 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     _mount_web(app)
+    docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    # Added last, so it runs first: the scheme it sets decides the HSTS header and Secure cookies.
+    if app.state.settings.trusted_proxies:
+        # Only a configured proxy may say who the client is (and whether it came over HTTPS): the login
+        # limits count by address, and a header anyone can send would reset them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=app.state.settings.trusted_proxies)
     return app

@@ -45,7 +45,16 @@ from ..store.facets import count_matches, facet_counts, latest_match_time, zone_
 from ..store.records import RecordQuery, count_records
 from . import flash
 from .charts import bar_option, pie_option
-from .deps import AdminViewer, CurrentViewer, DbUrl, LoginRequired, check_csrf, get_web_settings, load_viewer
+from .deps import (
+    AdminViewer,
+    CurrentViewer,
+    DbUrl,
+    LoginRequired,
+    check_csrf,
+    get_web_settings,
+    load_viewer,
+    secure_cookies,
+)
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .paging import make_pager
 from .strings_zh import FIELDS, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
@@ -119,7 +128,9 @@ def _login_form(request: Request, *, next_url: str, error: str = "", username: s
         {"next_url": next_url, "error": error, "username": username, "login_csrf": token},
         status_code=401 if error else 200,
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request)
+    )
     return response
 
 
@@ -136,20 +147,26 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
             user = accounts.authenticate(
                 session, username=username, password=str(form.get("password", "")), ip=ip
             )
+            browser = sessions.start_session(session, user=user)
     except TooManyLoginAttempts:
         return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = _redirect(_safe_next(next_url))
-    secret = get_web_settings(request).secret_key
-    cookie = sessions.encode_session(secret, sessions.new_session(user.id))
-    response.set_cookie(sessions.SESSION_COOKIE, cookie, **sessions.COOKIE_OPTIONS)
+    cookie = sessions.encode_session(get_web_settings(request).secret_key, browser)
+    response.set_cookie(
+        sessions.SESSION_COOKIE, cookie, **sessions.cookie_options(secure=secure_cookies(request))
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @pages.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: DbUrl) -> Response:
+    browser = getattr(request.state, "browser_session", None)
+    if browser is not None:
+        with session_scope(db) as session:
+            sessions.end_session(session, browser)
     response = _redirect(urls.login())
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     flash.add(request, response, MSG["logged_out"], "info")
@@ -650,6 +667,8 @@ async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) ->
                 user=viewer,
                 current_password=str(form.get("current_password", "")),
                 new_password=str(form.get("new_password", "")),
+                ip=request.client.host if request.client else "",
+                keep=accounts.Credential(session_key=request.state.browser_session.nonce),
             )
     except TechBridgeError as exc:
         flash.add(request, response, exc.message, "error")
