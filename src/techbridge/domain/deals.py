@@ -127,6 +127,7 @@ class Attachment(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     size: int = Field(..., ge=0, description="Bytes")
     content_type: str = Field("application/octet-stream", max_length=100)
+    file_id: int | None = Field(None, description="The stored file, when it was uploaded through the web")
 
 
 class DealResource(BaseModel):
@@ -134,6 +135,7 @@ class DealResource(BaseModel):
     record_id: int
     zone_code: str
     title: str = ""
+    owner: str = Field("", description="The organisation that owns the resource: a party to the deal")
 
 
 class DealEvent(BaseModel):

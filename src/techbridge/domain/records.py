@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from .calendar import parse_opening_hours
 from .enums import (
     PATENT_KINDS,
     AchievementKind,
@@ -255,6 +256,15 @@ class Instrument(Record):
     hourly_fee: OptionalFloat = Field(None, ge=0, description="元/小时")
     description: str = Field("", max_length=5000)
     bookable: bool = True
+    opening_hours: OptionalText = Field(
+        None, max_length=200, description="开放时间, e.g. 周一至周五 08:30-17:30; empty: 每天 08:00-20:00"
+    )
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _check_opening_hours(cls, v: str | None) -> str | None:
+        # Stored in one normal form, so the calendar and the import read the same hours.
+        return parse_opening_hours(v).describe() if v else None
 
     def natural_key(self) -> str:
         if self.external_id:
