@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,23 @@ class Settings(BaseSettings):
     match_weights: dict[str, float] = Field(
         default_factory=dict, description="Overrides for the matching signal weights, as JSON"
     )
+    display_timezone: str = Field(
+        "Asia/Shanghai", description="IANA zone in which pages show times and bookings are entered"
+    )
+    max_attachment_mb: int = Field(20, ge=1, le=1024, description="Largest deal attachment accepted, in MB")
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区 {name!r}, 例如 Asia/Shanghai") from None
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.display_timezone)
 
     @field_validator("database_url")
     @classmethod

@@ -45,6 +45,18 @@ USERS: dict[str, dict[str, object]] = {
     },
     "wuxi_admin": {"role": Role.ZONE_ADMIN, "zone_code": "wuxi", "display_name": "无锡高新区管委会"},
     "cd_admin": {"role": Role.ZONE_ADMIN, "zone_code": "chengdu", "display_name": "成都高新区管委会"},
+    "jn_univ": {
+        "role": Role.UNIVERSITY,
+        "zone_code": "wuxi",
+        "organization": "江南大学",
+        "display_name": "江南大学技术转移中心",
+    },
+    "jn_lab": {
+        "role": Role.UNIVERSITY,
+        "zone_code": "wuxi",
+        "organization": "江南大学分析测试中心",
+        "display_name": "分析测试中心刘老师",
+    },
 }
 PRIVATE_DEMAND = "锂电池隔膜涂覆工艺升级"
 
@@ -80,8 +92,10 @@ def seed(url: str) -> dict[str, dict[str, int]]:
                 Zone(code="chengdu", name="成都国家高新区", province="四川"),
             ],
         )
-        for username, spec in USERS.items():
-            accounts.create_user(s, username=username, password=PASSWORD, **spec)
+        accounts_by_name = {
+            username: accounts.create_user(s, username=username, password=PASSWORD, **spec).id
+            for username, spec in USERS.items()
+        }
         upsert_records(
             s,
             "demand",
@@ -188,6 +202,7 @@ def seed(url: str) -> dict[str, dict[str, int]]:
                     owner="江南大学分析测试中心",
                     location="无锡市蠡湖大道1800号",
                     hourly_fee=400,
+                    opening_hours="周一至周五 08:30-17:30",
                 ),
             ],
         )
@@ -228,8 +243,9 @@ def seed(url: str) -> dict[str, dict[str, int]]:
         [(platform["新能源电池中试基地"], 0.58, "chengdu", [["chain", "产业链相同: 新能源"]])],
     )
     with session_scope(url) as s:
-        monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Beijing time
-        monday -= timedelta(days=monday.weekday())
+        # Next week's Tuesday 09:00 Beijing time, so the booking is always in the future.
+        monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+        monday += timedelta(days=7 - monday.weekday())
         create_booking(
             s,
             ids["instrument"]["场发射扫描电子显微镜"],
@@ -238,6 +254,7 @@ def seed(url: str) -> dict[str, dict[str, int]]:
             ends_at=monday + timedelta(days=1, hours=3),
             booked_by="王经理",
             purpose="隔膜表面形貌表征",
+            user_id=accounts_by_name["wuxi_ent"],
         )
     return ids
 

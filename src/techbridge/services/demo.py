@@ -17,6 +17,7 @@ from ..store.accounts import find_user_row
 from ..store.db import init_db, session_scope
 from ..store.matches import list_matches
 from ..store.records import RecordQuery, list_records
+from ..store.site_flags import DEMO_NOTICE, set_flag
 from . import deals
 from .accounts import create_user
 from .matching import MatchRunReport, Progress, run_batch
@@ -161,6 +162,8 @@ def load_demo(url: str, *, settings: Settings, progress: Progress | None = None)
         for kind, name in DEMO_FILES
     ]
     accounts = ensure_demo_accounts(url)
+    with session_scope(url) as session:
+        set_flag(session, DEMO_NOTICE, SAMPLE_NOTICE)  # every page then carries the 示例数据 banner
     matching = run_batch(url, settings=settings, progress=progress)
     return DemoLoad(
         reports=reports, accounts=accounts, matching=matching, sample_deals=create_sample_deals(url)

@@ -6,6 +6,7 @@ worker process serving the app.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, select
@@ -162,3 +163,21 @@ def count_failed_logins(session: Session, *, username: str, ip: str, since: date
         *key, LoginAttemptRow.succeeded.is_(False), LoginAttemptRow.attempted_at > start
     )
     return session.scalar(stmt) or 0
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """What pages call people: each username's display name (the username itself when it has none)."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    rows = session.execute(select(UserRow.username, UserRow.display_name).where(UserRow.username.in_(wanted)))
+    return {username: name or username for username, name in rows}
+
+
+def users_of_organizations(session: Session, organizations: Iterable[str]) -> list[User]:
+    """Active accounts of the named organisations: the people on the other side of a deal or a booking."""
+    wanted = sorted({o for o in organizations if o})
+    if not wanted:
+        return []
+    stmt = select(UserRow).where(UserRow.organization.in_(wanted), UserRow.is_active.is_(True))
+    return [row_to_user(row) for row in session.scalars(stmt.order_by(UserRow.id))]

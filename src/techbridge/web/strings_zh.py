@@ -20,6 +20,7 @@ NAV = {
     "account": "我的账户",
     "admin": "园区管理",
     "deals": "撮合项目",
+    "bookings": "我的预约",
     "dashboard": "科创云图",
     "report": "月度报告",
 }
@@ -134,6 +135,7 @@ MSG = {
     "forbidden": "您没有权限进行此操作",
     "bad_request": "链接中的参数有误, 请从页面上的链接进入",
     "booking_created": "预约成功",
+    "booking_requested": "已提交预约, 等待仪器所属单位审批",
     "booking_conflict": "该时段已被预约, 请选择其他时间",
     "booking_order": "结束时间必须晚于开始时间",
     "matching_unavailable": "匹配引擎尚未启用, 当前显示的是已存储的匹配结果",

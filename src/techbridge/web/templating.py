@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import Response
 
 from ..domain.enums import label_zh
 from . import flash, strings_zh
+from .deps import display_tz
+from .icons import icon
 from .nav import nav_for
 from .urls import urls
 
@@ -60,16 +64,37 @@ def json_script(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+@pass_context
+def display_in_zone(context: Context, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """The ``display`` filter of templates: times shown in the configured zone (stored times are UTC)."""
+    if isinstance(value, datetime):
+        tz = context.get("display_tz")
+        if tz is not None and value.tzinfo is not None:
+            value = value.astimezone(tz)
+        return value.strftime(fmt)
+    return display(value)
+
+
+def tz_label(tz: tzinfo) -> str:
+    """How a page names its time zone: 北京时间 for China's zone, else the IANA name."""
+    name = str(tz)
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-templates.env.filters.update(display=display, form_value=form_value, json_script=json_script)
-templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for)
+templates.env.filters.update(display=display_in_zone, form_value=form_value, json_script=json_script)
+templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for, svg_icon=icon)
 
 
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> Response:
     """Render a page with what every layout needs: viewer, flash messages, CSRF token, active nav."""
+    tz = display_tz(request)
     ctx: dict[str, Any] = {
+        "display_tz": tz,
+        "tz_label": tz_label(tz),
+        "site_notice": getattr(request.state, "site_notice", ""),
         "viewer": getattr(request.state, "viewer", None),
         "viewer_zone_name": getattr(request.state, "viewer_zone_name", ""),
         "flashes": flash.pop(request),

@@ -76,6 +76,18 @@ class Urls:
     def booking_create(self, instrument_id: int) -> str:
         return f"{self.record('instrument', instrument_id)}/bookings"
 
+    def free_slots(self, instrument_id: int, /, **params: object) -> str:
+        return _with_query(f"{self.record('instrument', instrument_id)}/free-slots", params)
+
+    def my_bookings(self) -> str:
+        return "/bookings"
+
+    def booking_decision(self, booking_id: int) -> str:
+        return f"/bookings/{booking_id}/decision"
+
+    def booking_cancel(self, booking_id: int) -> str:
+        return f"/bookings/{booking_id}/cancel"
+
     def capability(self) -> str:
         return "/capability"
 

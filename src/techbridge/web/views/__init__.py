@@ -1,0 +1,1 @@
+"""One module per resource's pages, each with its own router that ``routes.mount`` includes."""
