@@ -93,10 +93,10 @@ def test_a_request_waits_for_the_owner_who_approves_it(
     booking_id = int(row["id"].split("-")[1])
     # Neither the booker nor another zone's admin may decide.
     for outsider in (ent, cd_admin):
+        token = html(outsider.get("/bookings").text).csrf()
         refused = outsider.post(
-            f"/bookings/{booking_id}/decision", data={"csrf_token": html(outsider.get("/bookings").text).csrf(),
-                                                       "decision": "approve"},
-        )  # fmt: skip
+            f"/bookings/{booking_id}/decision", data={"csrf_token": token, "decision": "approve"}
+        )
         assert refused.status_code in (403, 404)
     no_reason = lab.post(
         f"/bookings/{booking_id}/decision", data={"csrf_token": owner.csrf(), "decision": "decline"}

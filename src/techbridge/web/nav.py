@@ -30,7 +30,9 @@ ADMINS = frozenset({"platform_admin", "zone_admin"})
 NAV_ITEMS: list[NavItem] = [
     NavItem("home", NAV["home"], urls.home(), "home"),
     NavItem("demand", NAV["demand"], urls.kind_list("demand"), "demand", section="三大中心"),
-    NavItem("achievement", NAV["achievement"], urls.kind_list("achievement"), "achievement", section="三大中心"),
+    NavItem(
+        "achievement", NAV["achievement"], urls.kind_list("achievement"), "achievement", section="三大中心"
+    ),
     NavItem("capability", NAV["capability"], urls.capability(), "capability", section="三大中心"),
     NavItem("deals", NAV["deals"], urls.deals(), "deals", section="撮合与分析"),
     NavItem("bookings", NAV["bookings"], urls.my_bookings(), "bookings", section="撮合与分析"),
