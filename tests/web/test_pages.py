@@ -195,7 +195,10 @@ def test_matches_show_ranked_targets_with_reasons_and_both_zones(
     assert "成都内部专利: 钛合金叶片涂层" not in page.texts(".match-title")
     assert page.texts("#matches-expert .match-title") == ["李教授"]
     assert page.texts("#matches-instrument .empty-title") == ["暂无匹配结果"]
-    assert len(page.soup.select("#matches-achievement form input[name=target_id]")) == 2
+    starts = page.soup.select("#matches-achievement a.start-deal")
+    assert len(starts) == 2 and all(
+        a["href"].startswith(f"/demands/{private_demand_id}/deals/new?") for a in starts
+    )
     run = page.soup.select_one(f"form[action='/demands/{private_demand_id}/matches/run']")
     assert (
         run["data-busy"] == "正在匹配, 请稍候…"
@@ -238,7 +241,9 @@ def test_an_organisation_cannot_start_a_deal_on_another_organisations_demand(
         follow_redirects=False,
     )
     assert response.status_code == 403
-    assert html(response.text).texts(".empty-title") == ["只能为本单位的需求发起撮合"]
+    assert html(response.text).texts(".empty-title") == [
+        "只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合"
+    ]
 
 
 def test_capability_centre_lists_experts_instruments_and_pilot_platforms(ent: TestClient, html) -> None:
@@ -301,7 +306,7 @@ def test_account_page_issues_and_revokes_api_tokens(ent: TestClient, html) -> No
 def test_zone_admin_manages_only_own_zone_users(wuxi_admin: TestClient, ent: TestClient, html) -> None:
     page = html(wuxi_admin.get("/admin/users").text)
     usernames = [row.select("td")[0].get_text(strip=True) for row in page.soup.select("tbody tr")]
-    assert sorted(usernames) == ["wuxi_admin", "wuxi_ent"]
+    assert sorted(usernames) == ["jn_lab", "jn_univ", "wuxi_admin", "wuxi_ent"]
     assert [o["value"] for o in page.soup.select("#u-role option")] == ["enterprise", "university", "expert"]
     created = wuxi_admin.post(
         "/admin/users",

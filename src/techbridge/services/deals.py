@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..domain.access import Scope
+from ..domain.accounts import owner_of
+from ..domain.deal_rules import is_party
 from ..domain.deals import (
     RESOURCE_KINDS,
     STAGE_LABELS_ZH,
@@ -71,7 +73,7 @@ def start_deal(
     The deal belongs to the demand's zone; for an enterprise without a demand it belongs to ``zone_code``
     (defaulting to the caller's zone). Resources must be visible to that zone: its own or shared ones.
     ``on_behalf_of`` is set when an organisation (not a zone officer) asks: it may only start deals on
-    its own demands.
+    its own demands, or offer its own resources to a demand of its zone.
     """
     if (demand_id is None) == (not enterprise.strip()):
         raise TechBridgeError("请指定需求编号或企业名称 (二选一)")
@@ -86,8 +88,6 @@ def start_deal(
             enterprise = demand.organization  # type: ignore[attr-defined]
             industry_chain = demand.industry_chain  # type: ignore[attr-defined]
             title = title or demand.title  # type: ignore[attr-defined]
-            if on_behalf_of is not None and enterprise != on_behalf_of:
-                raise PermissionDenied("只能为本单位的需求发起撮合")
         elif on_behalf_of is not None:
             raise PermissionDenied("企业用户只能为本单位的需求发起撮合")
         else:
@@ -109,9 +109,16 @@ def start_deal(
                 record = found[record_id].record
                 linked.append(
                     DealResource(
-                        kind=kind, record_id=record_id, zone_code=record.zone_code, title=_title_of(record)
+                        kind=kind,
+                        record_id=record_id,
+                        zone_code=record.zone_code,
+                        title=_title_of(record),
+                        owner=owner_of(kind, record) or "",
                     )
                 )
+        if on_behalf_of is not None and demand_id is not None:
+            if enterprise != on_behalf_of and all(r.owner != on_behalf_of for r in linked):
+                raise PermissionDenied("只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合")
         if demand_id is not None:
             wanted = {(r.kind, r.record_id) for r in linked}
             for other in deal_store.list_deals(session, scope=Scope.platform(), demand_id=demand_id):
@@ -180,10 +187,11 @@ def drop(
 
 
 def get_deal(url: str, deal_id: int, *, scope: Scope, enterprise: str | None = None) -> Deal:
-    """One visible deal; with ``enterprise`` (an organisation user asking) only that enterprise's deals."""
+    """One visible deal; with ``enterprise`` (an organisation user asking) only deals it is a party to:
+    as the demand's enterprise or as the owner of a resource (a university's patent)."""
     with session_scope(url) as session:
         deal = deal_store.get_deal(session, deal_id, scope=scope)
-    if enterprise is not None and deal.enterprise != enterprise:
+    if enterprise is not None and not is_party(deal, enterprise):
         raise NotFound("撮合项目", deal_id)
     return deal
 
@@ -191,7 +199,7 @@ def get_deal(url: str, deal_id: int, *, scope: Scope, enterprise: str | None = N
 def list_deals(
     url: str, *, scope: Scope, stage: DealStage | None = None, enterprise: str | None = None
 ) -> list[Deal]:
-    """Visible deals, newest first; with ``enterprise`` only that enterprise's own deals."""
+    """Visible deals, newest first; with ``enterprise`` only the deals that organisation is a party to."""
     with session_scope(url) as session:
         found = deal_store.list_deals(session, scope=scope, stage=stage)
-    return [d for d in found if enterprise is None or d.enterprise == enterprise]
+    return [d for d in found if enterprise is None or is_party(d, enterprise)]

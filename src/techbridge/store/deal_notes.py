@@ -134,3 +134,12 @@ def list_notes(session: Session, deal_id: int) -> list[DealNote]:
         DealNote(r.id, r.deal_id, r.author, r.author_name, r.body, as_utc(r.at), tuple(files.get(r.id, ())))
         for r in rows
     ]
+
+
+def delete_files(session: Session, deal_id: int, file_ids: list[int]) -> None:
+    """Forget file rows whose stage change was refused (their bytes are removed by the caller)."""
+    for row in session.scalars(
+        select(DealFileRow).where(DealFileRow.deal_id == deal_id, DealFileRow.id.in_(file_ids))
+    ):
+        session.delete(row)
+    session.flush()

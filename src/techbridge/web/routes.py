@@ -47,6 +47,8 @@ from .strings_zh import FIELDS, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
 from .urls import KIND_PATHS, STATIC_DIR, urls
 from .views import bookings as booking_views
+from .views import deals as deal_views
+from .views.matches import may_start_deal, viewer_reason
 
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
 PER_PAGE = 20
@@ -401,7 +403,14 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
             computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
         groups = [
-            (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
+            (
+                target,
+                [
+                    (m, [viewer_reason(_reason_parts(r), m, viewer, zones) for r in m.reasons])
+                    for m in found
+                    if m.target_kind == target
+                ],
+            )
             for target in view.match_targets
         ]
         best = max((m.score for m in found), default=0) or 1
@@ -422,6 +431,8 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
                 "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
+                "can_run": can_write(viewer, kind, source.record),
+                "can_start": {(m.target_kind, m.target_id): may_start_deal(viewer, source, m) for m in found},
             },
         )
 
@@ -454,6 +465,7 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             scope=viewer.scope,
             demand_id=demand_id,
             on_behalf_of=deal_enterprise(viewer),
+            note=str(form.get("note", "")).strip()[:2000],
         )
         # The new deal's page is where the next step (contact, stage history) happens.
         response = _redirect(urls.deal(deal.id))
@@ -708,4 +720,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(pages, include_in_schema=False)
     app.include_router(deal_pages, include_in_schema=False)
     app.include_router(booking_views.router, include_in_schema=False)
+    app.include_router(deal_views.router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
