@@ -133,7 +133,7 @@ def test_create_edit_and_archive_a_demand(ent: TestClient, html) -> None:
     assert page.texts("h1") == ["固态电解质界面改性"]
     assert page.texts(".flash") == ["已发布 ×"]
     facts = dict(zip(page.texts(".fact dt"), page.texts(".fact dd"), strict=True))
-    assert facts["所属单位"] == "无锡锂能科技有限公司"
+    assert facts["需求单位"] == "无锡锂能科技有限公司"
     assert facts["关键词"] == "固态电池、电解质"
     assert facts["可见范围"] == "跨园区共享"
     assert facts["状态"] == "征集中"  # an unchosen select keeps the model's default

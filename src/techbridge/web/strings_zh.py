@@ -106,6 +106,21 @@ FIELDS = {
     "password": "密码",
 }
 
+# Where one field name means different things per kind: an expert's ``title`` is a rank (职称), not a title.
+KIND_FIELDS: dict[str, dict[str, str]] = {
+    "expert": {"name": "姓名", "title": "职称"},
+    "instrument": {"name": "仪器名称", "owner": "所属单位"},
+    "pilot_platform": {"name": "平台名称"},
+    "demand": {"title": "需求名称", "organization": "需求单位"},
+    "achievement": {"title": "成果名称"},
+}
+
+
+def field_label(kind: str, name: str) -> str:
+    """The Chinese label of a field of a record kind (``FIELDS`` unless the kind names it otherwise)."""
+    return KIND_FIELDS.get(kind, {}).get(name) or FIELDS.get(name, name)
+
+
 # Labels for the ``code`` of each stored match reason (the engine writes the sentence itself).
 MATCH_REASON_LABELS = {
     "terms": "匹配词",

@@ -1,0 +1,83 @@
+"""Every page reads in Chinese: no zone codes, role codes, record-kind codes, usernames where a person
+expects a name, or UTC times in what a reader sees (URLs, form values and hidden inputs may hold codes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from techbridge.domain.access import Scope
+from techbridge.services import deals
+
+from .conftest import PRIVATE_DEMAND, _login
+
+CODES = re.compile(
+    r"\b(wuxi|chengdu|platform_admin|zone_admin|enterprise|university|demand|achievement|expert|instrument"
+    r"|pilot_platform|organization|matched|contacted|negotiating|pilot_test|pending|approved|UTC)\b"
+)
+USERNAMES = re.compile(r"\b(wuxi_ent|wuxi_admin|cd_admin|jn_univ|jn_lab)\b")
+
+
+def visible_text(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "input", "textarea", "option", "select", "title"]):
+        tag.decompose()
+    return soup.get_text(" ", strip=True)
+
+
+@pytest.fixture
+def pages(settings, ids) -> list[str]:
+    deal = deals.start_deal(
+        settings.resolved_database_url,
+        demand_id=ids["demand"][PRIVATE_DEMAND],
+        resources=[
+            ("achievement", ids["achievement"]["一种隔膜涂布装置"]),
+            ("expert", ids["expert"]["李教授"]),
+        ],
+        actor="wuxi_admin",
+        scope=Scope("wuxi"),
+        note="首次对接",
+        at=datetime.now(UTC) - timedelta(days=3),
+    )
+    deals.advance(
+        settings.resolved_database_url, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi")
+    )
+    demand, instrument = ids["demand"][PRIVATE_DEMAND], ids["instrument"]["场发射扫描电子显微镜"]
+    return [
+        "/", "/demands", f"/demands/{demand}", f"/demands/{demand}/matches", "/achievements",
+        f"/achievements/{ids['achievement']['一种隔膜涂布装置']}", "/capability", "/experts",
+        f"/experts/{ids['expert']['李教授']}", "/instruments", f"/instruments/{instrument}",
+        f"/instruments/{instrument}/free-slots", "/pilot-platforms", "/deals", f"/deals/{deal.id}",
+        "/bookings", "/dashboard", "/dashboard/funnel", "/account",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("username", ["wuxi_admin", "wuxi_ent", "cd_admin", "jn_univ"])
+def test_pages_show_names_not_codes(app: FastAPI, pages: list[str], username: str) -> None:
+    client = _login(TestClient(app), username)
+    for path in pages:
+        response = client.get(path)
+        if response.status_code == 404:
+            continue  # another zone's private record
+        assert response.status_code == 200, path
+        text = visible_text(response.text)
+        assert not CODES.findall(text), f"{path} as {username} shows codes {sorted(set(CODES.findall(text)))}"
+        if path != "/account":  # the one page where a person looks for their login name
+            assert not USERNAMES.findall(text), f"{path} as {username} shows usernames {USERNAMES.findall(text)}"
+
+
+def test_the_expert_rank_column_is_labelled_zhicheng(app: FastAPI) -> None:
+    client = _login(TestClient(app), "wuxi_admin")
+    soup = BeautifulSoup(client.get("/experts").text, "html.parser")
+    assert [th.get_text(strip=True) for th in soup.select("table.data th")][:3] == [
+        "姓名",
+        "所属单位",
+        "职称",
+    ]
+    detail = BeautifulSoup(client.get("/experts/1").text, "html.parser")
+    assert "职称" in [dt.get_text(strip=True) for dt in detail.select("dt")]
