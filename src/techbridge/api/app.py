@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from .. import __version__
 from ..config import Settings, get_settings
@@ -75,6 +77,27 @@ async def _record_invalid(_request: Request, exc: Exception) -> JSONResponse:
     return _error(422, _summary(errors), errors)
 
 
+# Starlette's own answers (no such route, wrong method …) in Chinese, like every other error.
+HTTP_MESSAGES = {
+    400: "请求有误 (bad request)",
+    401: "请先登录 (login required)",
+    403: "没有权限 (forbidden)",
+    404: "接口或资源不存在, 请检查地址 (not found)",
+    405: "该接口不支持此请求方法 (method not allowed)",
+    406: "无法提供所请求的格式 (not acceptable)",
+    413: "上传内容过大 (payload too large)",
+    415: "不支持的内容类型 (unsupported media type)",
+    429: "请求过于频繁, 请稍后再试 (too many requests)",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else ""
+    message = detail or HTTP_MESSAGES.get(exc.status_code, f"请求失败 (HTTP {exc.status_code})")
+    return _error(exc.status_code, message, **(exc.headers or {}))
+
+
 async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(422, "数据超出数据库允许的范围或格式 (value out of range or malformed)")
 
@@ -106,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     app.include_router(api_router, prefix=API_PREFIX)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(ValidationError, _record_invalid)

@@ -48,6 +48,7 @@ from .templating import render
 from .urls import KIND_PATHS, STATIC_DIR, urls
 from .views import bookings as booking_views
 from .views import deals as deal_views
+from .views import errors as error_views
 from .views.matches import may_start_deal, viewer_reason
 
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
@@ -721,4 +722,5 @@ def mount(app: FastAPI) -> None:
     app.include_router(deal_pages, include_in_schema=False)
     app.include_router(booking_views.router, include_in_schema=False)
     app.include_router(deal_views.router, include_in_schema=False)
+    error_views.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

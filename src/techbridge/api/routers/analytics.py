@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from ...analytics.models import MonthlyReport
+from ...errors import TechBridgeError
 from ...services import analytics
 from ..deps import CurrentUser, DbUrlDep
 
@@ -20,6 +21,12 @@ ZoneQuery = Annotated[str | None, Query(max_length=32, description="Platform adm
 ThresholdQuery = Annotated[
     float, Query(ge=0, le=100, description="Score a stored match needs to count for coverage")
 ]
+
+
+class UnknownMetric(TechBridgeError):
+    status = 404
+
+
 MetricName = Literal[tuple(analytics.METRICS)]  # type: ignore[valid-type]
 
 
@@ -71,3 +78,9 @@ def export(
         media_type=file.content_type,
         headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
+
+
+@router.get("/{metric}", include_in_schema=False)
+def unknown_metric(user: CurrentUser, metric: str) -> None:
+    """After every metric's own route: a misspelt metric is told which ones exist, in Chinese."""
+    raise UnknownMetric(f"指标 {metric!r} 不存在, 可选: {'、'.join(analytics.METRICS)}")
