@@ -69,8 +69,6 @@ def test_pages_show_names_not_codes(app: FastAPI, pages: list[str], username: st
         assert not CODES.findall(text), f"{path} as {username} shows codes {sorted(set(CODES.findall(text)))}"
         if path != "/account":  # the one page where a person looks for their login name
             assert not USERNAMES.findall(text), f"{path} as {username}: {USERNAMES.findall(text)}"
-                f"{path} as {username} shows usernames {USERNAMES.findall(text)}"
-            )
 
 
 def test_the_expert_rank_column_is_labelled_zhicheng(app: FastAPI) -> None:
