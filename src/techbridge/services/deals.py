@@ -47,7 +47,7 @@ def _when(at: datetime | None) -> datetime:
 
 
 def _title_of(record: object) -> str:
-    for name in ("title", "name"):
+    for name in ("name", "title"):  # an expert's title is a rank (教授), not what to call them
         value = getattr(record, name, None)
         if value:
             return str(value)
