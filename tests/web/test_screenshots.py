@@ -7,8 +7,8 @@ Each shot also checks that the page it shows rendered what it is about. Set
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
