@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from ..analytics.models import Funnel
 from ..services import analytics
+from ..store.accounts import display_names
 from ..store.db import session_scope
 from ..store.facets import zone_names
 from .charts import breakdown_option, funnel_option, map_option, pie_option, sankey_option, trend_option
@@ -101,6 +102,11 @@ def monthly_report(
     month = month or now.strftime("%Y-%m")
     report = analytics.monthly_report(db, scope=scope, month=month)
     zone_label = _zone_label(db, scope.zone_code)
+    flows = report.cross_zone.flows
+    with session_scope(db) as session:
+        # The report's tables carry zone codes and usernames; the page shows names.
+        names = zone_names(session, {f.demand_zone for f in flows} | {f.supplier_zone for f in flows})
+        people = display_names(session, {e.actor for e in report.activity.events})
     return render(
         request,
         "deals/report.html",
@@ -110,5 +116,6 @@ def monthly_report(
             "zone_label": zone_label,
             "zone": scope.zone_code or "",
             "generated_at": f"{now:%Y-%m-%d %H:%M} {tz_label(now.tzinfo)}",
+            "cell_names": {**people, **names},
         },
     )

@@ -655,6 +655,7 @@ def _admin_page(
 ) -> Response:
     with session_scope(db) as session:
         users = accounts.list_users(session, admin=viewer)
+        names = zone_names(session, {u.zone_code for u in users if u.zone_code})
     roles = [
         (r.value, ROLE_LABELS[r.value])
         for r in Role
@@ -663,7 +664,14 @@ def _admin_page(
     return render(
         request,
         "admin_users.html",
-        {"nav_active": "admin", "users": users, "roles": roles, "error": error, "values": values or {}},
+        {
+            "nav_active": "admin",
+            "users": users,
+            "roles": roles,
+            "error": error,
+            "values": values or {},
+            "zone_names": names,
+        },
         status_code=422 if error else 200,
     )
 
