@@ -53,7 +53,8 @@ def pages(settings, ids) -> list[str]:
         f"/achievements/{ids['achievement']['一种隔膜涂布装置']}", "/capability", "/experts",
         f"/experts/{ids['expert']['李教授']}", "/instruments", f"/instruments/{instrument}",
         f"/instruments/{instrument}/free-slots", "/pilot-platforms", "/deals", f"/deals/{deal.id}",
-        "/bookings", "/dashboard", "/dashboard/funnel", "/account", "/admin/users", "/import", "/reports/monthly",
+        "/bookings", "/dashboard", "/dashboard/funnel", "/account", "/admin/users", "/import",
+        "/reports/monthly",
     ]  # fmt: skip
 
 
