@@ -21,5 +21,7 @@ def send(session: Session, *, user_ids: Sequence[int], kind: str, title: str, bo
     if not user_ids or importlib.util.find_spec(NOTIFICATIONS_MODULE) is None:
         return
     notifications = importlib.import_module(NOTIFICATIONS_MODULE)
-    for user_id in dict.fromkeys(user_ids):
-        notifications.notify(session, user_id=user_id, kind=kind, title=title, body=body, link=link)
+    # notify(session, user_ids, kind, title, link) as on branch daily-jobs: one line, so the body joins it.
+    notifications.notify(
+        session, list(dict.fromkeys(user_ids)), kind, f"{title} ({body})" if body else title, link
+    )
