@@ -118,7 +118,7 @@ def request_booking(
         notices.send(
             session,
             user_ids=_approvers(session, instrument),
-            kind="booking_requested",
+            kind="booking",
             title=f"新的仪器预约待审批: {instrument.name}",
             body=f"{booking.booked_by} 预约 {_span(booking, tz)}"
             + (f", 用途: {booking.purpose}" if purpose else ""),
@@ -148,7 +148,7 @@ def decide(
         notices.send(
             session,
             user_ids=[booking.user_id],
-            kind="booking_approved" if approve else "booking_declined",
+            kind="booking",
             title=f"仪器预约{BOOKING_STATUS_LABELS[status]}: {instrument.name}",
             body=f"{_span(booking, tz)}" + (f", 说明: {note.strip()}" if note.strip() else ""),
             link=f"/bookings#booking-{booking.id}",

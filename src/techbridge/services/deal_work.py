@@ -152,7 +152,7 @@ def post_note(
             notices.send(
                 session,
                 user_ids=[u.id for u in _party_accounts(session, deal) if u.id != user.id],
-                kind="deal_note",
+                kind="deal",
                 title=f"撮合项目有新留言: {deal.title}",
                 body=f"{user.display_name or user.username}: {text[:100]}",
                 link=f"/deals/{deal_id}#notes",

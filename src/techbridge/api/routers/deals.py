@@ -1,7 +1,7 @@
 """Deals: start one from a demand and resources, move it through the stages, drop it, read its history.
 
-Zone officers (admins) push deals forward; an enterprise may open a deal on its own demand and sees only
-its own deals. Another zone's deal is a 404, as for records.
+Zone officers (admins) push deals forward; an organisation may open a deal on its own demand (or offer its
+own resource to one) and sees the deals it is a party to. Another zone's deal is a 404, as for records.
 """
 
 from __future__ import annotations
