@@ -202,3 +202,32 @@ def test_start_deal_input_errors(
     args.update(kwargs)
     with pytest.raises(TechBridgeError, match=message):
         deals.start_deal(db_url, actor="wang", scope=WUXI, **args)  # type: ignore[arg-type]
+
+
+def test_the_owner_of_a_resource_is_a_party_who_sees_and_may_start_the_deal(
+    db_url: str, world: dict[str, int]
+) -> None:
+    """A university offers its patent to a demand of its zone, and sees that deal; others see nothing."""
+    deal = deals.start_deal(
+        db_url,
+        demand_id=world["demand"],
+        resources=[("achievement", world["patent"])],
+        actor="jn_univ",
+        scope=WUXI,
+        on_behalf_of="江南大学",
+    )
+    assert [(r.kind, r.owner) for r in deal.resources] == [("achievement", "江南大学")]
+    assert [d.id for d in deals.list_deals(db_url, scope=WUXI, enterprise="江南大学")] == [deal.id]
+    assert deals.get_deal(db_url, deal.id, scope=WUXI, enterprise="无锡甲电池公司").id == deal.id
+    assert deals.list_deals(db_url, scope=WUXI, enterprise="另一所大学") == []
+    with pytest.raises(NotFound):
+        deals.get_deal(db_url, deal.id, scope=WUXI, enterprise="另一所大学")
+    with pytest.raises(TechBridgeError, match="只能为本单位的需求发起撮合"):
+        deals.start_deal(
+            db_url,
+            demand_id=world["demand"],
+            resources=[("pilot_platform", world["pilot"])],
+            actor="other",
+            scope=WUXI,
+            on_behalf_of="另一所大学",
+        )
