@@ -120,6 +120,24 @@ def _save_all(store: FileStore, deal_id: int, uploads: Sequence[Upload]) -> list
     return saved
 
 
+def _record_files(
+    session: Session, deal_id: int, saved: Sequence[Stored], *, user: User, note_id: int | None = None
+) -> list[DealFile]:
+    return [
+        note_store.add_file(
+            session,
+            deal_id,
+            name=s.name,
+            size=s.size,
+            content_type=s.content_type,
+            storage_key=s.key,
+            uploaded_by=user.username,
+            note_id=note_id,
+        )
+        for s in saved
+    ]
+
+
 def post_note(
     url: str, deal_id: int, *, user: User, body: str, uploads: Sequence[Upload], files: FileStore
 ) -> DealNote:
@@ -138,17 +156,7 @@ def post_note(
             note_id = note_store.add_note(
                 session, deal_id, author=user.username, author_name=user.display_name, body=text, at=utcnow()
             )
-            for s in saved:
-                note_store.add_file(
-                    session,
-                    deal_id,
-                    name=s.name,
-                    size=s.size,
-                    content_type=s.content_type,
-                    storage_key=s.key,
-                    uploaded_by=user.username,
-                    note_id=note_id,
-                )
+            _record_files(session, deal_id, saved, user=user, note_id=note_id)
             notices.send(
                 session,
                 user_ids=[u.id for u in _party_accounts(session, deal) if u.id != user.id],
@@ -173,19 +181,10 @@ def advance_with_files(
     try:
         if saved:
             with session_scope(url) as session:
-                for s in saved:
-                    row = note_store.add_file(
-                        session,
-                        deal_id,
-                        name=s.name,
-                        size=s.size,
-                        content_type=s.content_type,
-                        storage_key=s.key,
-                        uploaded_by=user.username,
-                    )
-                    attachments.append(
-                        Attachment(name=s.name, size=s.size, content_type=s.content_type, file_id=row.id)
-                    )
+                attachments = [
+                    Attachment(name=f.name, size=f.size, content_type=f.content_type, file_id=f.id)
+                    for f in _record_files(session, deal_id, saved, user=user)
+                ]
         return deals.advance(
             url,
             deal_id,
