@@ -82,3 +82,23 @@ def test_the_expert_rank_column_is_labelled_zhicheng(app: FastAPI) -> None:
     ]
     detail = BeautifulSoup(client.get("/experts/1").text, "html.parser")
     assert "职称" in [dt.get_text(strip=True) for dt in detail.select("dt")]
+
+
+def test_times_show_in_the_configured_zone_whatever_the_store_hands_back() -> None:
+    from datetime import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from techbridge.web.templating import templates
+
+    shown = templates.env.from_string("{{ a | display }} / {{ b | display }} / {{ c | display('%H:%M') }}")
+    text = shown.render(
+        display_tz=ZoneInfo("Asia/Shanghai"),
+        a=dt(2026, 12, 1, 6, 28),  # naive, as SQLite returns it: UTC
+        b=dt(2026, 12, 1, 6, 28, tzinfo=UTC),
+        c=dt(2026, 12, 1, 23, 30, tzinfo=UTC),
+    )
+    assert text == "2026-12-01 14:28 / 2026-12-01 14:28 / 07:30"
+    utc = templates.env.from_string("{{ a | display }}").render(
+        display_tz=ZoneInfo("UTC"), a=dt(2026, 1, 1, 0, 5)
+    )
+    assert utc == "2026-01-01 00:05"

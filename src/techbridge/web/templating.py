@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,9 @@ def display_in_zone(context: Context, value: Any, fmt: str = "%Y-%m-%d %H:%M") -
     """The ``display`` filter of templates: times shown in the configured zone (stored times are UTC)."""
     if isinstance(value, datetime):
         tz = context.get("display_tz")
-        if tz is not None and value.tzinfo is not None:
-            value = value.astimezone(tz)
+        if tz is not None:
+            # Every stored time is UTC; SQLite hands some back without their zone.
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
         return value.strftime(fmt)
     return display(value)
 
