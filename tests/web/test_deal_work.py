@@ -167,6 +167,13 @@ def test_attachments_refuse_bad_types_and_oversize_files_and_keep_nothing(
     assert html(big.text).texts("#note-form .form-error") == [
         "附件 扫描件.pdf 超过 1 MB 上限, 请压缩后再上传"
     ]
+    # A body larger than ten files at the limit is refused before it is parsed at all.
+    huge = admin.post(
+        f"/deals/{deal_id}/notes",
+        data={"csrf_token": token, "body": "太大"},
+        files={"files": ("整本.pdf", b"x" * (12 * 1024 * 1024), "application/pdf")},
+    )
+    assert huge.status_code == 413 and "上传内容过大: 每个附件不超过 1 MB" in huge.text
     folder = Path(settings.data_dir) / "deal-files" / str(deal_id)
     assert not folder.exists() or list(folder.iterdir()) == []
     assert html(admin.get(f"/deals/{deal_id}").text).soup.select(".deal-note") == []

@@ -24,7 +24,7 @@ from ...domain.deals import (
     parse_stage,
     stage_durations,
 )
-from ...errors import PermissionDenied, TechBridgeError
+from ...errors import FileTooLarge, PermissionDenied, TechBridgeError
 from ...services import deal_work, deals
 from ...services import records as record_service
 from ...store.accounts import display_names
@@ -38,9 +38,23 @@ from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
 
-router = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
-
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and text fields on top of the files themselves
+
+
+def limit_body(request: Request) -> None:
+    """Refuse a declared body larger than the attachments allowed, before anything parses it (the CSRF
+    check reads the form first); the parser itself spools files to disk, never into memory."""
+    settings = get_web_settings(request)
+    most = settings.max_attachment_mb * 1024 * 1024 * deal_work.MAX_FILES + FORM_OVERHEAD
+    if int(request.headers.get("content-length") or 0) > most:
+        raise FileTooLarge(
+            f"上传内容过大: 每个附件不超过 {settings.max_attachment_mb} MB, 一次最多 {deal_work.MAX_FILES} 个"
+        )
+
+
+router = APIRouter(
+    route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(limit_body), Depends(check_csrf)]
+)
 
 
 def _files(request: Request) -> deal_work.FileStore:
@@ -49,11 +63,6 @@ def _files(request: Request) -> deal_work.FileStore:
 
 
 async def _form(request: Request) -> FormData:
-    """The posted form, refusing a body larger than the attachments allowed before it is parsed."""
-    store = _files(request)
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > store.max_bytes * deal_work.MAX_FILES + FORM_OVERHEAD:
-        raise TechBridgeError(f"上传内容过大: 每个附件不超过 {store.max_bytes // (1024 * 1024)} MB")
     return await request.form(max_files=deal_work.MAX_FILES + 1)
 
 
