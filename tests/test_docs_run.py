@@ -22,7 +22,15 @@ from openpyxl import Workbook
 
 from techbridge.api.app import create_app
 from techbridge.config import Settings
-from techbridge.services.demo import DEMO_ACCOUNTS, accounts_markdown, load_demo, with_accounts_doc
+from techbridge.services.demo import (
+    DEMO_ACCOUNTS,
+    SAMPLE_NOTICE,
+    accounts_markdown,
+    load_demo,
+    with_accounts_doc,
+)
+from techbridge.store.db import session_scope
+from techbridge.store.site_flags import DEMO_NOTICE, get_flag
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "README.md", ROOT / "docs" / "api.md")
@@ -55,6 +63,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
     settings = Settings(database_url=url, data_dir=folder, secret_key="docs-run-secret")
     load_demo(url, settings=settings)
+    with session_scope(url) as session:
+        assert get_flag(session, DEMO_NOTICE) == SAMPLE_NOTICE  # every page of the demo says 示例数据
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -102,3 +102,17 @@ def test_times_show_in_the_configured_zone_whatever_the_store_hands_back() -> No
         display_tz=ZoneInfo("UTC"), a=dt(2026, 1, 1, 0, 5)
     )
     assert utc == "2026-01-01 00:05"
+
+
+def test_demo_data_carries_a_sample_banner_on_every_page(app: FastAPI, settings) -> None:
+    from techbridge.services.demo import SAMPLE_NOTICE
+    from techbridge.store.db import session_scope
+    from techbridge.store.site_flags import DEMO_NOTICE, set_flag
+
+    client = _login(TestClient(app), "wuxi_ent")
+    assert "site-notice" not in client.get("/").text  # a real installation has no banner
+    with session_scope(settings.resolved_database_url) as s:
+        set_flag(s, DEMO_NOTICE, SAMPLE_NOTICE)  # what load_demo records
+    for path in ("/", "/demands", "/deals", "/bookings"):
+        banner = BeautifulSoup(client.get(path).text, "html.parser").select_one(".site-notice")
+        assert banner is not None and banner.get_text(" ", strip=True).startswith("示例数据")
