@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
@@ -64,6 +65,22 @@ def json_script(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def mark_terms(text: Any, terms: Any) -> Markup:
+    """``text`` escaped, with each matched term wrapped in <mark> (longest first, so "锂电池" wins over
+    "电池"): the reader sees the shared words in both texts."""
+    text = "" if text is None else str(text)
+    wanted = sorted({str(t) for t in terms or () if t}, key=len, reverse=True)
+    if not wanted:
+        return Markup.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out += [Markup.escape(text[last : found.start()]), Markup("<mark>%s</mark>") % found.group(0)]
+        last = found.end()
+    out.append(Markup.escape(text[last:]))
+    return Markup("").join(out)
+
+
 @pass_context
 def display_in_zone(context: Context, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """The ``display`` filter of templates: times shown in the configured zone (stored times are UTC)."""
@@ -83,7 +100,9 @@ def tz_label(tz: tzinfo) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-templates.env.filters.update(display=display_in_zone, form_value=form_value, json_script=json_script)
+templates.env.filters.update(
+    display=display_in_zone, form_value=form_value, json_script=json_script, mark_terms=mark_terms
+)
 templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for, svg_icon=icon)
 
 

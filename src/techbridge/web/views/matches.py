@@ -10,19 +10,19 @@ from ...store.records import StoredRecord, kind_of
 
 
 def viewer_reason(
-    reason: tuple[str, str], match: MatchView, viewer: User, zones: dict[str, str]
-) -> tuple[str, str]:
+    reason: tuple[str, str, list[str]], match: MatchView, viewer: User, zones: dict[str, str]
+) -> tuple[str, str, list[str]]:
     """The engine writes the zone reason from the demand's side (本园区 = the demand's zone); a reader
     from another zone needs it from theirs, with the zone's name rather than its code."""
-    code, text = reason
+    code, _text, terms = reason
     if code != "zone":
         return reason
     if viewer.zone_code is not None and match.target_zone == viewer.zone_code:
-        return code, "本园区资源"
+        return code, "本园区资源", terms
     name = zones.get(match.target_zone, match.target_zone)
     if viewer.zone_code is None:
-        return code, f"{name}资源" + (" (跨园区共享)" if match.is_cross_zone else "")
-    return code, f"跨园区共享资源 (来自{name})"
+        return code, f"{name}资源" + (" (跨园区共享)" if match.is_cross_zone else ""), terms
+    return code, f"跨园区共享资源 (来自{name})", terms
 
 
 def may_start_deal(viewer: User, source: StoredRecord, match: MatchView) -> bool:
