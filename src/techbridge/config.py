@@ -54,7 +54,6 @@ class Settings(BaseSettings):
     display_timezone: str = Field(
         "Asia/Shanghai", description="IANA zone in which pages show times and bookings are entered"
     )
-    max_attachment_mb: int = Field(20, ge=1, le=1024, description="Largest deal attachment accepted, in MB")
 
     @field_validator("display_timezone")
     @classmethod

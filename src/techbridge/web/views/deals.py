@@ -24,7 +24,7 @@ from ...domain.deals import (
     parse_stage,
     stage_durations,
 )
-from ...errors import FileTooLarge, PermissionDenied, TechBridgeError
+from ...errors import PermissionDenied, TechBridgeError
 from ...services import deal_work, deals
 from ...services import records as record_service
 from ...store.accounts import display_names
@@ -38,28 +38,13 @@ from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
 
-FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and text fields on top of the files themselves
-
-
-def limit_body(request: Request) -> None:
-    """Refuse a declared body larger than the attachments allowed, before anything parses it (the CSRF
-    check reads the form first); the parser itself spools files to disk, never into memory."""
-    settings = get_web_settings(request)
-    most = settings.max_attachment_mb * 1024 * 1024 * deal_work.MAX_FILES + FORM_OVERHEAD
-    if int(request.headers.get("content-length") or 0) > most:
-        raise FileTooLarge(
-            f"上传内容过大: 每个附件不超过 {settings.max_attachment_mb} MB, 一次最多 {deal_work.MAX_FILES} 个"
-        )
-
-
-router = APIRouter(
-    route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(limit_body), Depends(check_csrf)]
-)
+# The app's UploadLimit middleware refuses a body over TECHBRIDGE_UPLOAD_MAX_MB (413) before it is read.
+router = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
 
 
 def _files(request: Request) -> deal_work.FileStore:
     settings = get_web_settings(request)
-    return deal_work.FileStore(settings.data_dir, settings.max_attachment_mb * 1024 * 1024)
+    return deal_work.FileStore(settings.data_dir, settings.upload_max_mb << 20)
 
 
 async def _form(request: Request) -> FormData:
@@ -124,7 +109,7 @@ def _detail(
         "people": people,
         "contacts": deal_work.contacts(db, deal, user=viewer),
         "allowed_types": "、".join(s.lstrip(".").upper() for s in deal_work.ALLOWED_SUFFIXES),
-        "max_mb": get_web_settings(request).max_attachment_mb,
+        "max_mb": get_web_settings(request).upload_max_mb,
         "stage_form": {"to_stage": next_stage.value if next_stage else ""},
         "stage_error": "",
         "drop_error": "",
