@@ -151,3 +151,22 @@ def test_free_slot_search_skips_busy_and_closed_times(ent: TestClient, html, mic
             ent.get(f"/instruments/{microscope}/free-slots?start={tuesday.isoformat()}&minutes=180").text
         ).texts("#free-slots tbody tr td:nth-of-type(2)")[:1]
     )
+
+
+def test_another_zone_sees_busy_slots_but_not_who_booked_them(
+    app: FastAPI, settings, html, microscope: int
+) -> None:
+    """The microscope is Wuxi's; Chengdu may see it once shared, but not Wuxi's people or purposes."""
+    from techbridge.domain.access import Scope
+    from techbridge.services import records
+    from techbridge.store.db import session_scope
+    from techbridge.store.records import update_record
+
+    with session_scope(settings.resolved_database_url) as s:
+        update_record(s, "instrument", microscope, {"visibility": "shared"}, scope=Scope.platform())
+    assert records  # the record service is what pages use; the store call above only shares the record
+    chengdu = _login(TestClient(app), "cd_admin")
+    page = html(chengdu.get(f"/instruments/{microscope}?week={next_monday().isoformat()}").text)
+    assert page.texts(".cal-day .cal-event") == ["09:00–12:00 已预约"]
+    clash = _book(chengdu, html, microscope, next_monday() + timedelta(days=1), "10:00", "11:00")
+    assert clash.texts(".flash-error")[0].endswith("09:00–12:00 已被预约 ×")

@@ -7,7 +7,7 @@ it (``Instrument.owner``). An owner's own request needs nobody else's approval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from ..domain.records import Instrument
 from ..errors import Conflict, InvalidInput, PermissionDenied
 from ..store import accounts as account_store
 from ..store import bookings as booking_store
-from ..store.bookings import Booking
+from ..store.bookings import Booking, BookingConflict
 from ..store.records import StoredRecord, get_record
 from ..store.tables import utcnow
 from . import notices
@@ -103,17 +103,18 @@ def request_booking(
     if problem is not None:
         raise InvalidInput(problem)
     owner = is_approver(user, instrument)
-    booking = booking_store.create_booking(
-        session,
-        instrument_id,
-        scope=user.scope,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        booked_by=user.display_name or user.username,
-        purpose=purpose.strip()[:500],
-        status=BookingStatus.APPROVED if owner else BookingStatus.PENDING,
-        user_id=user.id,
-    )
+    try:
+        booking = _create(
+            session,
+            instrument_id,
+            user=user,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            purpose=purpose,
+            owner=owner,
+        )
+    except BookingConflict as exc:
+        raise BookingConflict(as_seen_by(user, instrument, exc.existing)) from None
     if not owner:
         notices.send(
             session,
@@ -125,6 +126,29 @@ def request_booking(
             link=f"/bookings#booking-{booking.id}",
         )
     return booking
+
+
+def _create(
+    session: Session,
+    instrument_id: int,
+    *,
+    user: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    purpose: str,
+    owner: bool,
+) -> Booking:
+    return booking_store.create_booking(
+        session,
+        instrument_id,
+        scope=user.scope,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        booked_by=user.display_name or user.username,
+        purpose=purpose.strip()[:500],
+        status=BookingStatus.APPROVED if owner else BookingStatus.PENDING,
+        user_id=user.id,
+    )
 
 
 def decide(
@@ -200,12 +224,25 @@ def my_bookings(session: Session, *, user: User, now: datetime | None = None) ->
     return MyBookings(mine=mine, to_decide=owned, is_owner=user.is_admin or bool(owned))
 
 
+def sees_bookers(user: User, instrument: Instrument) -> bool:
+    """Who booked a shared instrument and why stays with its zone; other zones see busy slots only.
+    (Branch sec-visibility has the same rule as ``domain.accounts.can_see_bookers``: use that one.)"""
+    return user.scope.can_edit(zone_code=instrument.zone_code)
+
+
+def as_seen_by(user: User, instrument: Instrument, booking: Booking) -> Booking:
+    return booking if sees_bookers(user, instrument) else replace(booking, booked_by="", purpose="")
+
+
 def week_bookings(
     session: Session, instrument_id: int, *, user: User, starts_at: datetime, ends_at: datetime
 ) -> list[Booking]:
-    return booking_store.list_bookings(
+    instrument = _instrument(session, instrument_id, user).record
+    assert isinstance(instrument, Instrument)
+    found = booking_store.list_bookings(
         session, instrument_id, scope=user.scope, starts_at=starts_at, ends_at=ends_at
     )
+    return [as_seen_by(user, instrument, b) for b in found]
 
 
 def search_free_slots(

@@ -115,12 +115,8 @@ async def book(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: in
     except BookingConflict as exc:
         start, end = (t.astimezone(tz) for t in (exc.existing.starts_at, exc.existing.ends_at))
         span = f"{start:%m-%d %H:%M}–{end:%H:%M}"
-        flash.add(
-            request,
-            response,
-            f"{MSG['booking_conflict']}: {span} 已被 {exc.existing.booked_by} 预约",
-            "error",
-        )
+        who = f" {exc.existing.booked_by} " if exc.existing.booked_by else ""  # another zone's: not named
+        flash.add(request, response, f"{MSG['booking_conflict']}: {span} 已被{who}预约", "error")
         return response
     except TechBridgeError as exc:
         if exc.status == 404:
