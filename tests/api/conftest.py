@@ -6,6 +6,7 @@ Tokens are issued directly, not through /login, so the login rate limit never in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -111,18 +112,20 @@ def seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
     return ids, tokens
 
 
-def make_api(url: str) -> Api:
+def make_api(url: str, *, data_dir: Path) -> Api:
+    """``data_dir`` holds the match index: inside the test's own directory, never the working tree."""
     ids, tokens = seed(url)
-    client = TestClient(create_app(Settings(database_url=url, secret_key="test-secret")))
+    settings = Settings(database_url=url, secret_key="test-secret", data_dir=data_dir)
+    client = TestClient(create_app(settings))
     return Api(client=client, url=url, ids=ids, tokens=tokens)
 
 
 @pytest.fixture
-def api(sqlite_url: str) -> Api:
-    return make_api(sqlite_url)
+def api(sqlite_url: str, tmp_path: Path) -> Api:
+    return make_api(sqlite_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture
-def api_all_dbs(db_url: str) -> Api:
+def api_all_dbs(db_url: str, tmp_path: Path) -> Api:
     """The seeded app on SQLite and PostgreSQL, for the rules that depend on SQL."""
-    return make_api(db_url)
+    return make_api(db_url, data_dir=tmp_path / "data")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..domain.access import Scope
 from ..domain.accounts import Role, User
 from ..errors import Conflict, NotFound
+from .db import write_best_effort
 from .tables import Base, utcnow
 
 
@@ -128,6 +129,12 @@ def insert_token(
 
 def find_token(session: Session, token_hash: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+
+
+def record_token_use(session: Session, token_id: int, when: datetime) -> bool:
+    """Note a token's last use, best effort: a busy database skips it rather than fail the request."""
+    stmt = update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
 
 
 def list_tokens(session: Session, user_id: int) -> list[ApiTokenRow]:

@@ -82,7 +82,10 @@ class PageRoute(APIRoute):
                     status_code=404,
                 )
             except TechBridgeError as exc:
-                return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                page = render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                if (retry_after := getattr(exc, "retry_after_seconds", None)) is not None:
+                    page.headers["Retry-After"] = str(retry_after)  # a busy database: try again soon
+                return page
 
         return page_handler
 
@@ -140,6 +143,8 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
             )
     except TooManyLoginAttempts:
         return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
+    except ServiceUnavailable:
+        raise  # a busy database is not a wrong password
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = _redirect(_safe_next(next_url))
