@@ -102,10 +102,16 @@ def seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
             target_kind="achievement",
             matches=[
                 NewMatch(
-                    target_id=ids["cd_private_patent"], score=0.9, reasons=["隔膜"], target_zone="chengdu"
+                    target_id=ids["cd_private_patent"],
+                    score=0.9,
+                    reasons=[{"code": "title_terms", "text": "标题命中关键词: 隔膜"}],
+                    target_zone="chengdu",
                 ),
                 NewMatch(
-                    target_id=ids["cd_shared_patent"], score=0.8, reasons=["涂覆"], target_zone="chengdu"
+                    target_id=ids["cd_shared_patent"],
+                    score=0.8,
+                    reasons=[{"code": "title_terms", "text": "标题命中关键词: 涂覆"}],
+                    target_zone="chengdu",
                 ),
             ],
         )

@@ -28,6 +28,7 @@ from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform, Zone
+from techbridge.match.reasons import Reason
 from techbridge.services import accounts
 from techbridge.store.bookings import create_booking
 from techbridge.store.db import get_engine, init_db, session_scope
@@ -56,9 +57,10 @@ def _ids(url: str, kind: str) -> dict[str, int]:
 
 
 def store_matches(
-    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[Any]]]
+    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[list[str]]]]
 ) -> None:
-    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons)."""
+    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons), each
+    reason a [code, text] pair stored as the engine stores it (``Reason._asdict()``: a code/text dict)."""
     with session_scope(url) as s:
         replace_matches(
             s,
@@ -66,7 +68,10 @@ def store_matches(
             source_id=demand_id,
             source_zone="wuxi",
             target_kind=target_kind,
-            matches=[NewMatch(target, score, reasons, zone) for target, score, zone, reasons in rows],
+            matches=[
+                NewMatch(target, score, [Reason(*r)._asdict() for r in reasons], zone)
+                for target, score, zone, reasons in rows
+            ],
         )
 
 

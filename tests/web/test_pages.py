@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from importlib.machinery import ModuleSpec
-from types import ModuleType
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from techbridge.config import Settings
 from techbridge.services import records as record_service
-from techbridge.store.matches import NewMatch, replace_matches
 
 
 def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
@@ -390,37 +388,25 @@ def test_run_matching_without_the_engine_says_so(
     assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
 
 
-def test_run_matching_calls_the_engine_and_shows_fresh_results(
-    ent: TestClient, html, private_demand_id, ids, monkeypatch: pytest.MonkeyPatch
+def test_run_matching_runs_the_engine_with_the_apps_settings_and_shows_fresh_results(
+    ent: TestClient,
+    html,
+    private_demand_id,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[tuple[str, int, str | None]] = []
-
-    def match_record(session, kind: str, record_id: int, *, scope) -> None:  # the engine's seam
-        calls.append((kind, record_id, scope.zone_code))
-        replace_matches(
-            session,
-            source_kind=kind,
-            source_id=record_id,
-            source_zone="wuxi",
-            target_kind="instrument",
-            matches=[
-                NewMatch(
-                    ids["instrument"]["场发射扫描电子显微镜"], 0.5, [["availability", "仪器可预约"]], "wuxi"
-                )
-            ],
-        )
-
-    engine = ModuleType(record_service.MATCHING_MODULE)
-    engine.__spec__ = ModuleSpec(record_service.MATCHING_MODULE, None)
-    engine.match_record = match_record  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, record_service.MATCHING_MODULE, engine)
+    monkeypatch.chdir(tmp_path)  # where the process default (./var) would put the index
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
     form = page.soup.select_one("form[action$='/matches/run']")
     after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
-    assert calls == [("demand", private_demand_id, "wuxi")]
     assert after.texts(".flash-success") == ["匹配已完成 ×"]
-    assert after.texts("#matches-instrument .match-title") == ["场发射扫描电子显微镜"]
-    assert after.texts("#matches-instrument .reasons") == ["可用性 仪器可预约"]
+    assert (settings.data_dir / "match-index").is_dir() and not (tmp_path / "var").exists()
+    # The engine's own ranking replaced the seeded lists: the private Chengdu patent is gone.
+    titles = after.texts("#matches-achievement .match-title")
+    assert titles[0] == "一种锂电池陶瓷涂覆隔膜及其制备方法"
+    assert "成都内部专利: 钛合金叶片涂层" not in titles
+    assert after.texts("#matches-achievement .reasons")[0].startswith("匹配词 标题命中关键词: 锂电")
 
 
 def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..config import Settings, get_settings
+from ..config import Settings
 from ..domain.access import Scope
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine
 from ..match import documents as converters
@@ -448,16 +448,17 @@ def run_batch(
 
 
 def match_record(
-    session: Session, kind: str, record_id: int, *, scope: Scope, top_k: int = 20
+    session: Session, kind: str, record_id: int, *, scope: Scope, settings: Settings, top_k: int = 20
 ) -> dict[Kind, list[Match]]:
     """Re-rank one record's matches now and store them in the caller's transaction (the api/web seam).
 
     The index is brought up to date first (reading only what changed since the last sync), so a record
     saved a moment ago is matched as it is now. An archived record or retired demand gets no matches.
+    ``settings`` are the caller's (the app's): where the index lives and the match weights.
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
-    with _open_index(session, get_settings()) as index:
+    with _open_index(session, settings) as index:
         delta = index.sync(session)
         _drop_matches(session, delta.retired)
         if _is_retired(stored):
@@ -473,10 +474,14 @@ def match_record(
     return results
 
 
-def match_demand(url: str, demand_id: int, *, scope: Scope, top_k: int = 10) -> dict[Kind, list[Match]]:
+def match_demand(
+    url: str, demand_id: int, *, scope: Scope, settings: Settings, top_k: int = 10
+) -> dict[Kind, list[Match]]:
     """``match_record`` for one demand in its own unit of work (the CLI's ``match demand ID``)."""
     with session_scope(url) as session:
-        return match_record(session, Kind.DEMAND.value, demand_id, scope=scope, top_k=top_k)
+        return match_record(
+            session, Kind.DEMAND.value, demand_id, scope=scope, settings=settings, top_k=top_k
+        )
 
 
 def titles(url: str, matches: Iterable[Match]) -> dict[str, str]:

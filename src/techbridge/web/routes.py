@@ -416,13 +416,9 @@ def record_router(kind: str) -> APIRouter:
 # -- matches and deals ---------------------------------------------------------------------------------
 
 
-def _reason_parts(raw: object) -> tuple[str, str]:
-    """A stored reason as (code, text): the engine stores ``Reason(code, text)`` tuples as JSON lists."""
-    if isinstance(raw, list | tuple) and len(raw) == 2:
-        return str(raw[0]), str(raw[1])
-    if isinstance(raw, dict):
-        return str(raw.get("code", "")), str(raw.get("text", raw))
-    return "", str(raw)
+def _reason_parts(raw: dict[str, str]) -> tuple[str, str]:
+    """A stored reason as (code, text): the engine stores each ``Reason`` as a code/text dict."""
+    return str(raw.get("code", "")), str(raw.get("text", ""))
 
 
 def _add_match_routes(router: APIRouter, view: KindView) -> None:
@@ -467,7 +463,9 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         response = _redirect(urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(session, kind, record_id, user=viewer)
+                record_service.run_matching(
+                    session, kind, record_id, user=viewer, settings=get_web_settings(request)
+                )
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
