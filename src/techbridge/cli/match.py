@@ -86,10 +86,19 @@ def eval_retrieval(
         Path | None, typer.Option("--run-out", help="Write query-id, corpus-id, score lines")
     ] = None,
 ) -> None:
-    """Index the corpus with the production matcher, rank each query, print nDCG@10/Recall@100/MRR@10/QPS."""
-    from ..match.evaluation import run_retrieval, write_run
+    """Index the corpus with the production matcher, rank each query, print nDCG@10/Recall@100/MRR@10/QPS.
 
-    report = run_retrieval(folder, top_k=top_k)
+    The matcher is configured as the product's is (``TECHBRIDGE_MATCH_WEIGHTS``)."""
+    from ..config import get_settings
+    from ..match import MatchConfig, MatchEngine
+    from ..match.evaluation import corpus_doc, read_beir, run_retrieval, write_run
+
+    try:
+        config = MatchConfig.with_weights(get_settings().match_weights)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="TECHBRIDGE_MATCH_WEIGHTS") from None
+    engine = MatchEngine.build((corpus_doc(row) for row in read_beir(folder).corpus), config=config)
+    report = run_retrieval(folder, top_k=top_k, engine=engine)
     if run_out is not None:
         write_run(report.run, path=run_out)
     typer.echo(json.dumps({name: round(value, 4) for name, value in report.metrics.items()}))
