@@ -377,6 +377,34 @@ def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None
     assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
 
 
+def test_huge_page_numbers_show_the_last_page(ent: TestClient, html) -> None:
+    """Issue 9 #10: a page number past any integer the database takes was a 500."""
+    for page in ("9999999999999999999", "-9999999999999999999", "100001"):
+        response = ent.get(f"/demands?page={page}")
+        assert response.status_code == 200, page
+        assert html(response.text).texts(".pager .current") in ([], ["1"])
+    beyond = html(ent.get("/demands?page=9999999999999999999").text)
+    assert beyond.texts(".row-title") == html(ent.get("/demands").text).texts(".row-title") != []
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "9999-12-27", "0001-01-07", "2026-02-30"])
+def test_calendar_weeks_at_the_ends_of_the_calendar_are_pages_not_errors(
+    ent: TestClient, html, ids, week: str
+) -> None:
+    """Issue 9 #10: the first and last weeks of year 1 and 9999 overflowed the date maths (500)."""
+    instrument = ids["instrument"]["场发射扫描电子显微镜"]
+    response = ent.get(f"/instruments/{instrument}?week={week}")
+    assert response.status_code in (200, 400), response.text[:300]
+    if response.status_code == 200:
+        assert len(html(response.text).texts(".cal-head")) == 8
+        page = html(response.text)
+        booked = ent.post(
+            f"/instruments/{instrument}/bookings",
+            data={"csrf_token": page.csrf(), "day": week, "start": "23:00", "end": "23:30", "purpose": "XRD"},
+        )
+        assert booked.status_code in (200, 400), booked.text[:300]  # booked, or a page saying why not
+
+
 def test_run_matching_without_the_engine_says_so(
     ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
 ) -> None:
