@@ -14,9 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -48,6 +50,7 @@ USERS: dict[str, dict[str, object]] = {
     "cd_admin": {"role": Role.ZONE_ADMIN, "zone_code": "chengdu", "display_name": "成都高新区管委会"},
 }
 PRIVATE_DEMAND = "锂电池隔膜涂覆工艺升级"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _ids(url: str, kind: str) -> dict[str, int]:
@@ -233,8 +236,10 @@ def seed(url: str) -> dict[str, dict[str, int]]:
         [(platform["新能源电池中试基地"], 0.58, "chengdu", [["chain", "产业链相同: 新能源"]])],
     )
     with session_scope(url) as s:
-        monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Beijing time
-        monday -= timedelta(days=monday.weekday())
+        # Tuesday 09:00 of the week the calendar shows now: Beijing's week, not UTC's (they differ every
+        # Sunday from 16:00 UTC).
+        today = datetime.now(BEIJING).date()
+        monday = datetime.combine(today - timedelta(days=today.weekday()), clock_time(9), BEIJING)
         create_booking(
             s,
             ids["instrument"]["场发射扫描电子显微镜"],
@@ -307,6 +312,12 @@ def private_demand_id(ids: dict[str, dict[str, int]]) -> int:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def sign_in(app: FastAPI) -> Callable[[str], TestClient]:
+    """A new client logged in as ``username`` now (inside a test's own clock, if it sets one)."""
+    return lambda username: _login(TestClient(app), username)
 
 
 @pytest.fixture

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 
 from techbridge.config import Settings
 from techbridge.services import records as record_service
+
+from .conftest import BEIJING, Html
 
 
 def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
@@ -238,30 +243,51 @@ def test_an_organisation_cannot_start_a_deal_on_another_organisations_demand(
     assert html(response.text).texts(".empty-title") == ["只能为本单位的需求发起撮合"]
 
 
-def test_instrument_calendar_shows_bookings_and_refuses_overlaps(ent: TestClient, html, ids) -> None:
+CLOCKS = [
+    None,  # the real clock
+    "2026-05-17T16:30:00+00:00",  # Sunday evening UTC: already Monday in Beijing, a new week there
+    "2026-05-17T23:59:00+00:00",
+    "2026-12-31T16:30:00+00:00",  # 2027-01-01 in Beijing, in a week that began in 2026
+    "2027-01-01T12:00:00+00:00",
+    "2027-01-03T20:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("instant", CLOCKS, ids=lambda c: c or "now")
+def test_instrument_calendar_shows_bookings_and_refuses_overlaps(sign_in, html, ids, instant) -> None:
+    """At any time of day and year (issue 9 #14: failed every Sunday 16:00–24:00 UTC and on 2027-01-01)."""
     instrument = ids["instrument"]["场发射扫描电子显微镜"]
-    page = html(ent.get(f"/instruments/{instrument}").text)
-    assert page.texts(".cal-event") == ["09:00–12:00 王经理 隔膜表面形貌表征"]
-    assert len(page.texts(".cal-head")) == 8
-    tuesday = page.soup.select(".cal-head")[2].get_text().split()[1]
-    day = page.soup.select_one("#b-day")["value"][:5] + tuesday
-    clash = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "11:00", "end": "13:00", "purpose": "XRD"},
-    )
-    assert html(clash.text).texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
-    ok = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "12:00", "end": "13:30", "purpose": "XRD"},
-    )
-    after = html(ok.text)
-    assert after.texts(".flash-success") == ["预约成功 ×"]
-    assert after.texts(".cal-event")[1] == "12:00–13:30 王经理 XRD"
-    backwards = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "15:00", "end": "14:00"},
-    )
-    assert html(backwards.text).texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
+    with time_machine.travel(instant) if instant else nullcontext():
+        ent = sign_in("wuxi_ent")
+        page = html(ent.get(f"/instruments/{instrument}").text)
+        days = [head["data-day"] for head in page.soup.select(".cal-head[data-day]")]
+        today = datetime.now(BEIJING).date()
+        assert len(days) == 7 and days[0] == (today - timedelta(days=today.weekday())).isoformat()
+        assert (
+            page.texts(".cal-head.today")
+            == page.texts(".cal-head")[1 + today.weekday() : 2 + today.weekday()]
+        )
+        wednesday = days[2]  # the seeded booking is on Tuesday of the current week
+
+        def book(start: str, end: str, purpose: str = "XRD") -> Html:
+            form = {
+                "csrf_token": page.csrf(),
+                "day": wednesday,
+                "start": start,
+                "end": end,
+                "purpose": purpose,
+            }
+            return html(ent.post(f"/instruments/{instrument}/bookings", data=form).text)
+
+        first = book("09:00", "12:00", "隔膜表面形貌表征")
+        assert first.texts(".flash-success") == ["预约成功 ×"]
+        assert "09:00–12:00 王经理 隔膜表面形貌表征" in first.texts(".cal-event")
+        clash = book("11:00", "13:00")
+        assert clash.texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
+        ok = book("12:00", "13:30")
+        assert ok.texts(".flash-success") == ["预约成功 ×"]
+        assert "12:00–13:30 王经理 XRD" in ok.texts(".cal-event")
+        assert book("15:00", "14:00").texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
 
 
 def test_capability_centre_lists_experts_instruments_and_pilot_platforms(ent: TestClient, html) -> None:
