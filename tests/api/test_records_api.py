@@ -181,3 +181,28 @@ def test_run_matching_without_the_engine_is_503_and_needs_ownership(
         api.client.post(f"/api/v1/demands/{demand}/match", headers=api.headers("wuxi_other")).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "limit"),
+    [
+        ("/demands", "industry_chain", 50),
+        ("/achievements", "discipline", 50),
+        ("/achievements", "industry_chain", 50),
+        ("/organizations", "province", 20),
+        ("/organizations", "city", 50),
+    ],
+)
+def test_an_overlong_value_is_422_on_every_database(
+    api_all_dbs: Api, path: str, field: str, limit: int
+) -> None:
+    """SQLite stored these (201) where PostgreSQL refused them: now a 422 naming the field on both."""
+    body = {"title": "一种测试方法与装置", "organization": "无锡甲公司", "name": "无锡新材料有限公司"}
+    headers = api_all_dbs.headers("wuxi_admin")
+    response = api_all_dbs.client.post(
+        f"/api/v1{path}", json={**body, field: "长" * (limit + 1)}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+    fits = api_all_dbs.client.post(f"/api/v1{path}", json={**body, field: "长" * limit}, headers=headers)
+    assert fits.status_code == 201, fits.text

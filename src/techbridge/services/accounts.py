@@ -21,6 +21,7 @@ from ..errors import NotAuthenticated, PermissionDenied, TechBridgeError, TooMan
 from ..store import accounts as store
 
 MIN_PASSWORD_LENGTH = 8
+USERNAME_MAX_LENGTH = 50  # users.username and login_attempts.username are VARCHAR(50)
 MAX_FAILED_LOGINS = 5
 """Failed logins allowed per username and address within ``LOGIN_WINDOW`` before refusing."""
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -84,8 +85,8 @@ def create_user(
 ) -> User:
     """Create an account; the role decides whether a zone and an organisation are required."""
     username = username.strip()
-    if not 3 <= len(username) <= 50:
-        raise TechBridgeError("用户名长度应为 3–50 个字符")
+    if not 3 <= len(username) <= USERNAME_MAX_LENGTH:
+        raise TechBridgeError(f"用户名长度应为 3–{USERNAME_MAX_LENGTH} 个字符")
     try:
         check_role_shape(role=role, zone_code=zone_code, organization=organization)
     except ValueError as exc:
@@ -117,6 +118,8 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
 
     Every attempt is recorded, so the limit holds across processes and restarts.
     """
+    if len(username) > USERNAME_MAX_LENGTH:  # no account has such a name, and the attempt log can't hold it
+        raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
     failures = store.count_failed_logins(session, username=username, ip=ip, since=_now() - LOGIN_WINDOW)
     if failures >= MAX_FAILED_LOGINS:
         raise TooManyLoginAttempts(int(LOGIN_WINDOW.total_seconds()))
