@@ -7,6 +7,7 @@ The URL's ``timeout`` shortens the busy wait so the test does not sit out the pr
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 import time
@@ -22,6 +23,7 @@ from sqlalchemy import select, update
 
 from techbridge.api.app import create_app
 from techbridge.config import Settings
+from techbridge.services import matching
 from techbridge.store.accounts import ApiTokenRow
 from techbridge.store.db import session_scope
 
@@ -130,3 +132,20 @@ def test_web_form_during_a_long_import_is_a_503_page(busy_api: Api, tmp_path: Pa
     assert busy.status_code == 503, busy.text[:500]
     assert int(busy.headers["Retry-After"]) >= 1
     assert "数据库繁忙" in busy.text
+
+
+def test_run_matching_while_match_all_holds_the_index_is_503(
+    busy_api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request waits a bounded time for the match index that ``techbridge match --all`` holds."""
+    monkeypatch.setattr(matching, "INDEX_WAIT_S", BUSY_WAIT_S)
+    run = f"/api/v1/demands/{busy_api.ids['wuxi_private']}/match"
+    headers = busy_api.headers("wuxi_corp")
+    assert busy_api.client.post(run, headers=headers).status_code == 200
+    (lock_file,) = (tmp_path / "data" / "match-index").glob("*.lock")
+    with lock_file.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as run_batch holds it for its whole run
+        busy = busy_api.client.post(run, headers=headers)
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
+    assert "匹配索引正在更新" in busy.json()["detail"]
+    assert busy_api.client.post(run, headers=headers).status_code == 200

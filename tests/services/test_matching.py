@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from techbridge.cli import _register, app
@@ -19,11 +20,11 @@ from techbridge.errors import NotFound
 from techbridge.match import Kind
 from techbridge.services import matching
 from techbridge.services.matching import PAIRS, match_record, run_batch
-from techbridge.store.db import get_engine, session_scope
+from techbridge.store.db import get_engine, session_scope, write_best_effort
 from techbridge.store.deals import NewDeal, insert_deal
 from techbridge.store.matches import list_matches
 from techbridge.store.records import archive_record, iter_records, update_record, upsert_records
-from techbridge.store.tables import MatchResultRow
+from techbridge.store.tables import DemandRow, MatchResultRow
 
 
 def _add(url: str, kind: str, *records) -> dict[str, int]:
@@ -431,3 +432,21 @@ def test_a_long_journal_is_folded_into_a_new_snapshot(
     assert len(second) == 1 and second != first  # the old snapshot is gone
     matching._LOADED.clear()
     assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
+
+
+def test_batch_matching_lets_other_writers_in_between_batches(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 #7: ``match --all`` held one write transaction for its whole run, so writes timed out."""
+    monkeypatch.setattr(matching, "BATCH_SOURCES", 1)
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    touch = update(DemandRow).where(DemandRow.id == demand_id).values(description="批量匹配期间的修改")
+    written: list[bool] = []
+
+    def progress(done: int, total: int) -> None:  # another writer, waiting 0.2 s at most for the lock
+        with Session(get_engine(seeded)) as probe:
+            written.append(write_best_effort(probe, lambda connection: connection.execute(touch)))
+
+    report = run_batch(seeded, settings=Settings(data_dir=tmp_path / "data"), full=True, progress=progress)
+    assert report.sources > 1 and len(written) > report.sources
+    assert all(written)

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..domain.access import Scope
+from ..errors import Busy
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine
 from ..match import documents as converters
 from ..store.db import session_scope
@@ -62,6 +63,16 @@ rows whose stamp the index already holds cost a comparison, not a re-analysis.""
 _JOURNAL_MIN, _JOURNAL_SHARE = 1_000, 0.01
 """Keys changed since the snapshot that may pile up in the journal before the snapshot is rewritten."""
 _LOADED: dict[Path, _Index] = {}
+BATCH_SOURCES = 200
+"""Sources batch matching ranks, then stores and commits at once: the write transaction stays short, so
+requests that write (SQLite has one writer) get their turn between batches instead of timing out."""
+INDEX_WAIT_S = 20.0
+"""How long one record's matching (a web request) waits for the index that ``match --all`` holds."""
+
+
+class MatchIndexBusy(Busy):
+    def __init__(self) -> None:
+        super().__init__("匹配索引正在更新 (例如正在批量匹配), 请稍后重试 (match index busy, retry later)")
 
 
 @dataclass(frozen=True)
@@ -332,15 +343,28 @@ class _Index:
         self.saved_state = json.loads(json.dumps(state))
 
 
+def _lock(lock: IO[str], wait: float | None) -> None:
+    """Take the index's exclusive lock, waiting ``wait`` seconds at most (None: as long as it takes)."""
+    deadline = None if wait is None else time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:  # type: ignore[operator]
+                raise MatchIndexBusy() from None
+            time.sleep(0.05)
+
+
 @contextmanager
-def _open_index(session: Session, settings: Settings) -> Iterator[_Index]:
+def _open_index(session: Session, settings: Settings, *, wait: float | None = None) -> Iterator[_Index]:
     """The persisted index of the session's database, held under an exclusive file lock (web requests
     and the CLI may overlap) and saved back when the work inside succeeds."""
     database = _fingerprint(session)
     path = index_dir(settings, database["url"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / f"{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        _lock(lock, wait)
         index = _Index.open(path, config=MatchConfig.with_weights(settings.match_weights), database=database)
         _LOADED.pop(path, None)  # kept again only once the work below has been saved
         yield index
@@ -426,18 +450,30 @@ def run_batch(
     with session_scope(url) as session, _open_index(session, settings) as index:
         delta = index.sync(session, full=full, progress=progress)  # indexing, then ranking, on one bar
         _drop_matches(session, delta.retired)
+        session.commit()
         work = _work(session, index.unbatched, full=full)
         stored = 0
-        for done, (source, target) in enumerate(work, start=1):
-            matches = index.engine.rank(
-                source, target_kind=target, top_k=top_k, filters=_filters(source, target)
-            )
-            stored += _store(session, source, target, matches)
+        # Each batch is ranked with no lock held, then stored and committed in one short transaction.
+        # Killed midway, some lists are new and some old, each whole; the index is not saved, so the
+        # next run redoes all of this work and ends where a clean run would.
+        for start in range(0, len(work), BATCH_SOURCES):
+            batch = [
+                (
+                    source,
+                    target,
+                    index.engine.rank(
+                        source, target_kind=target, top_k=top_k, filters=_filters(source, target)
+                    ),
+                )
+                for source, target in work[start : start + BATCH_SOURCES]
+            ]
+            for source, target, matches in batch:
+                stored += _store(session, source, target, matches)
+            session.commit()
             if progress is not None:
-                progress(done, len(work))
+                for done in range(start + 1, start + len(batch) + 1):
+                    progress(done, len(work))
         index.mark_batched()
-        # The stored lists first: should that fail, the index is not saved and the next run redoes the work.
-        session.commit()
     return MatchRunReport(
         indexed=len(delta.docs),
         removed=len(delta.removed),
@@ -458,19 +494,18 @@ def match_record(
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
-    with _open_index(session, settings) as index:
+    with _open_index(session, settings, wait=INDEX_WAIT_S) as index:
         delta = index.sync(session)
-        _drop_matches(session, delta.retired)
-        if _is_retired(stored):
-            _drop_matches(session, [f"{kind}/{record_id}"])
-        if _is_retired(stored) or kind not in PAIRS:
-            return results
-        source = _docs(session, [stored])[0]
-        for target in PAIRS[source.kind]:
+        retired = set(delta.retired) | ({f"{kind}/{record_id}"} if _is_retired(stored) else set())
+        source = None if _is_retired(stored) or kind not in PAIRS else _docs(session, [stored])[0]
+        for target in PAIRS[source.kind] if source is not None else ():
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )
-            _store(session, source, target, results[target])
+        # The writes last, together: SQLite's write lock is taken only once the ranking is done.
+        _drop_matches(session, retired)
+        for target, matches in results.items():
+            _store(session, source, target, matches)  # type: ignore[arg-type]
     return results
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import ServiceUnavailable
+from ..errors import Busy
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 20.0
@@ -39,12 +39,13 @@ _SQLITE_BUSY = frozenset({5, 6})
 log = logging.getLogger(__name__)
 
 
-class DatabaseBusy(ServiceUnavailable):
+class DatabaseBusy(Busy):
     """Another transaction holds the lock this one needs for longer than the busy timeout."""
 
     def __init__(self) -> None:
-        super().__init__("数据库繁忙 (例如正在导入或批量匹配), 请稍后重试 (database busy, retry later)")
-        self.retry_after_seconds = RETRY_AFTER_S
+        super().__init__(
+            "数据库繁忙 (例如正在导入或批量匹配), 请稍后重试 (database busy, retry later)", RETRY_AFTER_S
+        )
 
 
 def is_busy(exc: BaseException) -> bool:

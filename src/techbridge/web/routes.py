@@ -31,6 +31,7 @@ from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
+    Busy,
     ImportFailed,
     NotFound,
     PermissionDenied,
@@ -472,6 +473,9 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 record_service.run_matching(
                     session, kind, record_id, user=viewer, settings=get_web_settings(request)
                 )
+        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+            flash.add(request, response, exc.message, "error")
+            return response
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
