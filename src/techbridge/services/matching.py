@@ -502,10 +502,11 @@ def match_record(
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )
-        # The writes last, together: SQLite's write lock is taken only once the ranking is done.
-        _drop_matches(session, retired)
-        for target, matches in results.items():
-            _store(session, source, target, matches)  # type: ignore[arg-type]
+        _drop_matches(session, retired)  # usually nothing; kept with the sync that found it
+    # Stored once the index is released: the next request ranks while this one waits for the write lock
+    # (SQLite has one), and SQLite's lock is taken only once the ranking is done.
+    for target, matches in results.items():
+        _store(session, source, target, matches)  # type: ignore[arg-type]
     return results
 
 
