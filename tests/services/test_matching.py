@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -450,3 +452,32 @@ def test_batch_matching_lets_other_writers_in_between_batches(
     report = run_batch(seeded, settings=Settings(data_dir=tmp_path / "data"), full=True, progress=progress)
     assert report.sources > 1 and len(written) > report.sources
     assert all(written)
+
+
+def test_requests_waiting_for_the_index_are_served_first_come_first_served(
+    seeded: str, tmp_path: Path
+) -> None:
+    """Under load, polling the index lock let later requests overtake earlier ones until some timed out."""
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    release, order = threading.Event(), []
+
+    def hold() -> None:
+        with session_scope(seeded) as session, matching._open_index(session, settings, wait=30):
+            release.wait(30)
+
+    def wait_turn(n: int) -> None:
+        with session_scope(seeded) as session, matching._open_index(session, settings, wait=30):
+            order.append(n)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.3)
+    waiters = [threading.Thread(target=wait_turn, args=(n,)) for n in range(6)]
+    for waiter in waiters:  # arriving one after another
+        waiter.start()
+        time.sleep(0.2)
+    release.set()
+    for thread in (holder, *waiters):
+        thread.join(30)
+    assert order == list(range(6))

@@ -16,8 +16,9 @@ import fcntl
 import hashlib
 import json
 import shutil
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -343,9 +344,39 @@ class _Index:
         self.saved_state = json.loads(json.dumps(state))
 
 
-def _lock(lock: IO[str], wait: float | None) -> None:
-    """Take the index's exclusive lock, waiting ``wait`` seconds at most (None: as long as it takes)."""
-    deadline = None if wait is None else time.monotonic() + wait
+class _Turns:
+    """First come, first served among this process's threads waiting for one index. Polling the file
+    lock alone let later requests overtake earlier ones, and under load some waited until they timed out.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: deque[object] = deque()
+
+    @contextmanager
+    def turn(self, deadline: float | None) -> Iterator[None]:
+        me = object()
+        with self._changed:
+            self._queue.append(me)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._changed.wait_for(lambda: self._queue[0] is me, timeout=timeout):
+                self._queue.remove(me)
+                self._changed.notify_all()
+                raise MatchIndexBusy()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._queue.popleft()
+                self._changed.notify_all()
+
+
+_TURNS: dict[Path, _Turns] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _lock(lock: IO[str], deadline: float | None) -> None:
+    """Take the index's exclusive file lock (other processes), giving up at ``deadline`` (None: never)."""
     while True:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
@@ -359,12 +390,16 @@ def _lock(lock: IO[str], wait: float | None) -> None:
 @contextmanager
 def _open_index(session: Session, settings: Settings, *, wait: float | None = None) -> Iterator[_Index]:
     """The persisted index of the session's database, held under an exclusive file lock (web requests
-    and the CLI may overlap) and saved back when the work inside succeeds."""
+    and the CLI may overlap) and saved back when the work inside succeeds. ``wait``: seconds to wait for
+    it at most (None: as long as it takes)."""
     database = _fingerprint(session)
     path = index_dir(settings, database["url"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / f"{path.name}.lock").open("w") as lock:
-        _lock(lock, wait)
+    deadline = None if wait is None else time.monotonic() + wait
+    with _TURNS_LOCK:
+        turns = _TURNS.setdefault(path, _Turns())
+    with turns.turn(deadline), (path.parent / f"{path.name}.lock").open("w") as lock:
+        _lock(lock, deadline)
         index = _Index.open(path, config=MatchConfig.with_weights(settings.match_weights), database=database)
         _LOADED.pop(path, None)  # kept again only once the work below has been saved
         yield index
