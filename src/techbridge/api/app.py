@@ -13,16 +13,23 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
-from ..config import Settings, get_settings
-from ..domain.validation import describe_errors
+from ..config import Settings, get_settings, resolve_secret
+from ..domain.validation import describe_errors, printable
 from ..errors import ImportFailed, NotAuthenticated, TechBridgeError
 from ..store.db import DatabaseBusy, is_busy
 from .routers import api_router
+from .security import SecurityHeadersMiddleware
+from .uploads import UploadLimit
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
+SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
+"""uvicorn options for serving the app (``techbridge serve``). uvicorn itself would believe
+X-Forwarded-For from 127.0.0.1, so any local client could pose as any address; the app reads proxy
+headers only from TECHBRIDGE_TRUSTED_PROXIES (see ``create_app``)."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -42,7 +49,7 @@ def _field_errors(raw: list[Any], exc: Any, *, skip_location: bool) -> list[dict
     described = describe_errors(exc)
     out = []
     for err, text in zip(raw, described, strict=True):
-        loc = [str(part) for part in err.get("loc", ())]
+        loc = [printable(str(part)) for part in err.get("loc", ())]
         field = ".".join(loc[1:] if skip_location and len(loc) > 1 else loc) or text.field
         out.append({"field": field, "reason": text.reason, "value": text.value})
     return out
@@ -105,7 +112,10 @@ def _mount_web(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment). The schema must be migrated."""
+    """Build the app for ``settings`` (default: from the environment). The schema must be migrated.
+
+    Raises ``ValueError`` when no usable secret can be had (production without TECHBRIDGE_SECRET_KEY).
+    """
     app = FastAPI(
         title="TechBridge 科技成果转化撮合平台 API",
         version=__version__,
@@ -114,7 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = resolve_secret(settings or get_settings())
+    app.add_middleware(UploadLimit, max_bytes=settings.upload_max_mb << 20)
     app.include_router(api_router, prefix=API_PREFIX)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
@@ -124,4 +135,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(PoolTimeout, _operational_error)
     _mount_web(app)
+    docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    # Added last, so it runs first: the scheme it sets decides the HSTS header and Secure cookies.
+    if app.state.settings.trusted_proxies:
+        # Only a configured proxy may say who the client is (and whether it came over HTTPS): the login
+        # limits count by address, and a header anyone can send would reset them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=app.state.settings.trusted_proxies)
     return app

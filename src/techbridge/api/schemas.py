@@ -146,6 +146,7 @@ class MatchReason(BaseModel):
 
     code: str = Field(description="Stable for programs: terms, title_terms, ipc, chain, zone …")
     text: str = Field(description="For people, in Chinese")
+    terms: list[str] = Field(default_factory=list, description="The words source and target share, if any")
 
 
 class MatchPublic(BaseModel):

@@ -6,6 +6,7 @@ organisations edit only their own records, expert contacts stay inside their zon
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -73,6 +74,14 @@ class User(BaseModel):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS_ZH[self.role]
+
+
+def username_key(username: str) -> str:
+    """The form a username is unique and looked up in: ``Admin``, ``ADMIN`` and ``ａｄｍｉｎ`` are one.
+
+    NFKC folds full-width and compatibility characters, ``casefold`` folds case beyond ASCII.
+    """
+    return unicodedata.normalize("NFKC", username.strip()).casefold()
 
 
 def check_role_shape(*, role: Role, zone_code: str | None, organization: str | None) -> None:
