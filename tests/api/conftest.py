@@ -121,7 +121,11 @@ def seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
 def make_api(url: str, *, data_dir: Path) -> Api:
     """``data_dir`` holds the match index: inside the test's own directory, never the working tree."""
     ids, tokens = seed(url)
-    settings = Settings(database_url=url, secret_key="test-secret", data_dir=data_dir)
+    # The seed is a handful of records: run matching shows every candidate, however weak, so that it
+    # has rows to store (the product hides matches below 匹配度 30).
+    settings = Settings(
+        database_url=url, secret_key="test-secret", data_dir=data_dir, match_params={"min_match": 0.0}
+    )
     client = TestClient(create_app(settings))
     return Api(client=client, url=url, ids=ids, tokens=tokens)
 

@@ -148,23 +148,29 @@ def test_run_matching_uses_the_apps_settings(
     monkeypatch.chdir(tmp_path)  # where the process default (./var) would put the index
     demand, headers = api.ids["wuxi_private"], api.headers("wuxi_corp")
     matches = f"/api/v1/demands/{demand}/matches"
-    weights = {"zone": 3.0, "lexical": 1.0, "ipc": 0.0}
+    weights = {"lexical": 2.0, "ipc": 0.0}
+    every = {"min_match": 0.0}  # the seed is tiny: keep every candidate, however weak
     settings = Settings(
-        database_url=api.url, secret_key="test-secret", data_dir=tmp_path / "app", match_weights=weights
+        database_url=api.url,
+        secret_key="test-secret",
+        data_dir=tmp_path / "app",
+        match_weights=weights,
+        match_params=every,
     )
     client = TestClient(create_app(settings))
     ran = client.post(f"/api/v1/demands/{demand}/match", headers=headers)
     assert ran.status_code == 200, ran.text
     by_app = {(m["target_kind"], m["target_id"]): m["score"] for m in ran.json()["data"]}
-    assert ("expert", api.ids["wuxi_expert"]) in by_app
+    assert ("achievement", api.ids["cd_shared_patent"]) in by_app  # the engine's own ranking
     reasons = [r for m in ran.json()["data"] for r in m["reasons"]]
     assert reasons and all({"code", "text"} <= set(r) <= {"code", "text", "terms"} for r in reasons)
     assert (tmp_path / "app" / "match-index").is_dir()
     assert not (tmp_path / "var").exists()
     # Batch matching with the same settings ranks the same; with the default weights it does not.
-    run_batch(api.url, settings=Settings(data_dir=tmp_path / "batch", match_weights=weights), full=True)
+    batch = Settings(data_dir=tmp_path / "batch", match_weights=weights, match_params=every)
+    run_batch(api.url, settings=batch, full=True)
     assert _scores(client, matches, headers) == pytest.approx(by_app)
-    run_batch(api.url, settings=Settings(data_dir=tmp_path / "default"), full=True)
+    run_batch(api.url, settings=Settings(data_dir=tmp_path / "default", match_params=every), full=True)
     assert _scores(client, matches, headers) != pytest.approx(by_app)
 
 

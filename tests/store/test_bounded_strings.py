@@ -56,6 +56,8 @@ OTHER: dict[tuple[str, str], object] = {
     ("users", "organization"): (User, "organization"),
     ("users", "role"): Role,
     ("users", "password_hash"): "an argon2 hash, under 100 characters",
+    ("users", "username_key"): "the case-folded username: a 50-character name folds to far less than 200",
+    ("user_sessions", "key_hash"): "a SHA-256 hex digest",
     ("api_tokens", "name"): (TokenCreate, "name"),  # the web form cuts the name to 100
     ("api_tokens", "token_hash"): "a SHA-256 hex digest",
     ("api_tokens", "prefix"): "the first 10 characters of the token",
