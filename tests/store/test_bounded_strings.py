@@ -158,3 +158,18 @@ def test_a_login_with_an_overlong_username_is_refused_alike_on_every_database(db
 
     with session_scope(db_url) as session, pytest.raises(NotAuthenticated):
         accounts.authenticate(session, username="u" * 60, password="whatever-1", ip="203.0.113.9")
+
+
+@pytest.mark.parametrize("field", ["display_name", "organization"])
+def test_an_overlong_account_field_is_refused_alike_on_every_database(db_url: str, field: str) -> None:
+    """SQLite stored these and then failed to read the account back; PostgreSQL refused the insert."""
+    from techbridge.errors import TechBridgeError
+    from techbridge.services import accounts
+    from techbridge.store.db import session_scope
+
+    fields = {"display_name": "", "organization": "无锡甲公司", field: "长" * 201}
+    with session_scope(db_url) as session, pytest.raises(TechBridgeError, match="太长"):
+        accounts.create_user(
+            session, username="long_names", password="a-very-long-passphrase-42", role=Role.ENTERPRISE,
+            zone_code="wuxi", **fields,
+        )  # fmt: skip

@@ -159,6 +159,9 @@ def create_user(
     username = username.strip()
     if not 3 <= len(username) <= USERNAME_MAX_LENGTH:
         raise TechBridgeError(f"用户名长度应为 3–{USERNAME_MAX_LENGTH} 个字符")
+    for label, value, limit in (("显示名称", display_name, 100), ("机构", organization or "", 200)):
+        if len(value) > limit:  # as the columns hold: the same refusal on SQLite and PostgreSQL
+            raise TechBridgeError(f"{label}太长, 最多 {limit} 个字")
     try:
         check_role_shape(role=role, zone_code=zone_code, organization=organization)
     except ValueError as exc:
