@@ -11,13 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
 from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors, printable
-from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
+from ..errors import ImportFailed, NotAuthenticated, TechBridgeError
+from ..store.db import DatabaseBusy, is_busy
 from .routers import api_router
 from .security import SecurityHeadersMiddleware
 from .uploads import UploadLimit
@@ -63,8 +65,9 @@ async def _techbridge_error(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, TooManyLoginAttempts):
-        headers["Retry-After"] = str(exc.retry_after_seconds)
+    retry_after = getattr(exc, "retry_after_seconds", None)  # rate limit, busy database
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     errors = [asdict(e) for e in exc.errors] if isinstance(exc, ImportFailed) else []
     return _error(exc.status, exc.message, errors, **headers)
 
@@ -84,6 +87,13 @@ async def _record_invalid(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(422, "数据超出数据库允许的范围或格式 (value out of range or malformed)")
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # A lock wait or a conflict that escaped a unit of work: the client may retry; anything else is a bug.
+    if not is_busy(exc):
+        raise exc
+    return await _techbridge_error(request, DatabaseBusy())
 
 
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
@@ -122,6 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ValidationError, _record_invalid)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _operational_error)
     _mount_web(app)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)

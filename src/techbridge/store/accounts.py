@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..domain.access import Scope
 from ..domain.accounts import Role, User, username_key
 from ..errors import Conflict, NotFound
+from .db import write_best_effort
 from .tables import Base, utcnow
 
 
@@ -149,6 +150,18 @@ def insert_token(
 
 def find_token(session: Session, token_hash: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+
+
+def record_token_use(session: Session, token_id: int, when: datetime) -> bool:
+    """Note a token's last use, best effort: a busy database skips it rather than fail the request."""
+    stmt = update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
+
+
+def record_session_seen(session: Session, session_id: int, when: datetime) -> bool:
+    """Note when a browser session was last seen, best effort like ``record_token_use``."""
+    stmt = update(UserSessionRow).where(UserSessionRow.id == session_id).values(last_seen_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
 
 
 def list_tokens(session: Session, user_id: int) -> list[ApiTokenRow]:

@@ -9,7 +9,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from ..errors import Conflict, TechBridgeError
+from ..domain.bookings import check_booking
+from ..errors import Conflict
 from .records import get_record
 from .tables import InstrumentBookingRow
 
@@ -83,8 +84,7 @@ def create_booking(
     instrument = get_record(session, "instrument", instrument_id, scope=scope)
     if not getattr(instrument.record, "bookable", False):
         raise Conflict("该仪器暂不开放预约")
-    if ends_at <= starts_at:
-        raise TechBridgeError("结束时间必须晚于开始时间")
+    check_booking(starts_at=starts_at, ends_at=ends_at, booked_by=booked_by, purpose=purpose)
     clash = session.scalars(_overlapping(instrument_id, starts_at, ends_at).limit(1)).first()
     if clash is not None:
         raise BookingConflict(_to_booking(clash))

@@ -52,7 +52,14 @@ def replace_matches(
     target_kind: str,
     matches: Sequence[NewMatch],
 ) -> None:
-    """Swap the stored top list of one source for a fresh one (ranked in the given order)."""
+    """Swap the stored top list of one source for a fresh one (ranked in the given order).
+
+    Two transactions replacing the same source's list are serialized on the source record's row
+    (``FOR UPDATE``; SQLite has one writer anyway): under PostgreSQL's READ COMMITTED the second would
+    otherwise not see the rows the first inserted, delete nothing, and hit the unique key (a 409).
+    """
+    source = table_for(source_kind)
+    session.execute(select(source.id).where(source.id == source_id).with_for_update())
     session.execute(
         delete(MatchResultRow).where(
             MatchResultRow.source_kind == source_kind,

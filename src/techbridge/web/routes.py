@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import secrets
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
+    Busy,
     ImportFailed,
     NotFound,
     PermissionDenied,
@@ -66,6 +68,7 @@ from .urls import KIND_PATHS, STATIC_DIR, urls
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # bookings are entered and shown in the lab's wall-clock time
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
 PER_PAGE = 20
+MAX_PAGE = 100_000  # as the API's page parameter
 MATCHES_PER_KIND = 10
 
 
@@ -91,7 +94,10 @@ class PageRoute(APIRoute):
                     status_code=404,
                 )
             except TechBridgeError as exc:
-                return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                page = render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                if (retry_after := getattr(exc, "retry_after_seconds", None)) is not None:
+                    page.headers["Retry-After"] = str(retry_after)  # a busy database: try again soon
+                return page
 
         return page_handler
 
@@ -152,6 +158,8 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
             browser = sessions.start_session(session, user=user)
     except TooManyLoginAttempts:
         return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
+    except ServiceUnavailable:
+        raise  # a busy database is not a wrong password
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = _redirect(_safe_next(next_url))
@@ -287,10 +295,14 @@ def record_router(kind: str) -> APIRouter:
     @router.get("")
     def list_page(request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1) -> Response:
         filters = {f.name: request.query_params.get(f.name, "") for f in view.filters}
-        query = RecordQuery(q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE)
+        # A hand-typed page past the end shows the last page (a huge one overflowed the SQL offset).
+        query = RecordQuery(q=q or None, filters=filters, page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
         with session_scope(db) as session:
             try:
                 result = record_service.list_visible(session, kind, user=viewer, query=query)
+                if not result.items and result.total and query.page > 1:
+                    query = replace(query, page=-(-result.total // PER_PAGE))
+                    result = record_service.list_visible(session, kind, user=viewer, query=query)
                 bad_filter = ""
             except TechBridgeError as exc:
                 plain = RecordQuery(per_page=PER_PAGE)
@@ -491,7 +503,12 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         response = _redirect(urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(session, kind, record_id, user=viewer)
+                record_service.run_matching(
+                    session, kind, record_id, user=viewer, settings=get_web_settings(request)
+                )
+        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+            flash.add(request, response, exc.message, "error")
+            return response
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
@@ -528,12 +545,17 @@ CAL_START_HOUR, CAL_END_HOUR, CAL_HOUR_PX = 8, 20, 36
 WEEKDAYS_ZH = "一二三四五六日"
 
 
+FIRST_WEEK, LAST_WEEK = date(1900, 1, 1), date(9999, 12, 20)
+"""Mondays the calendar can show: the week before and after stay dates, in every time zone (both Mondays)."""
+
+
 def _monday(week: str) -> date:
+    """The Monday of the asked week (today's if none or unreadable), kept within the calendar's range."""
     try:
         day = date.fromisoformat(week) if week else datetime.now(LOCAL_TZ).date()
     except ValueError:
         day = datetime.now(LOCAL_TZ).date()
-    return day - timedelta(days=day.weekday())
+    return min(max(day - timedelta(days=day.weekday()), FIRST_WEEK), LAST_WEEK)
 
 
 def _week_calendar(session: Session, instrument_id: int, viewer: User, week: str) -> dict[str, Any]:
@@ -595,6 +617,8 @@ def _add_booking_routes(router: APIRouter) -> None:
             ends = datetime.combine(day, time.fromisoformat(str(form.get("end", ""))), LOCAL_TZ)
         except ValueError:
             raise TechBridgeError("请填写预约日期和起止时间") from None
+        if not FIRST_WEEK <= day < LAST_WEEK + timedelta(days=7):
+            raise TechBridgeError("预约日期超出范围")
         response = _redirect(urls.bookings(record_id, week=_monday(day.isoformat()).isoformat()))
         try:
             with session_scope(db) as session:
