@@ -85,7 +85,10 @@ def _text(response: Any) -> str:
     if response.headers["content-type"].startswith("application/vnd.openxml"):
         book = load_workbook(io.BytesIO(response.content))
         return "\n".join(
-            str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row
+            str(cell)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
         )
     return str(response.text)
 
@@ -97,7 +100,11 @@ def _analytics_bodies(api: Api, user: str) -> dict[str, str]:
     month = datetime.now(UTC).strftime("%Y-%m")
     paths = [f"/analytics/report/{month}", "/deals"]
     for metric in ("funnel", "by-university", "by-zone", "by-industry-chain", "cross-zone", "deal-map"):
-        paths += [f"/analytics/{metric}", f"/analytics/{metric}/export", f"/analytics/{metric}/export?format=xlsx"]
+        paths += [
+            f"/analytics/{metric}",
+            f"/analytics/{metric}/export",
+            f"/analytics/{metric}/export?format=xlsx",
+        ]
     return {path: _text(api.get(path, user)) for path in paths}
 
 
@@ -114,7 +121,7 @@ def test_enterprise_of_a_supplier_zone_sees_no_deal_it_is_not_party_to(api: Api)
 
 
 def test_organisations_count_only_the_deals_they_are_party_to(api: Api) -> None:
-    """Item 3: an enterprise of the owner zone sees its own deal; another enterprise of that zone sees none."""
+    """Item 3: an enterprise sees its own deal in its numbers; another enterprise of the zone sees none."""
     deal_id = _wuxi_deal(api)
     month = datetime.now(UTC).strftime("%Y-%m")
     own = api.get(f"/analytics/report/{month}", "wuxi_corp").json()  # type: ignore[attr-defined]
@@ -186,8 +193,10 @@ def test_search_wildcards_are_literal(api_all_dbs: Api, query: str) -> None:
 
 
 def test_search_still_finds_a_literal_percent(api_all_dbs: Api) -> None:
-    _add_record(api_all_dbs, Demand(zone_code="wuxi", title="纯度 99.9% 的_硅料提纯", organization="无锡丙公司"))
-    for needle in ("%", "9%", "_", "%_硅"):
+    _add_record(
+        api_all_dbs, Demand(zone_code="wuxi", title="纯度 99.9% 的_硅料提纯", organization="无锡丙公司")
+    )
+    for needle in ("%", "9%", "_", "% 的_硅"):
         found = api_all_dbs.get("/demands", "root", params={"q": needle}).json()  # type: ignore[attr-defined]
         assert [d["title"] for d in found["data"]] == ["纯度 99.9% 的_硅料提纯"], needle
 
@@ -207,4 +216,3 @@ def test_exports_keep_the_rule_too(api: Api) -> None:
     exported = api.get("/exports/achievements?format=csv", "wuxi_admin").text  # type: ignore[attr-defined]
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert "成都私有隔膜专利" not in exported and len(rows) == 2  # the header and Chengdu's shared patent
-

@@ -48,9 +48,7 @@ def _cross_zone_deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
         scope=Scope("wuxi"),
         note=NOTE,
     )
-    deals.advance(
-        url, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi"), note=NOTE
-    )  # type: ignore[arg-type]
+    deals.advance(url, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi"), note=NOTE)  # type: ignore[arg-type]
     return deal.id
 
 
@@ -83,7 +81,12 @@ def test_monthly_report_of_an_enterprise_lists_only_its_own_deals(
     _cross_zone_deal(settings, ids)
     with session_scope(settings.resolved_database_url) as s:
         accounts.create_user(
-            s, username="cd_ent", password=PASSWORD, role=Role.ENTERPRISE, zone_code="chengdu", organization="成都航宇制造"
+            s,
+            username="cd_ent",
+            password=PASSWORD,
+            role=Role.ENTERPRISE,
+            zone_code="chengdu",
+            organization="成都航宇制造",
         )
     cd_ent = _login(app, "cd_ent")
     month = datetime.now(UTC).strftime("%Y-%m")
@@ -105,7 +108,9 @@ def test_other_zones_see_only_busy_slots_of_a_shared_instrument(
     starts = datetime.combine(tomorrow, datetime.min.time(), BEIJING).replace(hour=10)
     with session_scope(url) as s:
         instrument = create_record(
-            s, Instrument(zone_code="wuxi", name="共享透射电镜", owner="江南大学", visibility="shared"), scope=Scope.platform()
+            s,
+            Instrument(zone_code="wuxi", name="共享透射电镜", owner="江南大学", visibility="shared"),
+            scope=Scope.platform(),
         ).id
         create_booking(
             s,
@@ -122,7 +127,9 @@ def test_other_zones_see_only_busy_slots_of_a_shared_instrument(
     assert slots == ["10:00–12:00 已预约"], slots
     assert "赵研究员" not in str(outside.soup) and "保密课题" not in str(outside.soup)
     inside = Html(wuxi_admin.get(f"/instruments/{instrument}?week={week}").text)
-    assert "赵研究员" in inside.texts(".cal-event")[0] and "保密课题-固态电解质" in inside.texts(".cal-event")[0]
+    assert (
+        "赵研究员" in inside.texts(".cal-event")[0] and "保密课题-固态电解质" in inside.texts(".cal-event")[0]
+    )
     # A clashing request from Chengdu is refused without naming the booker.
     refused = cd_admin.post(
         f"/instruments/{instrument}/bookings",
@@ -135,4 +142,5 @@ def test_other_zones_see_only_busy_slots_of_a_shared_instrument(
         },
         follow_redirects=True,
     )
-    assert "冲突" in refused.text and "赵研究员" not in refused.text
+    assert Html(refused.text).texts(".flash-error")[0].endswith("10:00–12:00 已被预约 ×")
+    assert "赵研究员" not in refused.text
