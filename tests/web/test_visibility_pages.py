@@ -18,24 +18,12 @@ from techbridge.store.bookings import create_booking
 from techbridge.store.db import session_scope
 from techbridge.store.records import create_record
 
-from .conftest import PASSWORD, PRIVATE_DEMAND, Html
+from .conftest import PASSWORD, PRIVATE_DEMAND, Html, _login
 
 PATENT = "一种隔膜涂布装置"  # Chengdu's shared patent
 NOTE = "内部备注: 企业预算可再谈"
 FIRM = "无锡锂能科技有限公司"
 BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def _login(app: FastAPI, username: str) -> TestClient:
-    client = TestClient(app)
-    token = Html(client.get("/login").text).csrf()
-    response = client.post(
-        "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return client
 
 
 def _cross_zone_deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
@@ -88,7 +76,7 @@ def test_monthly_report_of_an_enterprise_lists_only_its_own_deals(
             zone_code="chengdu",
             organization="成都航宇制造",
         )
-    cd_ent = _login(app, "cd_ent")
+    cd_ent = _login(TestClient(app), "cd_ent")
     month = datetime.now(UTC).strftime("%Y-%m")
     for path in (f"/reports/monthly?month={month}", "/dashboard", "/dashboard/funnel", "/deals"):
         response = cd_ent.get(path)
