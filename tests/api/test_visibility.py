@@ -216,3 +216,18 @@ def test_exports_keep_the_rule_too(api: Api) -> None:
     exported = api.get("/exports/achievements?format=csv", "wuxi_admin").text  # type: ignore[attr-defined]
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert "成都私有隔膜专利" not in exported and len(rows) == 2  # the header and Chengdu's shared patent
+
+
+def test_import_preview_does_not_point_at_another_zones_private_record(api: Api) -> None:
+    """Item 12 / one path: a near-duplicate warning named Chengdu's private demand (its id) to Wuxi."""
+    content = "需求名称,需求单位\n一种成都机密隔膜需求,成都乙公司\n一种储能电站热管理方案,无锡甲公司\n"
+    response = api.client.post(
+        "/api/v1/imports/demands?dry_run=true",
+        files={"file": ("demands.csv", content.encode("utf-8"), "text/csv")},
+        headers=api.headers("wuxi_admin"),
+    )
+    assert response.status_code == 200, response.text
+    warnings = response.json()["warnings"]
+    assert not any(f"编号 {api.ids['cd_private']})" in w for w in warnings), warnings
+    # A near-duplicate the importing zone may read is still flagged.
+    assert any(f"编号 {api.ids['wuxi_shared']})" in w for w in warnings), warnings

@@ -202,18 +202,24 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
 def _near_duplicates(
     session: Session, table: type[RecordMixin], new_rows: list[dict[str, Any]]
 ) -> list[tuple[str, int]]:
-    """New rows whose organisation already holds a record with a near-same title (same zone or not)."""
-    by_key: dict[str, list[str]] = {}
+    """New rows whose organisation already holds a record with a near-same title that the new row's zone
+    may read (its own or a shared one): another zone's private record is never named, not even by id."""
+    by_zone: dict[str, dict[str, list[str]]] = {}
     for row in new_rows:
-        by_key.setdefault(row["duplicate_key"], []).append(row["natural_key"])
+        by_zone.setdefault(row["zone_code"], {}).setdefault(row["duplicate_key"], []).append(
+            row["natural_key"]
+        )
     column = table.duplicate_key  # type: ignore[attr-defined]
     found: list[tuple[str, int]] = []
-    keys = list(by_key)
-    for start in range(0, len(keys), 900):
-        chunk = keys[start : start + 900]
-        stmt = select(column, table.id).where(column.in_(chunk), table.archived_at.is_(None))
-        for duplicate_key, existing_id in session.execute(stmt):
-            found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
+    for zone, by_key in by_zone.items():
+        keys = list(by_key)
+        for start in range(0, len(keys), 900):
+            chunk = keys[start : start + 900]
+            stmt = select(column, table.id).where(
+                column.in_(chunk), table.archived_at.is_(None), visible_clause(table, Scope(zone))
+            )
+            for duplicate_key, existing_id in session.execute(stmt):
+                found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
     return found
 
 
