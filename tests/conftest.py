@@ -17,6 +17,10 @@ from sqlalchemy import create_engine, text
 
 from techbridge.store.db import get_engine, init_db
 
+# The suite ranks without the sentence model (fast and the same on every machine); the tests in
+# tests/match/test_encoder.py load the packaged model on purpose.
+os.environ.setdefault("TECHBRIDGE_ENCODER", "none")
+
 POSTGRES_URL = os.environ.get("TECHBRIDGE_TEST_POSTGRES_URL", "")
 REQUIRE_ALL = os.environ.get("TECHBRIDGE_TEST_REQUIRE_ALL") == "1"
 

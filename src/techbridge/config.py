@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,31 @@ class Settings(BaseSettings):
     secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
     match_weights: dict[str, float] = Field(
         default_factory=dict, description="Overrides for the matching signal weights, as JSON"
+    )
+    match_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides for other matcher parameters (min_match, dense_floor, …), as JSON",
+    )
+    encoder: str = Field(
+        "auto",
+        description="Sentence encoder for the semantic signal: auto (the packaged M3E-small if installed), "
+        "none, m3e-small, or a local model directory",
+    )
+    upload_max_mb: int = Field(
+        50, ge=1, description="Largest request body (an uploaded file) the web pages and API accept, in MB"
+    )
+    upload_max_rows: int = Field(
+        50_000, ge=1, description="Most data rows one web or API import may hold; bigger files use the CLI"
+    )
+    upload_ttl_hours: float = Field(
+        24, gt=0, description="Hours an import preview's uploaded file waits for its confirm step"
+    )
+    import_max_columns: int = Field(1000, ge=1, description="Most columns an import file may have")
+    import_max_part_mb: int = Field(
+        100,
+        ge=1,
+        description="Largest piece of an import file read whole, uncompressed, in MB (XLSX shared strings, "
+        "a .json array)",
     )
 
     @field_validator("database_url")

@@ -112,3 +112,54 @@ def test_expert_instrument_platform() -> None:
     platform = PilotPlatform(zone_code="chengdu", name="成都中试平台", industry_chains="生物医药;集成电路")
     assert platform.industry_chains == ["生物医药", "集成电路"]
     assert platform.natural_key() != PilotPlatform(zone_code="wuxi", name="成都中试平台").natural_key()
+
+
+def _demand(title: str, organization: str = "无锡甲公司") -> Demand:
+    return Demand(zone_code="wuxi", title=title, organization=organization)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "型号 11-2 测试需求",
+        "型号 11.2 测试需求",
+        "型号112测试需求",
+        "型号 1 12 测试需求",
+        "型号 1/12 测试需求",
+    ],
+)
+def test_different_model_numbers_are_different_records(other: str) -> None:
+    """Issue 9, item 9: dropping the separator between digits made 1-12, 11-2, 11.2 and 112 one key."""
+    first = _demand("型号 1-12 测试需求")
+    assert _demand(other).natural_key() != first.natural_key()
+    assert _demand(other).duplicate_key() != first.duplicate_key()
+
+
+def test_a_dash_between_digits_is_not_a_range_of_other_numbers() -> None:
+    assert _demand("规格 2-13 型号需求").natural_key() != _demand("规格 21-3 型号需求").natural_key()
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        "型号 1-12 测试需求",
+        "型号１－１２测试需求",  # full-width digits and dash
+        "型号 1 - 12 测试需求",  # spacing around the separator
+        "型号 1–12 测试需求",  # an en dash typed by a word processor
+        "型号1-12，测试需求。",  # punctuation around words
+        "  型号  1-12  测试需求 ",
+    ],
+)
+def test_genuine_duplicates_still_share_a_key(same: str) -> None:
+    first = _demand("型号 1-12 测试需求")
+    assert _demand(same).natural_key() == first.natural_key()
+    assert _demand(same).duplicate_key() == first.duplicate_key()
+
+
+def test_spelling_variants_of_words_still_share_a_key() -> None:
+    first = _demand("锂电池 隔膜涂覆技术")
+    for same in ("锂电池隔膜涂覆技术", "锂电池·隔膜，涂覆技术", "锂电池(隔膜)涂覆技术"):
+        assert _demand(same).natural_key() == first.natural_key()
+    assert Achievement(zone_code="wuxi", title="一种锂电池隔膜", owner="江南大学").duplicate_key() == (
+        Achievement(zone_code="wuxi", title="锂电池隔膜。", owner="江南大学").duplicate_key()
+    )

@@ -225,8 +225,18 @@ def test_a_record_another_zone_holds_is_never_overwritten_or_moved(db_url: str, 
     path = write_csv(tmp_path / "c.csv", theirs)
     with pytest.raises(ImportFailed) as caught:
         import_file(db_url, "achievement", path, zone_code="chengdu")
+    with session_scope(db_url) as s:
+        [wuxi_patent] = list_records(
+            s, "achievement", scope=Scope("wuxi"), query=RecordQuery(q="CN114081026A")
+        ).items
     assert [(e.row, e.reason) for e in caught.value.errors] == [
-        (2, "该记录已由其他园区登记, 不能在本园区导入或覆盖")
+        (2, f"该公开号已由其他园区登记 (编号 {wuxi_patent.id}), 不能在本园区导入或覆盖")
+    ]
+    # Chengdu's own staff may not see Wuxi's private patent: the number is refused, the record unnamed.
+    with pytest.raises(ImportFailed) as caught:
+        import_file(db_url, "achievement", path, zone_code="chengdu", scope=Scope("chengdu"))
+    assert [(e.row, e.reason) for e in caught.value.errors] == [
+        (2, "该公开号已被登记, 不能在本园区导入或覆盖")
     ]
     report = import_file(db_url, "achievement", path, zone_code="chengdu", skip_invalid=True)
     assert (report.inserted, report.updated, report.skipped) == (1, 0, 1)

@@ -32,7 +32,9 @@ def test_scores_agree_with_bm25s_reference() -> None:
 
 
 def _ranking(engine: MatchEngine, text: str) -> dict[str, float]:
-    matches = engine.rank(demand(text), target_kind=Kind.ACHIEVEMENT, top_k=100, explain=False)
+    matches = engine.rank(
+        demand(text), target_kind=Kind.ACHIEVEMENT, top_k=100, explain=False, include_weak=True
+    )
     return {m.id: m.score for m in matches}
 
 

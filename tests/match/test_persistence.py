@@ -17,6 +17,8 @@ from .catalogue import achievement, demand
 class CharBigramEncoder:
     """A tiny dense 'model' built by the test: hashed character bigrams through a fixed random projection."""
 
+    name = "char-bigram-test"
+
     def __init__(self, dim: int = 32, buckets: int = 512) -> None:
         self.buckets = buckets
         self.projection = np.random.default_rng(0).normal(size=(buckets, dim)).astype(np.float32)
@@ -31,7 +33,8 @@ class CharBigramEncoder:
 
 
 def _ranked(engine: MatchEngine, query: MatchDoc) -> list[tuple[str, float, list]]:
-    return [(m.id, m.score, m.reasons) for m in engine.rank(query, target_kind=Kind.ACHIEVEMENT, top_k=20)]
+    matches = engine.rank(query, target_kind=Kind.ACHIEVEMENT, top_k=20, include_weak=True)
+    return [(m.id, m.score, m.reasons) for m in matches]
 
 
 def test_save_load_round_trip_ranks_identically(catalogue, tmp_path: Path) -> None:
@@ -57,20 +60,21 @@ def test_dense_encoder_signal_with_a_tiny_model(tmp_path: Path) -> None:
     # No word overlap the analyzer can see for "光伏板", but shared character bigrams with the first record.
     docs = [achievement("pv", "光伏板清洗机器人"), achievement("soil", "盐碱地土壤改良剂")]
     only_dense = {"lexical": 0.0, "ipc": 0.0, "discipline": 0.0, "chain": 0.0, "dense": 1.0}
-    engine = MatchEngine.build(docs, encoder=encoder, config=MatchConfig.with_weights(only_dense))
-    matches = engine.rank(demand("光伏板自动清洗"), target_kind=Kind.ACHIEVEMENT)
+    config = MatchConfig().replace(weights=only_dense, dense_floor=0.0)  # the signal is the cosine itself
+    engine = MatchEngine.build(docs, encoder=encoder, config=config)
+    matches = engine.rank(demand("光伏板自动清洗"), target_kind=Kind.ACHIEVEMENT, include_weak=True)
     assert [m.id for m in matches] == ["pv", "soil"]
     similarity = float(
         unit_rows(encoder.encode(["光伏板自动清洗"]))[0] @ unit_rows(encoder.encode(["光伏板清洗机器人"]))[0]
     )
     assert abs(matches[0].signals["dense"] - similarity) < 1e-5
-    assert ("dense", f"语义相似度 {similarity:.2f}") in matches[0].reasons
+    assert ("dense", f"语义相近: 两段描述的语义相似度 {similarity:.2f}") in {
+        (r.code, r.text) for r in matches[0].reasons
+    }
     engine.save(tmp_path / "dense")
     loaded = MatchEngine.load(tmp_path / "dense", encoder=encoder)
-    assert [m.id for m in loaded.rank(demand("光伏板自动清洗"), target_kind=Kind.ACHIEVEMENT)] == [
-        "pv",
-        "soil",
-    ]
+    reloaded = loaded.rank(demand("光伏板自动清洗"), target_kind=Kind.ACHIEVEMENT, include_weak=True)
+    assert [m.id for m in reloaded] == ["pv", "soil"]
 
 
 def test_indexing_reports_progress_per_chunk(monkeypatch) -> None:

@@ -1,4 +1,8 @@
-"""Any analytics table to CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX."""
+"""Any analytics table to CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX.
+
+Titles, notes and names in a table come from users: text a spreadsheet would run as a formula is
+quoted in CSV and written as a quote-prefixed string cell in XLSX (``domain.spreadsheet``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import re
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
 
-from .models import TableData
+from ..domain.spreadsheet import escape_formula, is_formula_like
+from .models import Cell, TableData
 
 EXPORT_FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
@@ -22,14 +28,27 @@ CONTENT_TYPES = {
 def to_csv(table: TableData) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(table.columns)
-    writer.writerows(["" if cell is None else cell for cell in row] for row in table.rows)
+    writer.writerow([escape_formula(c) for c in table.columns])
+    writer.writerows(["" if cell is None else _csv_safe(cell) for cell in row] for row in table.rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_safe(value: Cell) -> Cell:
+    return escape_formula(value) if isinstance(value, str) else value
 
 
 def _xlsx_safe(value: object) -> object:
     # XLSX cannot hold control characters that imported records or request values may carry.
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _keep_text(sheet: Worksheet) -> None:
+    """Every text cell as a string, never a formula (openpyxl reads a leading '=' as one)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" or (isinstance(cell.value, str) and is_formula_like(cell.value)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
 
 
 def to_xlsx(table: TableData) -> bytes:
@@ -42,6 +61,7 @@ def to_xlsx(table: TableData) -> bytes:
         cell.font = Font(bold=True)
     for row in table.rows:
         sheet.append([_xlsx_safe(cell) for cell in row])
+    _keep_text(sheet)
     for index, column in enumerate(table.columns, start=1):
         width = max([len(str(column))] + [len(str(r[index - 1] or "")) for r in table.rows])
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, 4 + 2 * width)

@@ -15,9 +15,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from .. import __version__
 from ..config import Settings, get_settings
-from ..domain.validation import describe_errors
+from ..domain.validation import describe_errors, printable
 from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
 from .routers import api_router
+from .uploads import UploadLimit
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
@@ -40,7 +41,7 @@ def _field_errors(raw: list[Any], exc: Any, *, skip_location: bool) -> list[dict
     described = describe_errors(exc)
     out = []
     for err, text in zip(raw, described, strict=True):
-        loc = [str(part) for part in err.get("loc", ())]
+        loc = [printable(str(part)) for part in err.get("loc", ())]
         field = ".".join(loc[1:] if skip_location and len(loc) > 1 else loc) or text.field
         out.append({"field": field, "reason": text.reason, "value": text.value})
     return out
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
+    app.add_middleware(UploadLimit, max_bytes=settings.upload_max_mb << 20)
     app.include_router(api_router, prefix=API_PREFIX)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)

@@ -84,11 +84,37 @@ def eval_retrieval(
     run_out: Annotated[
         Path | None, typer.Option("--run-out", help="Write query-id, corpus-id, score lines")
     ] = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Signal weights as JSON, e.g. '{\"dense\": 1.5}'")
+    ] = None,
+    params: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Matcher parameter NAME=VALUE, e.g. --set dense_floor=0.6 (repeatable)"),
+    ] = None,
+    encoder: Annotated[
+        str | None, typer.Option("--encoder", help="auto, none, m3e-small or a model directory")
+    ] = None,
 ) -> None:
-    """Index the corpus with the production matcher, rank each query, print nDCG@10/Recall@100/MRR@10/QPS."""
-    from ..match.evaluation import run_retrieval, write_run
+    """Index the corpus with the production matcher, rank each query, print nDCG@10/Recall@100/MRR@10/QPS.
 
-    report = run_retrieval(folder, top_k=top_k)
+    Weights, parameters and encoder start from the settings (TECHBRIDGE_MATCH_WEIGHTS, …) as the service
+    does; the options override them, so a method can be tuned from the command line.
+    """
+    from ..config import get_settings
+    from ..match.evaluation import run_retrieval, write_run
+    from ..services.matching import engine_config, engine_encoder
+
+    settings = get_settings()
+    try:
+        overrides = json.loads(weights) if weights else {}
+        pairs = dict(p.split("=", 1) for p in params or [])
+        config = engine_config(settings).replace(
+            weights=overrides, **{k: json.loads(v) if v[:1] in "[{" else v for k, v in pairs.items()}
+        )
+    except (ValueError, TypeError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    model = engine_encoder(settings if encoder is None else settings.model_copy(update={"encoder": encoder}))
+    report = run_retrieval(folder, top_k=top_k, config=config, encoder=model)
     if run_out is not None:
         write_run(report.run, path=run_out)
     typer.echo(json.dumps({name: round(value, 4) for name, value in report.metrics.items()}))

@@ -75,6 +75,7 @@ def import_command(
 ) -> None:
     """Import records from a file: all-or-nothing by default, idempotent on re-import."""
     from ..ingest.importer import import_file
+    from ..services.transfer import cli_limits
     from ..store.db import init_db
 
     kind = _check_kind(kind)
@@ -92,6 +93,7 @@ def import_command(
             dry_run=dry_run,
             progress=console.is_terminal,
             error_report=report_path,
+            limits=cli_limits(get_settings()),
         )
     except ImportFailed as exc:
         for error in exc.errors[:20]:

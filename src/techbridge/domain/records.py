@@ -65,10 +65,32 @@ OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+# What stands between two digits tells model numbers apart: 1-12, 11-2, 11.2 and 112 are four numbers.
+_DIGIT_GAP = re.compile(r"(?<=\d)([\W_]+)(?=\d)")
+
+
+def _digit_gap(run: str) -> str:
+    """The separator between two digits, spelled one way: spaces dropped around it, any dash as '-'."""
+    marks = "".join(
+        "-" if unicodedata.category(c) == "Pd" else c for c in run if not c.isspace() and c != "_"
+    )
+    return marks or " "
+
+
 def normalise_key_text(text: str) -> str:
-    """Fold width, case and punctuation so '锂电池  隔膜' and '锂电池隔膜' give the same key."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return re.sub(r"[\W_]+", "", text)
+    """Fold width, case and punctuation so '锂电池  隔膜' and '锂电池隔膜' give the same key.
+
+    Separators between digits are kept (in one spelling), so different model numbers stay different:
+
+    >>> normalise_key_text("型号 1 - 12, 测试") == normalise_key_text("型号１－１２测试")
+    True
+    >>> normalise_key_text("型号 1-12") == normalise_key_text("型号 11-2")
+    False
+    """
+    parts = _DIGIT_GAP.split(unicodedata.normalize("NFKC", text).lower())
+    # re.split with one group alternates text, separator, text, …: odd items are the digit gaps.
+    return "".join(_digit_gap(part) if i % 2 else _NOT_WORD.sub("", part) for i, part in enumerate(parts))
 
 
 def content_key(*parts: str | None) -> str:

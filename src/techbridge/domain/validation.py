@@ -32,7 +32,16 @@ _MESSAGES = {
     "json_invalid": "JSON 格式错误",
     "model_attributes_type": "应为对象",
     "dict_type": "应为对象",
+    "string_unicode": "含有无效字符 (不成对的 Unicode 代理项, 如 \\ud800)",
 }
+
+
+def printable(text: str) -> str:
+    """Text safe to echo in a message: a lone surrogate (from a JSON escape) becomes its escape again.
+
+    Pydantic refuses such text, but an error that quotes it back would fail to encode as UTF-8 (a 500).
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ def describe_errors(exc: ValidationError) -> list[FieldError]:
     out: list[FieldError] = []
     for err in exc.errors():
         loc = err.get("loc") or ()
-        field = str(loc[0]) if loc else "(整行)"
+        field = printable(str(loc[0])) if loc else "(整行)"
         kind = err.get("type", "")
         ctx: dict[str, Any] = err.get("ctx") or {}
         if kind == "value_error":
@@ -59,6 +68,6 @@ def describe_errors(exc: ValidationError) -> list[FieldError]:
         else:
             reason = str(err.get("msg", kind))
         value = err.get("input")
-        shown = "" if isinstance(value, dict) or value is None else str(value)[:100]
+        shown = "" if isinstance(value, dict) or value is None else printable(str(value)[:100])
         out.append(FieldError(field=field, reason=reason, value=shown))
     return out

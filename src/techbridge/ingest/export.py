@@ -1,7 +1,9 @@
 """Write records back to CSV or XLSX with the same Chinese headers the importer reads.
 
 An exported file imports back with no changes, which makes export a safe round trip for zone staff
-who edit records in Excel.
+who edit records in Excel. Text a spreadsheet would run as a formula stays text (``domain.spreadsheet``):
+in CSV behind a single quote, which the importer removes again; in XLSX as a string cell carrying Excel's
+own quote-prefix flag, so it shows as typed and stays text when edited.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from ..domain.access import Scope
 from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES, Record
+from ..domain.spreadsheet import escape_formula, is_formula_like
 from ..store.db import session_scope
 from ..store.records import iter_records
 from .columns import export_header
@@ -74,17 +77,27 @@ def export_records(
             with path.open("w", encoding="utf-8-sig", newline="") as f:
                 writer = csv.writer(f)
                 for row in rows:
-                    writer.writerow(row)
+                    writer.writerow([escape_formula(v) if isinstance(v, str) else v for v in row])
                     count += 1
         else:
             from openpyxl import Workbook
-            from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet(kind)
             for row in rows:
-                # XLSX cannot hold control characters that a CSV or an API client may have let in.
-                sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+                sheet.append([text_cell(sheet, v) if isinstance(v, str) else v for v in row])
                 count += 1
             workbook.save(path)
     return count - 1
+
+
+def text_cell(sheet: Any, value: str) -> Any:
+    """A write-only XLSX cell that holds ``value`` as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    # XLSX cannot hold control characters that a CSV or an API client may have let in.
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    cell.quotePrefix = is_formula_like(value)
+    return cell

@@ -21,16 +21,22 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from ..domain.access import Scope
 from ..domain.records import RECORD_TYPES, Record
-from ..domain.validation import describe_errors
+from ..domain.spreadsheet import unescape_formula
+from ..domain.validation import describe_errors, printable
 from ..errors import ImportFailed, RowError
 from ..store.db import session_scope
 from ..store.records import UpsertCounts, prepare_bulk_upsert, upsert_records
 from ..store.tables import ImportLogRow
 from .columns import map_columns
+from .limits import ReadLimits
 from .readers import RowSource, open_rows
 
 MAX_REPORTED_ERRORS = 1000
+MAX_REPORTED_WARNINGS = 1000
+# What a clash on a global natural key is about, by the key's prefix (see Record.natural_key).
+_KEY_LABELS = {"pub": "公开号", "app": "申请号", "uscc": "统一社会信用代码"}
 
 
 @dataclass
@@ -46,6 +52,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     warnings: list[str] = field(default_factory=list)
+    warning_count: int = 0
     unmapped_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
 
@@ -54,25 +61,40 @@ class ImportReport:
         self.updated += counts.updated
         self.unchanged += counts.unchanged
 
+    def warn(self, text: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_REPORTED_WARNINGS:
+            self.warnings.append(text)
 
-class _NearDuplicates:
-    """Flags rows whose title nearly repeats an earlier row's of the same organisation (``duplicate_key``).
 
-    Keys are short digests, so a million-row file costs tens of megabytes, not the titles themselves.
+class _SeenRows:
+    """The rows already read from this file, to report a row that repeats one (never drop it silently) or
+    whose title nearly repeats one of the same organisation (``duplicate_key``).
+
+    Keys are kept as 64-bit hashes, so a million-row file costs under 200 MB, whatever its titles.
+    ``near_duplicate`` must see a row before ``repeated`` registers it.
     """
 
     def __init__(self) -> None:
-        self.seen: dict[str, tuple[int, str]] = {}
+        self.natural: dict[int, int] = {}  # natural key -> first row with it
+        self.near: dict[int, int] = {}  # near-duplicate key -> natural key of the first row with it
 
-    def check(self, record: Record, row: int) -> str | None:
+    def repeated(self, record: Record, row: int) -> str | None:
+        first = self.natural.setdefault(hash(record.natural_key()), row)
+        if first == row:
+            return None
+        return f"第 {row} 行与第 {first} 行是同一条记录 (编号、专利号或单位与标题相同), 已跳过第 {row} 行"
+
+    def near_duplicate(self, record: Record, row: int) -> str | None:
         key = record.duplicate_key()
         if key is None:
             return None
-        natural_key = record.natural_key()
-        previous = self.seen.setdefault(key, (row, natural_key))
-        if previous[1] == natural_key:
+        natural_key = hash(record.natural_key())
+        previous = self.near.setdefault(hash(key), natural_key)
+        if previous == natural_key:
             return None
-        return f"第 {row} 行与第 {previous[0]} 行标题近似重复 (同一单位 {_owner(record)}): {_title(record)}"
+        first = self.natural[previous]
+        return f"第 {row} 行与第 {first} 行标题近似重复 (同一单位 {_owner(record)}): {_title(record)}"
 
 
 def _owner(record: Record) -> str:
@@ -85,7 +107,8 @@ def _title(record: Record) -> str:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        value = value.strip()
+        # Our exports quote text a spreadsheet would run as a formula; the quote is not part of the value.
+        value = unescape_formula(value.strip())
         return value or None
     if isinstance(value, datetime):  # Excel dates arrive as datetimes at midnight
         return value.date()
@@ -101,7 +124,7 @@ def _rows_to_records(
     column_map: dict[str, str],
     zone_code: str,
     report: ImportReport,
-    only_zone: str | None = None,
+    only_zone: str | None,
 ) -> Iterator[tuple[int, Record]]:
     record_type = RECORD_TYPES[kind]
     header_of = {f: h for h, f in column_map.items()}
@@ -117,7 +140,8 @@ def _rows_to_records(
             header = header_of.get("zone_code", "zone_code")
             reason = f"只能导入到本园区 {only_zone}"
             _add_error(
-                report, RowError(source.path.name, row.number, header, reason, str(values["zone_code"]))
+                report,
+                RowError(source.path.name, row.number, header, reason, printable(str(values["zone_code"]))),
             )
             continue
         try:
@@ -163,45 +187,92 @@ def import_file(
     progress: bool = False,
     batch_size: int = 2000,
     error_report: Path | None = None,
-    only_zone: str | None = None,
+    scope: Scope | None = None,
+    limits: ReadLimits | None = None,
 ) -> ImportReport:
     """Import ``path`` as records of ``kind`` into the database at ``url``.
 
-    ``only_zone`` (set for zone staff) turns rows naming another zone into row errors.
+    ``scope`` is who imports (default: the platform, as the CLI does). A zone's scope turns rows naming
+    another zone into row errors, and the report names only records that scope may see. ``limits``
+    bound what the file may cost (default: any number of rows); see ``ingest.limits``.
 
     Raises ``ImportFailed`` (nothing written) when a row is bad and ``skip_invalid`` is false. With
     ``dry_run`` every row is validated and counted, and the transaction is rolled back.
     """
     path = Path(path)
-    source = open_rows(path)
+    source = open_rows(path, limits)
+    try:
+        report = _import_rows(
+            url,
+            kind,
+            source,
+            zone_code=zone_code,
+            mapping=mapping,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            progress=progress,
+            batch_size=batch_size,
+            scope=scope or Scope.platform(),
+        )
+    finally:
+        source.close()
+    if error_report is not None and report.errors:
+        write_error_report(report.errors, error_report)
+    return report
+
+
+def _import_rows(
+    url: str,
+    kind: str,
+    source: RowSource,
+    *,
+    zone_code: str,
+    mapping: dict[str, str] | None,
+    skip_invalid: bool,
+    dry_run: bool,
+    progress: bool,
+    batch_size: int,
+    scope: Scope,
+) -> ImportReport:
+    path = source.path
     column_map, unmapped = map_columns(kind, source.headers, mapping, file_name=path.name)
     report = ImportReport(file=path.name, kind=kind, dry_run=dry_run, encoding=source.encoding)
     report.unmapped_columns = unmapped
     if unmapped:
-        report.warnings.append(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
-    duplicates = _NearDuplicates()
+        report.warn(f"以下列未识别, 已忽略: {'、'.join(unmapped)}")
+    seen = _SeenRows()
+    rows = _rows_to_records(
+        source,
+        kind=kind,
+        column_map=column_map,
+        zone_code=zone_code,
+        report=report,
+        only_zone=scope.zone_code,
+    )
     with session_scope(url) as session, _progress_bar(progress, source) as tick:
         prepare_bulk_upsert(session)
         batch: list[tuple[int, Record]] = []
-        for number, record in _rows_to_records(
-            source, kind=kind, column_map=column_map, zone_code=zone_code, report=report, only_zone=only_zone
-        ):
-            warning = duplicates.check(record, number)
-            if warning:
-                report.warnings.append(warning)
+        for number, record in rows:
+            if near := seen.near_duplicate(record, number):
+                report.warn(near)
+            if repeat := seen.repeated(record, number):
+                report.warn(repeat)
+                continue
             # After a bad row without skip_invalid nothing will be kept: validate on, write no more.
             if report.error_count and not skip_invalid:
                 continue
             batch.append((number, record))
             if len(batch) >= batch_size:
-                _write_batch(session, kind, batch, report)
+                _write_batch(session, kind, batch, report, scope)
                 batch.clear()
                 tick()
         if skip_invalid or not report.error_count:
-            _write_batch(session, kind, batch, report)
+            _write_batch(session, kind, batch, report, scope)
         if report.error_count and not skip_invalid:
             raise ImportFailed(report.errors, report.total_rows)
         report.skipped = report.total_rows - report.inserted - report.updated - report.unchanged
+        if report.warning_count > len(report.warnings):
+            report.warnings.append(f"另有 {report.warning_count - len(report.warnings)} 条提示未列出")
         if dry_run:
             session.rollback()
         else:
@@ -217,27 +288,36 @@ def import_file(
                     skipped=report.skipped,
                 )
             )
-    if error_report is not None and report.errors:
-        write_error_report(report.errors, error_report)
     return report
 
 
-def _write_batch(session: Session, kind: str, batch: list[tuple[int, Record]], report: ImportReport) -> None:
+def _clash_reason(natural_key: str, other_id: int | None) -> str:
+    """Why a row whose key another zone holds is refused. A record the importer may not see is not
+    described at all: the refusal says only that the number is taken, never whose, which or what."""
+    label = _KEY_LABELS.get(natural_key.partition(":")[0], "编号")
+    if other_id is None:
+        return f"该{label}已被登记, 不能在本园区导入或覆盖"
+    return f"该{label}已由其他园区登记 (编号 {other_id}), 不能在本园区导入或覆盖"
+
+
+def _write_batch(
+    session: Session, kind: str, batch: list[tuple[int, Record]], report: ImportReport, scope: Scope
+) -> None:
     """Upsert one batch; a row naming a record another zone holds becomes a row error, not an overwrite."""
-    counts = upsert_records(session, kind, [record for _, record in batch])
+    counts = upsert_records(session, kind, [record for _, record in batch], scope=scope)
     report.add_counts(counts)
     if counts.other_zone:
-        taken = set(counts.other_zone)
         for number, record in batch:
-            if record.natural_key() in taken:
-                reason = "该记录已由其他园区登记, 不能在本园区导入或覆盖"
+            key = record.natural_key()
+            if key in counts.other_zone:
+                reason = _clash_reason(key, counts.other_zone[key])
                 _add_error(report, RowError(report.file, number, "(整行)", reason))
     if counts.near_duplicates:
         existing = dict(counts.near_duplicates)
         for number, record in batch:
             if (other := existing.get(record.natural_key())) is not None:
                 where = f"(同一单位 {_owner(record)}): {_title(record)}"
-                report.warnings.append(f"第 {number} 行与已有记录 (编号 {other}) 标题近似重复 {where}")
+                report.warn(f"第 {number} 行与已有记录 (编号 {other}) 标题近似重复 {where}")
 
 
 def write_error_report(errors: list[RowError], path: Path) -> None:

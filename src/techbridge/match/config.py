@@ -1,25 +1,36 @@
-"""Weights and model parameters of the matcher, as data with defaults that configuration can override."""
+"""Weights and model parameters of the matcher, as data with defaults that configuration can override.
+
+Every default was chosen on the dev folders of ``shared/data/bench`` only
+(``benchmarks/bench_match_quality.py`` prints the table; docs/matching.md explains each choice).
+Specific evidence decides: words shared with the demand and the semantic similarity of the two texts.
+Catalogue fields (IPC subclass, discipline, chain) are a bounded prior that orders records with similar
+evidence, never the first key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    # Catalogue fields decide first: P(the record's IPC subclass / discipline / chain is the query's).
-    "ipc": 1.0,
-    "discipline": 1.0,
-    "chain": 0.5,
-    # Words order records within a field: BM25 scaled to [0, 1] by the best candidate.
-    "lexical": 0.15,
-    # Optional dense encoder (cosine similarity); inert unless an encoder is configured.
-    "dense": 0.3,
-    # Small structured preferences that break near-ties in the product.
-    "zone": 0.05,
-    "maturity": 0.05,
-    "availability": 0.05,
-    "capacity": 0.05,
+    # Specific evidence: BM25 scaled per query (see MatchEngine._lexical_signal) and, when an encoder is
+    # configured, the cosine of the two texts' embeddings above ``dense_floor``, rescaled to [0, 1].
+    "lexical": 1.0,
+    "dense": 1.0,
+    # Bounded field prior: P(record's label | demand), summed over the record's labels (at most 1 each).
+    "ipc": 0.3,
+    "discipline": 0.2,
+    "chain": 0.1,
+    # Product preferences: tie-breaks only, too small to lift a record without evidence.
+    "zone": 0.02,
+    "maturity": 0.02,
+    "availability": 0.02,
+    "capacity": 0.02,
 }
+
+EVIDENCE_SIGNALS = ("lexical", "dense")
+"""Signals that say the record shares the demand's specific problem; a match needs at least one."""
 
 
 @dataclass(frozen=True)
@@ -28,9 +39,16 @@ class MatchConfig:
 
     Parameters
     ----------
+    k1, b: BM25 parameters (bm25s defaults; other values were worse on every dev folder).
     prf_docs: lexical hits whose labels vote on the query's field (pseudo-relevance feedback).
     nb_share: share of the naive Bayes prediction in the query's label distribution; the rest is feedback.
     mu: Dirichlet smoothing mass of the naive Bayes term model (in tokens).
+    dense_floor: cosine below which two texts share nothing (unrelated Chinese sentences sit near 0.5 with
+        the packaged encoder); the signal is (cosine - floor) / (1 - floor), clipped at 0.
+    calibration: logistic (a, b) turning the fused score into P(a reader judges the record relevant); one
+        pair with an encoder, one without, fitted on demand-knownitem-dev (see docs/matching.md).
+    min_match: the probability below which a record is not shown as a match (匹配度 = 100 × probability).
+    min_reason_share: a signal is named as a reason only if it gave at least this share of the score.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -39,13 +57,44 @@ class MatchConfig:
     prf_docs: int = 10
     nb_share: float = 0.3
     mu: float = 1000.0
-    min_reason_share: float = 0.05
+    dense_floor: float = 0.5
+    calibration_dense: tuple[float, float] = (14.35, -13.67)
+    calibration_lexical: tuple[float, float] = (16.07, -7.20)
+    min_match: float = 0.3
+    min_reason_share: float = 0.1
 
     @classmethod
     def with_weights(cls, overrides: Mapping[str, float]) -> MatchConfig:
-        unknown = set(overrides) - set(DEFAULT_WEIGHTS)
+        return cls().replace(weights=overrides)
+
+    def replace(self, *, weights: Mapping[str, float] | None = None, **params: Any) -> MatchConfig:
+        """A copy with some weights and parameters changed; unknown names are an error, not a silent no-op."""
+        unknown = set(weights or {}) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ValueError(
                 f"unknown match weights {sorted(unknown)}; choose from {sorted(DEFAULT_WEIGHTS)}"
             )
-        return cls(weights={**DEFAULT_WEIGHTS, **overrides})
+        names = {f.name for f in fields(self)} - {"weights"}
+        if set(params) - names:
+            raise ValueError(
+                f"unknown match parameters {sorted(set(params) - names)}; choose from {sorted(names)}"
+            )
+        for name, value in params.items():
+            default = getattr(self, name)
+            params[name] = (
+                tuple(float(v) for v in value) if isinstance(default, tuple) else type(default)(value)
+            )
+        return replace(self, weights={**self.weights, **(weights or {})}, **params)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: (dict(self.weights) if f.name == "weights" else getattr(self, f.name))
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MatchConfig:
+        """Reads what ``to_json`` wrote; parameters an older index did not record keep their defaults."""
+        known = {f.name for f in fields(cls)}
+        params = {k: v for k, v in data.items() if k in known and k != "weights"}
+        return cls().replace(weights=data.get("weights") or {}, **params)

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from .config import MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
+from .encoders import Encoder
 from .engine import MatchEngine
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -99,18 +101,29 @@ def evaluate(run: Run, qrels: Qrels) -> dict[str, float]:
     }
 
 
-def run_retrieval(folder: Path, *, top_k: int = 100, engine: MatchEngine | None = None) -> RetrievalReport:
-    """Index ``folder``'s corpus with the engine (or use the one given), rank every query, score the run."""
+def run_retrieval(
+    folder: Path,
+    *,
+    top_k: int = 100,
+    engine: MatchEngine | None = None,
+    config: MatchConfig | None = None,
+    encoder: Encoder | None = None,
+) -> RetrievalReport:
+    """Index ``folder``'s corpus with the engine (or use the one given), rank every query, score the run.
+
+    The ranking is the service's (same engine, config and encoder); only the 匹配度 threshold is lifted,
+    since the metrics read the whole top ``top_k``.
+    """
     data = read_beir(folder)
-    engine = engine or MatchEngine.build(corpus_doc(row) for row in data.corpus)
+    if engine is None:
+        engine = MatchEngine.build((corpus_doc(row) for row in data.corpus), config=config, encoder=encoder)
     started = time.perf_counter()
     run = {}
     queries = [query_doc(row) for row in data.queries]
-    for query, matches in zip(
-        queries,
-        engine.rank_many(queries, target_kind=Kind.ACHIEVEMENT, top_k=top_k, explain=False),
-        strict=True,
-    ):
+    ranked = engine.rank_many(
+        queries, target_kind=Kind.ACHIEVEMENT, top_k=top_k, explain=False, include_weak=True
+    )
+    for query, matches in zip(queries, ranked, strict=True):
         run[query.id] = [(m.id, m.score) for m in matches]
     elapsed = time.perf_counter() - started
     metrics = evaluate(run, data.qrels)

@@ -8,15 +8,23 @@ FIELD_NAMES_ZH = {"ipc": "IPC 分类", "discipline": "学科", "chain": "产业�
 
 
 class Reason(NamedTuple):
-    """``code`` is stable for programs (``terms``, ``ipc``, ``zone`` …); ``text`` is for people."""
+    """``code`` is stable for programs (``terms``, ``ipc``, ``zone`` …); ``text`` is for people;
+    ``terms`` are the words both texts contain, so a page can mark them in each."""
 
     code: str
     text: str
+    terms: tuple[str, ...] = ()
+
+
+TERM_CODES = ("title_terms", "terms")
+"""Reason codes that carry matched words."""
 
 
 def matched_terms(terms: list[str], *, in_title: bool) -> Reason:
-    where = "标题" if in_title else "内容"
-    return Reason("title_terms" if in_title else "terms", f"{where}命中关键词: {'、'.join(terms)}")
+    where = "标题" if in_title else "正文"
+    return Reason(
+        "title_terms" if in_title else "terms", f"双方都提到 (对方{where}): {'、'.join(terms)}", tuple(terms)
+    )
 
 
 def shared_labels(field: str, labels: list[str]) -> Reason:
@@ -54,4 +62,4 @@ def capacity(share: float) -> Reason:
 
 
 def dense(similarity: float) -> Reason:
-    return Reason("dense", f"语义相似度 {similarity:.2f}")
+    return Reason("dense", f"语义相近: 两段描述的语义相似度 {similarity:.2f}")

@@ -20,7 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings, get_settings
 from ..domain.access import Scope
-from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine
+from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine, Reason
 from ..match import documents as converters
+from ..match.encoders import Encoder, load_encoder
 from ..store.db import session_scope
 from ..store.deals import as_utc, experts_in_deals_changed, open_deal_counts
 from ..store.matches import RETIRED_DEMAND_STATUSES, NewMatch, delete_matches, replace_matches
@@ -91,6 +92,21 @@ class SyncDelta:
         return self.removed | self.retired_demands
 
 
+def engine_config(settings: Settings) -> MatchConfig:
+    """The matcher's configuration from the settings (weights and parameters as JSON overrides)."""
+    return MatchConfig().replace(weights=settings.match_weights, **settings.match_params)
+
+
+_ENCODERS: dict[str, Encoder | None] = {}
+
+
+def engine_encoder(settings: Settings) -> Encoder | None:
+    """The configured sentence encoder, loaded once per process (the model takes a second to load)."""
+    if settings.encoder not in _ENCODERS:
+        _ENCODERS[settings.encoder] = load_encoder(settings.encoder)
+    return _ENCODERS[settings.encoder]
+
+
 def index_dir(settings: Settings, database_url: str) -> Path:
     """The index of one database: a directory keyed by its URL (password left out)."""
     digest = hashlib.sha256(database_url.encode("utf-8")).hexdigest()[:16]
@@ -136,7 +152,10 @@ def _fingerprint(session: Session) -> dict[str, Any]:
 
 
 def _same_database(indexed: dict[str, Any], current: dict[str, Any]) -> bool:
-    # A kind that had no records when indexed may have gained some since.
+    # A kind that had no records when indexed may have gained some since. An index built with another
+    # encoder (or none) holds other vectors: it is rebuilt, not mixed.
+    if indexed.get("encoder") != current.get("encoder"):
+        return False
     return indexed["url"] == current["url"] and all(
         row is None or row == current["first"].get(kind) for kind, row in indexed["first"].items()
     )
@@ -171,10 +190,12 @@ class _Index:
     ``_JOURNAL_SHARE`` of the index.
     """
 
-    def __init__(self, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> None:
+    def __init__(
+        self, path: Path, *, config: MatchConfig, encoder: Encoder | None, database: dict[str, Any]
+    ) -> None:
         self.path = path
         self.database = database
-        self.engine = MatchEngine(config=config)
+        self.engine = MatchEngine(config=config, encoder=encoder)
         self.seen: dict[str, str] = {}
         self.watermarks: dict[str, str | None] = {"records": None, "deals": None}
         self.read_from: dict[str, str | None] = {"records": None, "deals": None}
@@ -189,29 +210,31 @@ class _Index:
         self._unbatched_log = _KeyLog(path / "unbatched.txt")
 
     @classmethod
-    def open(cls, path: Path, *, config: MatchConfig, database: dict[str, Any]) -> _Index:
+    def open(
+        cls, path: Path, *, config: MatchConfig, encoder: Encoder | None, database: dict[str, Any]
+    ) -> _Index:
         """The index as persisted (or as this process holds it, when nobody wrote it since)."""
         state_file = path / "state.json"
         state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else None
         if state is None or not _same_database(state["database"], database):
             shutil.rmtree(path, ignore_errors=True)
             path.mkdir(parents=True)
-            return cls(path, config=config, database=database)
+            return cls(path, config=config, encoder=encoder, database=database)
         loaded = _LOADED.get(path)
         if loaded is not None and loaded.generation == state["generation"]:
             index = loaded
         else:
-            index = cls(path, config=config, database=database)
+            index = cls(path, config=config, encoder=encoder, database=database)
             index.watermarks, index.read_from = state["watermarks"], state["read_from"]
             index.generation, index.saved_state = state["generation"], state
             index.snapshot = state["snapshot"]
             if index.snapshot is not None:
-                index.engine = MatchEngine.load(path / index.snapshot)
+                index.engine = MatchEngine.load(path / index.snapshot, encoder=encoder)
                 index.seen = json.loads((path / index.snapshot / "manifest.json").read_text(encoding="utf-8"))
             index.journal = index._journal_log.read()
             index.reread = set(index.journal)
             index.unbatched = index._unbatched_log.read()
-        index.engine.config = replace(index.engine.config, weights=config.weights)
+        index.engine.use_config(config)
         index.database = database
         return index
 
@@ -336,12 +359,13 @@ class _Index:
 def _open_index(session: Session, settings: Settings) -> Iterator[_Index]:
     """The persisted index of the session's database, held under an exclusive file lock (web requests
     and the CLI may overlap) and saved back when the work inside succeeds."""
-    database = _fingerprint(session)
+    encoder = engine_encoder(settings)
+    database = {**_fingerprint(session), "encoder": encoder.name if encoder else None}
     path = index_dir(settings, database["url"])
     path.parent.mkdir(parents=True, exist_ok=True)
     with (path.parent / f"{path.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        index = _Index.open(path, config=MatchConfig.with_weights(settings.match_weights), database=database)
+        index = _Index.open(path, config=engine_config(settings), encoder=encoder, database=database)
         _LOADED.pop(path, None)  # kept again only once the work below has been saved
         yield index
         index.save()
@@ -362,6 +386,15 @@ def _filters(source: MatchDoc, target_kind: Kind) -> Filters:
     return Filters(zone=source.zone_code, available_only=target_kind == Kind.DEMAND)
 
 
+def _reason_json(reason: Reason) -> dict[str, Any]:
+    """A reason as stored: code and text, and the matched words when there are some."""
+    return {
+        "code": reason.code,
+        "text": reason.text,
+        **({"terms": list(reason.terms)} if reason.terms else {}),
+    }
+
+
 def _store(session: Session, source: MatchDoc, target_kind: Kind, matches: list[Match]) -> int:
     replace_matches(
         session,
@@ -373,7 +406,7 @@ def _store(session: Session, source: MatchDoc, target_kind: Kind, matches: list[
             NewMatch(
                 target_id=int(m.id),
                 score=m.score,
-                reasons=[r._asdict() for r in m.reasons],
+                reasons=[_reason_json(r) for r in m.reasons],
                 target_zone=m.zone_code,
             )
             for m in matches

@@ -65,16 +65,17 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-    # Natural keys left alone because another zone already holds that record.
-    other_zone: list[str] = field(default_factory=list)
-    # (natural key of a new record, id of an existing record of the same organisation with a near-same title)
+    # Natural keys left alone because another zone already holds that record: the record's id when the
+    # caller's scope may see it, else None (an import must not confirm another zone's private record).
+    other_zone: dict[str, int | None] = field(default_factory=dict)
+    # (natural key of a new record, id of a visible record of the same organisation with a near-same title)
     near_duplicates: list[tuple[str, int]] = field(default_factory=list)
 
     def add(self, other: UpsertCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
-        self.other_zone += other.other_zone
+        self.other_zone.update(other.other_zone)
         self.near_duplicates += other.near_duplicates
 
 
@@ -154,13 +155,17 @@ def prepare_bulk_upsert(session: Session) -> None:
         session.execute(text("SET LOCAL enable_seqscan = off"))
 
 
-def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> UpsertCounts:
+def upsert_records(
+    session: Session, kind: str, records: Sequence[Record], *, scope: Scope | None = None
+) -> UpsertCounts:
     """Insert new records, update changed ones, leave identical ones alone (a re-import is a no-op).
 
     Within one call, later records with the same natural key replace earlier ones. A record another
     zone already holds (a patent number is global) is never overwritten or moved: its key is listed in
-    ``other_zone`` for the caller to report.
+    ``other_zone`` for the caller to report. ``scope`` (default: the platform) is who will read the
+    report: records it may not see are never named in it.
     """
+    scope = scope or Scope.platform()
     table = table_for(kind)
     rows_by_key: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -169,27 +174,30 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
     counts = UpsertCounts()
     if not rows_by_key:
         return counts
-    existing: dict[str, tuple[int, str, str]] = {}
+    existing: dict[str, tuple[int, str, str, str]] = {}
     keys = list(rows_by_key)
     for start in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
         chunk = keys[start : start + 900]
-        stmt = select(table.natural_key, table.id, table.content_hash, table.zone_code).where(
-            table.natural_key.in_(chunk)
-        )
-        existing.update({key: (row_id, digest, zone) for key, row_id, digest, zone in session.execute(stmt)})
+        stmt = select(
+            table.natural_key, table.id, table.content_hash, table.zone_code, table.visibility
+        ).where(table.natural_key.in_(chunk))
+        for key, row_id, digest, zone, visibility in session.execute(stmt):
+            existing[key] = (row_id, digest, zone, visibility)
     now = utcnow()
     new_rows, changed_rows = [], []
     for key, row in rows_by_key.items():
         if key not in existing:
             new_rows.append({**row, "created_at": now, "updated_at": now})
-        elif existing[key][2] != row["zone_code"]:
-            counts.other_zone.append(key)
-        elif existing[key][1] != row["content_hash"]:
-            changed_rows.append({**row, "id": existing[key][0], "updated_at": now, "archived_at": None})
+            continue
+        row_id, digest, zone, visibility = existing[key]
+        if zone != row["zone_code"]:
+            counts.other_zone[key] = row_id if scope.can_see(zone_code=zone, visibility=visibility) else None
+        elif digest != row["content_hash"]:
+            changed_rows.append({**row, "id": row_id, "updated_at": now, "archived_at": None})
         else:
             counts.unchanged += 1
     if new_rows and "duplicate_key" in new_rows[0]:
-        counts.near_duplicates = _near_duplicates(session, table, new_rows)
+        counts.near_duplicates = _near_duplicates(session, table, new_rows, scope)
     if new_rows:
         session.execute(insert(table), new_rows)
     if changed_rows:
@@ -200,26 +208,22 @@ def upsert_records(session: Session, kind: str, records: Sequence[Record]) -> Up
 
 
 def _near_duplicates(
-    session: Session, table: type[RecordMixin], new_rows: list[dict[str, Any]]
+    session: Session, table: type[RecordMixin], new_rows: list[dict[str, Any]], scope: Scope
 ) -> list[tuple[str, int]]:
-    """New rows whose organisation already holds a record with a near-same title that the new row's zone
-    may read (its own or a shared one): another zone's private record is never named, not even by id."""
-    by_zone: dict[str, dict[str, list[str]]] = {}
+    """New rows whose organisation already holds a record with a near-same title that ``scope`` may see."""
+    by_key: dict[str, list[str]] = {}
     for row in new_rows:
-        by_zone.setdefault(row["zone_code"], {}).setdefault(row["duplicate_key"], []).append(
-            row["natural_key"]
-        )
+        by_key.setdefault(row["duplicate_key"], []).append(row["natural_key"])
     column = table.duplicate_key  # type: ignore[attr-defined]
     found: list[tuple[str, int]] = []
-    for zone, by_key in by_zone.items():
-        keys = list(by_key)
-        for start in range(0, len(keys), 900):
-            chunk = keys[start : start + 900]
-            stmt = select(column, table.id).where(
-                column.in_(chunk), table.archived_at.is_(None), visible_clause(table, Scope(zone))
-            )
-            for duplicate_key, existing_id in session.execute(stmt):
-                found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
+    keys = list(by_key)
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        stmt = select(column, table.id).where(
+            column.in_(chunk), table.archived_at.is_(None), visible_clause(table, scope)
+        )
+        for duplicate_key, existing_id in session.execute(stmt):
+            found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
     return found
 
 
@@ -373,7 +377,10 @@ def create_record(session: Session, record: Record, *, scope: Scope) -> StoredRe
     row_values = record_to_row(record)
     existing = session.scalar(select(table).where(table.natural_key == row_values["natural_key"]))
     if existing is not None:
-        raise Conflict(f"{KIND_LABELS_ZH[kind]}已存在 (编号 {existing.id})")
+        if scope.can_see(zone_code=existing.zone_code, visibility=existing.visibility):
+            raise Conflict(f"{KIND_LABELS_ZH[kind]}已存在 (编号 {existing.id})")
+        # Another zone's private record: refuse the key without naming or describing the record.
+        raise Conflict(f"{KIND_LABELS_ZH[kind]}的编号已被登记, 不能重复登记 (key already registered)")
     row = table(**row_values)
     session.add(row)
     session.flush()

@@ -4,8 +4,17 @@ Depends on nothing else in the project, so ingest, match and search can all shar
 """
 
 from .dictionary import TermDictionary, learn_terms
-from .keywords import extract_keywords
+from .keywords import DOMAIN_SINGLE_CHARS, extract_keywords, readable_terms
 from .normalize import normalize
 from .segment import Analyzer, load_stopwords
 
-__all__ = ["Analyzer", "TermDictionary", "extract_keywords", "learn_terms", "load_stopwords", "normalize"]
+__all__ = [
+    "DOMAIN_SINGLE_CHARS",
+    "Analyzer",
+    "TermDictionary",
+    "extract_keywords",
+    "learn_terms",
+    "load_stopwords",
+    "normalize",
+    "readable_terms",
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 
 def extract_keywords(tokens: Sequence[str], *, idf: Callable[[str], float], top_k: int = 5) -> list[str]:
@@ -16,3 +16,22 @@ def extract_keywords(tokens: Sequence[str], *, idf: Callable[[str], float], top_
     order = {tok: i for i, tok in reversed(list(enumerate(tokens)))}
     ranked = sorted(counts, key=lambda t: (-counts[t] * idf(t), order[t]))
     return ranked[:top_k]
+
+
+DOMAIN_SINGLE_CHARS = frozenset(
+    "钢铁铝铜锌镍钛锂钠钾镁钙硅碳氢氧氮硫磷氯金银锡铅钨钼钴铬锰稀"  # materials and elements
+    "膜泵阀轴锅炉塔罐桨齿辊模刀钻焊铸锻"  # components and processes
+)
+"""Single characters that name a material, part or medium on their own and so make a checkable reason;
+every other matched term must have two or more characters."""
+
+
+def readable_terms(terms: Iterable[str]) -> list[str]:
+    """Matched terms worth showing to a reader: two or more characters (or a known single-character
+    term), and no fragment of a longer matched term ("高分子" hides "高分" and "分子").
+
+    >>> readable_terms(["高分子", "高分", "分子", "隐", "钢", "涂层"])
+    ['高分子', '钢', '涂层']
+    """
+    unique = list(dict.fromkeys(t for t in terms if len(t) >= 2 or t in DOMAIN_SINGLE_CHARS))
+    return [t for t in unique if not any(t != other and t in other for other in unique)]

@@ -6,6 +6,7 @@ into ECharts options (``charts``), render.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,13 +93,19 @@ def _money(value: object) -> float | None:
 
 
 async def _attachments(request: Request) -> list[Attachment]:
-    """Only the metadata of uploaded files is kept with the history; the files are not stored here."""
+    """Only the metadata of uploaded files is kept with the history; the files are not stored here.
+
+    The form parser has already streamed each file to a temporary file (the body is capped by the app's
+    upload limit), so its size is the temporary file's length: the file is never read into memory.
+    """
     form = await request.form()
     found = []
     for item in form.getlist("attachments"):
         if isinstance(item, UploadFile) and item.filename:
-            size = len(await item.read())
-            found.append(Attachment(name=item.filename, size=size, content_type=item.content_type or ""))
+            item.file.seek(0, os.SEEK_END)
+            found.append(
+                Attachment(name=item.filename, size=item.file.tell(), content_type=item.content_type or "")
+            )
     return found
 
 

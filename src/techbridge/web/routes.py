@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
-import shutil
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -37,8 +36,9 @@ from ..errors import (
     TechBridgeError,
     TooManyLoginAttempts,
 )
-from ..ingest.importer import import_file
-from ..services import accounts, sessions
+from ..ingest.importer import ImportReport
+from ..match import MatchConfig
+from ..services import accounts, sessions, transfer
 from ..services import bookings as booking_service
 from ..services import deals as deal_service
 from ..services import records as record_service
@@ -412,13 +412,23 @@ def record_router(kind: str) -> APIRouter:
 # -- matches and deals ---------------------------------------------------------------------------------
 
 
-def _reason_parts(raw: object) -> tuple[str, str]:
-    """A stored reason as (code, text): the engine stores ``Reason(code, text)`` tuples as JSON lists."""
-    if isinstance(raw, list | tuple) and len(raw) == 2:
-        return str(raw[0]), str(raw[1])
+def _reason_parts(raw: object) -> tuple[str, str, list[str]]:
+    """A stored reason as (code, text, matched terms); reasons are stored as dicts (older rows as lists)."""
+    if isinstance(raw, list | tuple) and len(raw) >= 2:
+        return str(raw[0]), str(raw[1]), [str(t) for t in (raw[2] if len(raw) > 2 else [])]
     if isinstance(raw, dict):
-        return str(raw.get("code", "")), str(raw.get("text", raw))
-    return "", str(raw)
+        return str(raw.get("code", "")), str(raw.get("text", raw)), [str(t) for t in raw.get("terms") or []]
+    return "", str(raw), []
+
+
+def _match_row(match: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
+    """A stored match with its reasons and the words it shares with the source (marked on the page)."""
+    reasons = [_reason_parts(r) for r in match.reasons]
+    return match, reasons, [t for _, _, terms in reasons for t in terms]
+
+
+_SOURCE_TEXT = {"demand": "description", "achievement": "abstract", "expert": "bio"}
+"""The field a source's matched words are marked in, beside its title."""
 
 
 def _add_match_routes(router: APIRouter, view: KindView) -> None:
@@ -434,10 +444,10 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
             computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
         groups = [
-            (target, [(m, [_reason_parts(r) for r in m.reasons]) for m in found if m.target_kind == target])
+            (target, [_match_row(m) for m in found if m.target_kind == target])
             for target in view.match_targets
         ]
-        best = max((m.score for m in found), default=0) or 1
+        shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
         return render(
             request,
             "matches.html",
@@ -449,7 +459,9 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "title": getattr(source.record, view.title_field),
                 "groups": groups,
                 "zones": zones,
-                "best": best,
+                "shared_terms": shared_terms,
+                "source_text": getattr(source.record, _SOURCE_TEXT.get(kind, ""), ""),
+                "min_match": round(100 * MatchConfig().min_match),
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
                 "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
@@ -603,27 +615,19 @@ IMPORT_KINDS = ("demand", "achievement", "expert", "instrument", "pilot_platform
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json", ".jsonl")
 
 
-def _upload_dir(request: Request) -> Path:
-    folder = get_web_settings(request).data_dir / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _upload_path(request: Request, token: str) -> Path:
-    """The stored upload a confirm form names; the token is a random hex folder we made, never a path."""
-    if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
-        raise TechBridgeError(MSG["import_expired"])
-    files = sorted((_upload_dir(request) / token).glob("*"))
-    if not files:
-        raise TechBridgeError(MSG["import_expired"])
-    return files[0]
-
-
 def _import_zone(viewer: User, form: FormData) -> str:
     zone = viewer.zone_code or str(form.get("zone_code", "")).strip()
     if not zone:
         raise TechBridgeError("请填写导入到哪个园区")
     return str(zone)
+
+
+def _import_upload(
+    request: Request, viewer: User, db: str, kind: str, path: Path, *, zone: str, **how: bool
+) -> ImportReport:
+    """The web form imports through the same service as the API: one zone rule, one set of caps."""
+    limits = transfer.upload_limits(get_web_settings(request))
+    return transfer.import_upload(db, kind, path, user=viewer, zone_code=zone, limits=limits, **how)
 
 
 def _import_page(request: Request, **context: Any) -> Response:
@@ -639,6 +643,7 @@ def _import_page(request: Request, **context: Any) -> Response:
         "done": False,
     }
     status = 422 if context.get("errors") and not context.get("report") else 200
+    status = context.pop("status_code", status)
     return render(request, "import.html", {**base, **context}, status_code=status)
 
 
@@ -661,17 +666,19 @@ async def import_preview(request: Request, viewer: AdminViewer, db: DbUrl) -> Re
             message=f"不支持的文件类型 {suffix or '(无扩展名)'}, 请上传 CSV、XLSX、JSON 或 JSONL",
             kind=kind,
         )
-    # The file keeps its own name (row errors cite it) inside a folder named by a random token.
-    token = secrets.token_hex(16)
-    path = _upload_dir(request) / token / (Path(upload.filename).name or f"upload{suffix}")
-    path.parent.mkdir()
-    path.write_bytes(await upload.read())
+    settings = get_web_settings(request)
     zone = _import_zone(viewer, form)
+    # The file keeps its own name (row errors cite it) inside a folder named by a random token.
+    token, folder = transfer.new_preview_folder(settings)
+    path = folder / transfer.safe_upload_name(upload.filename, f"upload{suffix}")
     try:
-        report = import_file(db, kind, path, zone_code=zone, skip_invalid=True, dry_run=True)
+        transfer.save_upload(upload.file, path, max_bytes=settings.upload_max_mb << 20)
+        report = _import_upload(request, viewer, db, kind, path, zone=zone, dry_run=True, skip_invalid=True)
     except TechBridgeError as exc:
-        shutil.rmtree(path.parent)
-        return _import_page(request, message=exc.message, kind=kind, file_name=upload.filename)
+        transfer.discard_upload(path)
+        return _import_page(
+            request, message=exc.message, kind=kind, file_name=upload.filename, status_code=exc.status
+        )
     return _import_page(
         request,
         report=report,
@@ -686,23 +693,27 @@ async def import_preview(request: Request, viewer: AdminViewer, db: DbUrl) -> Re
 @pages.post("/import/confirm")
 async def import_commit(request: Request, viewer: AdminViewer, db: DbUrl) -> Response:
     form = await request.form()
-    kind, path = str(form.get("kind", "")), _upload_path(request, str(form.get("token", "")))
-    if kind not in IMPORT_KINDS:
+    kind = str(form.get("kind", ""))
+    path = transfer.preview_upload(get_web_settings(request), str(form.get("token", "")))
+    if kind not in IMPORT_KINDS or path is None:
         raise TechBridgeError(MSG["import_expired"])
     file_name = path.name
     try:
-        report = import_file(
+        report = _import_upload(
+            request,
+            viewer,
             db,
             kind,
             path,
-            zone_code=_import_zone(viewer, form),
+            zone=_import_zone(viewer, form),
+            dry_run=False,
             skip_invalid=form.get("skip_invalid") == "true",
         )
     except ImportFailed as exc:
         return _import_page(
             request, errors=exc.errors, message=MSG["import_has_errors"], kind=kind, file_name=file_name
         )
-    shutil.rmtree(path.parent)
+    transfer.discard_upload(path)
     return _import_page(
         request,
         report=report,

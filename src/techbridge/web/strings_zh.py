@@ -106,9 +106,14 @@ FIELDS = {
 }
 
 # Labels for the ``code`` of each stored match reason (the engine writes the sentence itself).
+MATCH_DEGREE_HELP = (
+    "匹配度 = 评测中读者判定“能解决该需求的具体问题”的概率 (0–100)。"
+    "70 表示同样得分的推荐里约七成被判定相关; 低于阈值的不作推荐。"
+)
+
 MATCH_REASON_LABELS = {
-    "terms": "匹配词",
-    "title_terms": "匹配词",
+    "terms": "共同词语",
+    "title_terms": "共同词语",
     "ipc": "IPC 分类",
     "discipline": "学科",
     "chain": "产业链",

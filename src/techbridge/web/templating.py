@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -60,8 +61,26 @@ def json_script(value: Any) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+def mark_terms(text: Any, terms: Any) -> Markup:
+    """``text`` escaped, with each matched term wrapped in <mark> (longest first, so "锂电池" wins over
+    "电池"): the reader sees the shared words in both texts."""
+    text = "" if text is None else str(text)
+    wanted = sorted({str(t) for t in terms or () if t}, key=len, reverse=True)
+    if not wanted:
+        return Markup.escape(text)
+    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out += [Markup.escape(text[last : found.start()]), Markup("<mark>%s</mark>") % found.group(0)]
+        last = found.end()
+    out.append(Markup.escape(text[last:]))
+    return Markup("").join(out)
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-templates.env.filters.update(display=display, form_value=form_value, json_script=json_script)
+templates.env.filters.update(
+    display=display, form_value=form_value, json_script=json_script, mark_terms=mark_terms
+)
 templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for)
 
 

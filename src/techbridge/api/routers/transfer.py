@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -11,32 +10,16 @@ from fastapi import APIRouter, Path, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from ...errors import FileTooLarge
 from ...services import transfer
-from ..deps import CurrentUser, DbUrlDep
+from ..deps import CurrentUser, DbUrlDep, SettingsDep
 from ..schemas import KINDS_BY_PATH, ImportReportPublic, KindPath, RowErrorPublic
 
 router = APIRouter(tags=["transfer"])
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _save_upload(upload: UploadFile, folder: FilePath) -> FilePath:
-    # Keep the original name: its suffix picks the reader and row errors name the file.
-    name = re.sub(r"[^\w.-]", "_", FilePath(upload.filename or "").name).lstrip(".") or "upload.csv"
-    path = folder / name
-    size = 0
-    with path.open("wb") as out:
-        while chunk := upload.file.read(1024 * 1024):
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise FileTooLarge(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB (file too large)")
-            out.write(chunk)
-    return path
 
 
 @router.post(
@@ -45,6 +28,7 @@ def _save_upload(upload: UploadFile, folder: FilePath) -> FilePath:
 def import_upload(
     user: CurrentUser,
     url: DbUrlDep,
+    settings: SettingsDep,
     kind: Annotated[KindPath, Path(description="Record kind")],
     file: UploadFile,
     dry_run: Annotated[bool, Query(description="true: validate and list row errors, write nothing")] = True,
@@ -52,7 +36,8 @@ def import_upload(
     zone_code: Annotated[str | None, Query(max_length=32, description="Platform admins: target zone")] = None,
 ) -> Any:
     with tempfile.TemporaryDirectory(prefix="techbridge-import-") as folder:
-        path = _save_upload(file, FilePath(folder))
+        path = FilePath(folder) / transfer.safe_upload_name(file.filename)
+        transfer.save_upload(file.file, path, max_bytes=settings.upload_max_mb << 20)
         report = transfer.import_upload(
             url,
             KINDS_BY_PATH[kind],
@@ -61,6 +46,7 @@ def import_upload(
             zone_code=zone_code,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
+            limits=transfer.upload_limits(settings),
         )
     return ImportReportPublic(
         **{name: getattr(report, name) for name in ImportReportPublic.model_fields if name != "errors"},
