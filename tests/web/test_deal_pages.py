@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
+from techbridge.domain.accounts import officer
 from techbridge.services import deals
 
 from .conftest import PRIVATE_DEMAND, Html
@@ -60,7 +61,9 @@ def test_advance_form_records_note_attachment_and_rejects_a_skip(
     )
     skip = wuxi_admin.post(f"/deals/{deal_id}/advance", data={"csrf_token": token, "to_stage": "funding"})
     assert skip.status_code == 409 and "跳过阶段" in skip.text
-    assert deals.get_deal(settings.resolved_database_url, deal_id, scope=Scope("wuxi")).stage == "contacted"
+    assert (
+        deals.get_deal(settings.resolved_database_url, deal_id, viewer=officer("wuxi")).stage == "contacted"
+    )
 
 
 def test_enterprise_sees_its_deal_but_no_stage_form(

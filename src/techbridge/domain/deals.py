@@ -59,6 +59,9 @@ STAGE_LABELS_ZH: dict[DealStage, str] = {
     DealStage.DROPPED: "终止",
 }
 
+HIDDEN_RECORD_ZH = "其他园区的非公开记录"
+"""Shown instead of a linked record the reader may not read (another zone's private record)."""
+
 # The kinds of record a deal can bring to a demand (an organization is the demand side, not a resource).
 RESOURCE_KINDS = ("achievement", "expert", "instrument", "pilot_platform")
 
@@ -131,9 +134,13 @@ class Attachment(BaseModel):
 
 class DealResource(BaseModel):
     kind: str
-    record_id: int
+    record_id: int | None = Field(..., description="None when the reader may not read the record")
     zone_code: str
     title: str = ""
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.record_id is None
 
 
 class DealEvent(BaseModel):
@@ -165,6 +172,9 @@ class Deal(BaseModel):
     updated_at: datetime
     resources: list[DealResource] = []
     events: list[DealEvent] = []
+    is_redacted: bool = Field(
+        False, description="Parts the reader may not read (another zone's private side) were left out"
+    )
 
     @property
     def stage_label(self) -> str:

@@ -29,7 +29,8 @@ class BookingConflict(Conflict):
     """The requested span overlaps an existing booking; carries it so the page can name it."""
 
     def __init__(self, existing: Booking) -> None:
-        super().__init__(f"该时段与已有预约冲突 (预约人 {existing.booked_by})")
+        who = f" (预约人 {existing.booked_by})" if existing.booked_by else ""
+        super().__init__(f"该时段与已有预约冲突{who}")
         self.existing = existing
 
 

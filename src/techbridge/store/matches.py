@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
 from ..domain.enums import DemandStatus
-from .records import table_for
+from .records import table_for, visible_clause
 from .tables import DemandRow, MatchResultRow, RecordMixin, utcnow
 
 
@@ -151,9 +151,9 @@ def list_matches(
     for kind in {r.target_kind for r in rows}:
         table = table_for(kind)
         ids = [r.target_id for r in rows if r.target_kind == kind]
-        query = select(table.id).where(table.id.in_(ids), _shown(table, as_target=True))
-        if scope.zone_code is not None:
-            query = query.where(or_(table.zone_code == scope.zone_code, table.visibility == "shared"))
+        query = select(table.id).where(
+            table.id.in_(ids), _shown(table, as_target=True), visible_clause(table, scope)
+        )
         visible.update((kind, i) for i in session.scalars(query))
     result: list[StoredMatch] = []
     per_kind: dict[str, int] = {}

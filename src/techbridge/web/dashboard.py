@@ -15,7 +15,6 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from ..analytics.models import Funnel
-from ..domain.accounts import deal_enterprise
 from ..domain.deals import (
     CLOSED_STAGES,
     PIPELINE,
@@ -45,7 +44,7 @@ deal_pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer)
 
 @deal_pages.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, scope=viewer.scope, enterprise=deal_enterprise(viewer))
+    found = deals.list_deals(db, viewer=viewer)
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     return render(
@@ -57,7 +56,7 @@ def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
 
 @deal_pages.get("/deals/{deal_id}")
 def deal_detail(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
-    deal = deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=deal_enterprise(viewer))
+    deal = deals.get_deal(db, deal_id, viewer=viewer)
     with session_scope(db) as session:
         names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
     days = {
@@ -157,7 +156,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
     scope = analytics.scope_for(viewer.scope, zone or None)
 
     def get(name: str) -> Any:
-        return analytics.compute(db, name, scope=scope)
+        return analytics.compute(db, name, viewer=viewer, zone=zone or None)
 
     funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
     with session_scope(db) as session:
@@ -194,7 +193,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
 @deal_pages.get("/dashboard/funnel")
 def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-    funnel = analytics.compute(db, "funnel", scope=scope)
+    funnel = analytics.compute(db, "funnel", viewer=viewer, zone=zone or None)
     assert isinstance(funnel, Funnel)
     return render(
         request,
@@ -216,7 +215,7 @@ def monthly_report(
 ) -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
     month = month or datetime.now(UTC).strftime("%Y-%m")
-    report = analytics.monthly_report(db, scope=scope, month=month)
+    report = analytics.monthly_report(db, viewer=viewer, month=month, zone=zone or None)
     zone_label = _zone_label(db, scope.zone_code)
     return render(
         request,

@@ -41,9 +41,10 @@ from ..errors import (
 from ..ingest.importer import ImportReport
 from ..match import MatchConfig
 from ..services import accounts, sessions, transfer
+from ..services import bookings as booking_service
 from ..services import deals as deal_service
 from ..services import records as record_service
-from ..store import bookings as booking_store
+from ..store.bookings import BookingConflict
 from ..store.db import session_scope
 from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
 from ..store.records import RecordQuery, count_records
@@ -562,8 +563,8 @@ def _week_calendar(session: Session, instrument_id: int, viewer: User, week: str
     """A Monday-to-Sunday grid of bookings, positioned in pixels from 08:00 local time."""
     monday = _monday(week)
     start = datetime.combine(monday, time(0), LOCAL_TZ)
-    found = booking_store.list_bookings(
-        session, instrument_id, scope=viewer.scope, starts_at=start, ends_at=start + timedelta(days=7)
+    found = booking_service.list_bookings(
+        session, instrument_id, viewer=viewer, starts_at=start, ends_at=start + timedelta(days=7)
     )
     today = datetime.now(LOCAL_TZ).date()
     days = []
@@ -622,24 +623,19 @@ def _add_booking_routes(router: APIRouter) -> None:
         response = _redirect(urls.bookings(record_id, week=_monday(day.isoformat()).isoformat()))
         try:
             with session_scope(db) as session:
-                booking_store.create_booking(
+                booking_service.create_booking(
                     session,
                     record_id,
-                    scope=viewer.scope,
+                    viewer=viewer,
                     starts_at=starts,
                     ends_at=ends,
-                    booked_by=viewer.display_name or viewer.username,
                     purpose=str(form.get("purpose", "")).strip(),
                 )
-        except booking_store.BookingConflict as exc:
+        except BookingConflict as exc:
             start, end = (t.astimezone(LOCAL_TZ) for t in (exc.existing.starts_at, exc.existing.ends_at))
             span = f"{start:%m-%d %H:%M}–{end:%H:%M}"
-            flash.add(
-                request,
-                response,
-                f"{MSG['booking_conflict']}: {span} 已被 {exc.existing.booked_by} 预约",
-                "error",
-            )
+            who = f" {exc.existing.booked_by} " if exc.existing.booked_by else ""
+            flash.add(request, response, f"{MSG['booking_conflict']}: {span} 已被{who}预约", "error")
             return response
         except NotFound:
             raise
