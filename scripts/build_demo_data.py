@@ -32,9 +32,43 @@ def _zone_for(i: int) -> str:
     return ZONES[i % 7 % 3] if i % 7 < 6 else "xian"
 
 
+BENCH = SHARED / "bench" / "demand-knownitem-dev"
+KNOWN_ITEM_DEMANDS = 12
+"""The first demands of demand-knownitem-dev join the sample demands (enterprise-style texts written after a
+real record); the records a reader judged relevant to them join the catalogue, so they can be answered."""
+TOPIC_WORDS = ("隔膜", "IGBT", "功率模块", "散热", "导管", "抗菌", "永磁", "退磁")
+"""Real patents whose titles name a topic of the issue's sample demands also join the catalogue; the engine,
+not this script, decides whether any of them answers a demand."""
+EXTRA_RNG = random.Random(20261201)  # extra records draw their sample values here, so the rest stay as before
+
+
+def _answer_ids() -> set[str]:
+    wanted = {f"kd{i:02d}" for i in range(1, KNOWN_ITEM_DEMANDS + 1)}
+    lines = (BENCH / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    return {
+        doc
+        for query, doc, grade in (line.split("\t") for line in lines)
+        if query in wanted and int(grade) > 0
+    }
+
+
+def _known_item_demands() -> list[tuple]:
+    rows = (BENCH / "demands-source.tsv").read_text(encoding="utf-8").splitlines()[:KNOWN_ITEM_DEMANDS]
+    return [
+        (title, text, "", "", (20, 100), "wuxi", True) for _, title, text in (r.split("\t") for r in rows)
+    ]
+
+
 def patents(limit: int = 900) -> None:
     rows = list(csv.DictReader((SHARED / "cn-patent-ipc-titles" / "patent_titles_ipc_subclasses.csv").open()))
     RNG.shuffle(rows)
+    answers = _answer_ids()
+    extra = [
+        row
+        for row in rows[limit:]
+        if row["publication_numbers"].split("|")[0] in answers
+        or any(word in row["patent_title"] for word in TOPIC_WORDS)
+    ]
     with (OUT / "achievements_patents.csv").open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
@@ -50,19 +84,20 @@ def patents(limit: int = 900) -> None:
                 "园区代码",
             ]
         )
-        for i, row in enumerate(rows[:limit]):
+        for i, row in enumerate(rows[:limit] + extra):
             number = row["publication_numbers"].split("|")[0]
             kind = "实用新型" if number.endswith("U") else "发明专利"
             zone = _zone_for(i)
+            rng = RNG if i < limit else EXTRA_RNG
             writer.writerow(
                 [
                     row["patent_title"],
                     number,
                     kind,
                     row["true_subclasses_all"].replace("|", ";"),
-                    RNG.choice(UNIVERSITIES[zone]),
-                    RNG.randint(3, 8),
-                    RNG.choice(["转让", "许可", "转让;许可", "作价入股"]),
+                    rng.choice(UNIVERSITIES[zone]),
+                    rng.randint(3, 8),
+                    rng.choice(["转让", "许可", "转让;许可", "作价入股"]),
                     "跨园区共享" if i % 3 == 0 else "园区内可见",
                     zone,
                 ]
@@ -73,9 +108,12 @@ def papers(limit: int = 400) -> None:
     lines = (SHARED / "csl-benchmark" / "csl_dev_test_joined.jsonl").read_text(encoding="utf-8").splitlines()
     items = [json.loads(line) for line in lines]
     RNG.shuffle(items)
+    answers = _answer_ids()
+    extra = [item for item in items[limit:] if item["id"] in answers]
     with (OUT / "achievements_papers.jsonl").open("w", encoding="utf-8") as f:
-        for i, item in enumerate(items[:limit]):
+        for i, item in enumerate(items[:limit] + extra):
             zone = _zone_for(i + 1)
+            rng = RNG if i < limit else EXTRA_RNG
             record = {
                 "编号": item["id"],
                 "成果名称": item["title"],
@@ -83,7 +121,7 @@ def papers(limit: int = 400) -> None:
                 "摘要": item["abstract"],
                 "关键词": ";".join(item["keywords"]),
                 "学科": item["discipline"],
-                "成果单位": RNG.choice(UNIVERSITIES[zone]),
+                "成果单位": rng.choice(UNIVERSITIES[zone]),
                 "共享范围": "跨园区共享" if i % 2 == 0 else "园区内可见",
                 "园区代码": zone,
             }
@@ -362,6 +400,26 @@ DEMANDS = [
         "wuxi",
         True,
     ),
+    (
+        "医用导管抗菌涂层",
+        "我司生产一次性医用导尿管和输液导管, 临床反映留置期间易发生细菌感染, "
+        "希望在导管表面制备安全、持久的抗菌涂层。",
+        "生物医药",
+        "医用导管;抗菌涂层;医疗器械",
+        (30, 120),
+        "wuxi",
+        True,
+    ),
+    (
+        "驱动电机永磁体退磁检测",
+        "新能源汽车驱动电机在高温和大电流工况下永磁体可能局部退磁, "
+        "需要一种在线或下线检测永磁体退磁程度的方法与装置。",
+        "新能源汽车",
+        "永磁同步电机;退磁;检测",
+        (50, 150),
+        "wuxi",
+        True,
+    ),
 ]
 
 EXPERTS = [
@@ -609,7 +667,9 @@ def demands() -> None:
             "园区代码",
         ]
     )
-    for i, (title, text, chain, keywords, (low, high), zone, shared) in enumerate(DEMANDS, start=1):
+    for i, (title, text, chain, keywords, (low, high), zone, shared) in enumerate(
+        DEMANDS + _known_item_demands(), start=1
+    ):
         sheet.append(
             [
                 f"D{i:04d}",

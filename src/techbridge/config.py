@@ -2,27 +2,57 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_SECRET = "dev-secret-change-me"
+SECRET_FILE = "secret_key"
+"""Name of the file in ``data_dir`` that keeps the generated secret of a dev installation."""
+OLD_DEFAULT_SECRETS = frozenset({"dev-secret-change-me", "changethis", "change-me", "secret"})
+"""Placeholders that once shipped in docs and examples: anyone can sign a cookie with them."""
+MIN_PRODUCTION_SECRET = 32
+
+_log = logging.getLogger("techbridge")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TECHBRIDGE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="TECHBRIDGE_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
-    environment: str = Field("dev", description="dev, test or production; production refuses default secrets")
+    environment: Literal["dev", "test", "production"] = Field(
+        "dev",
+        description="dev, test or production; production requires TECHBRIDGE_SECRET_KEY and sends "
+        "Secure cookies",
+    )
     data_dir: Path = Field(Path("var"), description="Directory for the SQLite file, indexes and reports")
     database_url: str = Field(
         "",
         description="SQLAlchemy URL; empty: a SQLite file in data_dir; postgresql+psycopg://… in production",
     )
-    secret_key: str = Field(DEV_SECRET, description="Signs session cookies and CSRF tokens")
+    secret_key: str = Field(
+        "",
+        description="Signs session cookies, CSRF tokens and flash messages; empty outside production: "
+        "a random one is generated into data_dir/secret_key",
+    )
+    cookie_secure: bool | None = Field(
+        None,
+        description="Send cookies with the Secure flag; empty: on in production and on requests that "
+        "arrived over HTTPS",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; empty: none",
+    )
     match_weights: dict[str, float] = Field(
         default_factory=dict, description="Overrides for the matching signal weights, as JSON"
     )
@@ -77,17 +107,72 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("TECHBRIDGE_SECRET_KEY must be set in production")
-        return self
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'techbridge.sqlite3'}"
+
+
+def resolve_secret(settings: Settings) -> Settings:
+    """The settings with a usable ``secret_key``: as configured, or generated once into the data dir.
+
+    Production never generates one: a secret that lives only on one machine's disk breaks as soon as a
+    second process or host serves the app, and an operator must know where it comes from. A known
+    placeholder is refused everywhere, since anyone could sign a platform admin's cookie with it.
+    """
+    secret = settings.secret_key
+    if secret in OLD_DEFAULT_SECRETS:
+        raise ValueError("TECHBRIDGE_SECRET_KEY is a published placeholder; set a random value of your own")
+    if settings.is_production:
+        if len(secret) < MIN_PRODUCTION_SECRET:
+            raise ValueError(
+                f"TECHBRIDGE_SECRET_KEY must be set in production, at least {MIN_PRODUCTION_SECRET} "
+                'characters (e.g. python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return settings
+    if secret:
+        return settings
+    path = settings.data_dir / SECRET_FILE
+    _log.warning(
+        "TECHBRIDGE_SECRET_KEY is not set: using the generated secret in %s (%s mode). "
+        "Never run like this on the internet: set TECHBRIDGE_ENVIRONMENT=production and "
+        "TECHBRIDGE_SECRET_KEY.",
+        path,
+        settings.environment,
+    )
+    return settings.model_copy(update={"secret_key": _load_or_create_secret(path)})
+
+
+def _load_or_create_secret(path: Path) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: two processes starting at
+        # once keep one secret, and neither ever reads a half-written file.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < MIN_PRODUCTION_SECRET:
+        raise ValueError(f"{path} holds no usable secret: delete it, or set TECHBRIDGE_SECRET_KEY")
+    return secret
 
 
 @lru_cache

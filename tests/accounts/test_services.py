@@ -150,6 +150,10 @@ def test_change_password_needs_the_current_one(sqlite_url: str) -> None:
     with session_scope(sqlite_url) as s:
         user = accounts.active_user(s, user_id)
         with pytest.raises(PermissionDenied):
-            accounts.change_password(s, user=user, current_password="wrong", new_password="new password 1")
-        accounts.change_password(s, user=user, current_password=PASSWORD, new_password="new password 1")
+            accounts.change_password(
+                s, user=user, current_password="wrong", new_password="new password 1", ip="10.0.0.1"
+            )
+        accounts.change_password(
+            s, user=user, current_password=PASSWORD, new_password="new password 1", ip="10.0.0.1"
+        )
     assert _login(sqlite_url, "new password 1")

@@ -11,7 +11,16 @@ from fastapi.testclient import TestClient
 
 from techbridge.api.app import create_app
 from techbridge.config import Settings
-from techbridge.services.sessions import CSRF_HEADER, SESSION_COOKIE, csrf_token, encode_session, new_session
+from techbridge.services import accounts
+from techbridge.services.sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    csrf_token,
+    encode_session,
+    new_session,
+    start_session,
+)
+from techbridge.store.db import session_scope
 
 from .conftest import PASSWORD, Api
 
@@ -68,7 +77,8 @@ def test_tokens_can_be_created_listed_and_revoked(api: Api) -> None:
 
 
 def test_browser_session_cookie_needs_csrf_for_writes(api: Api) -> None:
-    session = new_session(user_id=4)  # wuxi_corp, the fourth seeded user
+    with session_scope(api.url) as db:
+        session = start_session(db, user=accounts.active_user(db, 4))  # wuxi_corp, the fourth seeded user
     client = TestClient(api.client.app, cookies={SESSION_COOKIE: encode_session("test-secret", session)})
     assert client.get("/api/v1/me").json()["username"] == "wuxi_corp"
     body = {"title": "浏览器里发布的需求"}
@@ -80,6 +90,11 @@ def test_browser_session_cookie_needs_csrf_for_writes(api: Api) -> None:
     assert accepted.status_code == 201
     forged = TestClient(api.client.app, cookies={SESSION_COOKIE: encode_session("wrong-secret", session)})
     assert forged.get("/api/v1/me").status_code == 401
+    # Even the app's own secret cannot make a session the server never opened.
+    made_up = TestClient(
+        api.client.app, cookies={SESSION_COOKIE: encode_session("test-secret", new_session(4))}
+    )
+    assert made_up.get("/api/v1/me").status_code == 401
 
 
 def test_password_change(api: Api) -> None:
@@ -190,5 +205,5 @@ def test_web_pages_are_mounted_when_the_web_package_provides_them(
 ) -> None:
     mounted: list[FastAPI] = []
     monkeypatch.setitem(sys.modules, "techbridge.web.routes", types.SimpleNamespace(mount=mounted.append))
-    app = create_app(Settings(database_url=sqlite_url))
+    app = create_app(Settings(database_url=sqlite_url, secret_key="test-secret"))
     assert mounted == [app]

@@ -14,9 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -28,6 +30,7 @@ from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform, Zone
+from techbridge.match.reasons import Reason
 from techbridge.services import accounts
 from techbridge.store.bookings import create_booking
 from techbridge.store.db import get_engine, init_db, session_scope
@@ -59,6 +62,7 @@ USERS: dict[str, dict[str, object]] = {
     },
 }
 PRIVATE_DEMAND = "锂电池隔膜涂覆工艺升级"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _ids(url: str, kind: str) -> dict[str, int]:
@@ -68,9 +72,10 @@ def _ids(url: str, kind: str) -> dict[str, int]:
 
 
 def store_matches(
-    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[Any]]]
+    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[list[str]]]]
 ) -> None:
-    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons)."""
+    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons), each
+    reason a [code, text] pair stored as the engine stores it (``Reason._asdict()``: a code/text dict)."""
     with session_scope(url) as s:
         replace_matches(
             s,
@@ -78,7 +83,10 @@ def store_matches(
             source_id=demand_id,
             source_zone="wuxi",
             target_kind=target_kind,
-            matches=[NewMatch(target, score, reasons, zone) for target, score, zone, reasons in rows],
+            matches=[
+                NewMatch(target, score, [Reason(*r)._asdict() for r in reasons], zone)
+                for target, score, zone, reasons in rows
+            ],
         )
 
 
@@ -243,9 +251,10 @@ def seed(url: str) -> dict[str, dict[str, int]]:
         [(platform["新能源电池中试基地"], 0.58, "chengdu", [["chain", "产业链相同: 新能源"]])],
     )
     with session_scope(url) as s:
-        # Next week's Tuesday 09:00 Beijing time, so the booking is always in the future.
-        monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
-        monday += timedelta(days=7 - monday.weekday())
+        # Next week's Tuesday 09:00 Beijing time, so the booking is always in the future; the week is
+        # Beijing's, not UTC's (they differ every Sunday from 16:00 UTC).
+        today = datetime.now(BEIJING).date()
+        monday = datetime.combine(today + timedelta(days=7 - today.weekday()), clock_time(9), BEIJING)
         create_booking(
             s,
             ids["instrument"]["场发射扫描电子显微镜"],
@@ -299,14 +308,21 @@ def app(settings: Settings, ids: dict[str, dict[str, int]]) -> FastAPI:
     return create_app(settings)
 
 
-def _login(client: TestClient, username: str) -> TestClient:
+def submit_login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    """Fill in and send the login form as a browser would; the response is the redirect (or the form)."""
     page = client.get("/login")
     token = BeautifulSoup(page.text, "html.parser").select_one("input[name=csrf_token]")["value"]
-    response = client.post(
+    return client.post(
         "/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        data={"username": username, "password": password, "csrf_token": token},
+        # Sent by hand: a client keeps a Secure cookie from an http:// URL but never sends it back there.
+        headers={"Cookie": f"tb_login_csrf={page.cookies['tb_login_csrf']}"},
         follow_redirects=False,
     )
+
+
+def _login(client: TestClient, username: str) -> TestClient:
+    response = submit_login(client, username)
     assert response.status_code == 303, response.text
     return client
 
@@ -319,6 +335,12 @@ def private_demand_id(ids: dict[str, dict[str, int]]) -> int:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def sign_in(app: FastAPI) -> Callable[[str], TestClient]:
+    """A new client logged in as ``username`` now (inside a test's own clock, if it sets one)."""
+    return lambda username: _login(TestClient(app), username)
 
 
 @pytest.fixture

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from importlib.machinery import ModuleSpec
-from types import ModuleType
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 
+from techbridge.config import Settings
 from techbridge.services import records as record_service
-from techbridge.store.matches import NewMatch, replace_matches
+from techbridge.services.sessions import SESSION_COOKIE
+
+from .conftest import BEIJING, Html
 
 
 def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
@@ -249,6 +253,56 @@ def test_an_organisation_cannot_start_a_deal_on_another_organisations_demand(
     ]
 
 
+CLOCKS = [
+    None,  # the real clock
+    "2026-05-17T16:30:00+00:00",  # Sunday evening UTC: already Monday in Beijing, a new week there
+    "2026-05-17T23:59:00+00:00",
+    "2026-12-31T16:30:00+00:00",  # 2027-01-01 in Beijing, in a week that began in 2026
+    "2027-01-01T12:00:00+00:00",
+    "2027-01-03T20:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("instant", CLOCKS, ids=lambda c: c or "now")
+def test_instrument_calendar_shows_bookings_and_refuses_overlaps(sign_in, html, ids, instant) -> None:
+    """At any time of day and year (issue 9 #14: failed every Sunday 16:00–24:00 UTC and on 2027-01-01)."""
+    instrument = ids["instrument"]["场发射扫描电子显微镜"]
+    with time_machine.travel(instant) if instant else nullcontext():
+        ent = sign_in("wuxi_ent")
+        page = html(ent.get(f"/instruments/{instrument}").text)
+        days = [head["data-day"] for head in page.soup.select(".cal-head[data-day]")]
+        today = datetime.now(BEIJING).date()
+        assert len(days) == 7 and days[0] == (today - timedelta(days=today.weekday())).isoformat()
+        assert (
+            page.texts(".cal-head.today")
+            == page.texts(".cal-head")[1 + today.weekday() : 2 + today.weekday()]
+        )
+        # Bookings are never in the past (daily-deals): book next week's Wednesday, which is open.
+        wednesday = (today + timedelta(days=9 - today.weekday())).isoformat()
+        later = html(ent.get(f"/instruments/{instrument}?week={wednesday}").text)
+        assert [head["data-day"] for head in later.soup.select(".cal-head[data-day]")][2] == wednesday
+
+        def book(start: str, end: str, purpose: str = "XRD") -> Html:
+            form = {
+                "csrf_token": page.csrf(),
+                "day": wednesday,
+                "start": start,
+                "end": end,
+                "purpose": purpose,
+            }
+            return html(ent.post(f"/instruments/{instrument}/bookings", data=form).text)
+
+        first = book("09:00", "12:00", "隔膜表面形貌表征")
+        assert first.texts(".flash-success") == ["已提交预约, 等待仪器所属单位审批 ×"]
+        assert "09:00–12:00 王经理 待审批 隔膜表面形貌表征" in first.texts(".cal-event")
+        clash = book("11:00", "13:00")
+        assert clash.texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
+        ok = book("12:00", "13:30")
+        assert ok.texts(".flash-success") == ["已提交预约, 等待仪器所属单位审批 ×"]
+        assert "12:00–13:30 王经理 待审批 XRD" in ok.texts(".cal-event")
+        assert book("15:00", "14:00").texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
+
+
 def test_capability_centre_lists_experts_instruments_and_pilot_platforms(ent: TestClient, html) -> None:
     page = html(ent.get("/capability").text)
     assert page.texts(".card h2") == ["专家库 1", "共享仪器 1", "中试平台 1"]
@@ -336,12 +390,17 @@ def test_zone_admin_manages_only_own_zone_users(wuxi_admin: TestClient, ent: Tes
     assert ent.get("/admin/users").status_code == 403
 
 
-def test_logout_ends_the_session(ent: TestClient, html) -> None:
+def test_logout_ends_the_session(ent: TestClient, app, html) -> None:
     token = html(ent.get("/").text).csrf()
+    old_cookie = ent.cookies[SESSION_COOKIE]
     response = ent.post("/logout", data={"csrf_token": token})
     assert response.url.path == "/login"
     assert html(response.text).texts(".flash") == ["您已安全退出 ×"]
     assert ent.get("/", follow_redirects=False).status_code == 303
+    # The jar forgot the cookie; the server must have forgotten the session too: replay a copy of it.
+    replay = TestClient(app, cookies={SESSION_COOKIE: old_cookie})
+    assert replay.get("/account", follow_redirects=False).status_code == 303
+    assert replay.get("/api/v1/me").status_code == 401
 
 
 def test_static_assets_are_served_with_content_hash(ent: TestClient, html) -> None:
@@ -362,6 +421,34 @@ def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None
     assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
 
 
+def test_huge_page_numbers_show_the_last_page(ent: TestClient, html) -> None:
+    """Issue 9 #10: a page number past any integer the database takes was a 500."""
+    for page in ("9999999999999999999", "-9999999999999999999", "100001"):
+        response = ent.get(f"/demands?page={page}")
+        assert response.status_code == 200, page
+        assert html(response.text).texts(".pager .current") in ([], ["1"])
+    beyond = html(ent.get("/demands?page=9999999999999999999").text)
+    assert beyond.texts(".row-title") == html(ent.get("/demands").text).texts(".row-title") != []
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "9999-12-27", "0001-01-07", "2026-02-30"])
+def test_calendar_weeks_at_the_ends_of_the_calendar_are_pages_not_errors(
+    ent: TestClient, html, ids, week: str
+) -> None:
+    """Issue 9 #10: the first and last weeks of year 1 and 9999 overflowed the date maths (500)."""
+    instrument = ids["instrument"]["场发射扫描电子显微镜"]
+    response = ent.get(f"/instruments/{instrument}?week={week}")
+    assert response.status_code in (200, 400), response.text[:300]
+    if response.status_code == 200:
+        assert len(html(response.text).texts(".cal-head")) == 8
+        page = html(response.text)
+        booked = ent.post(
+            f"/instruments/{instrument}/bookings",
+            data={"csrf_token": page.csrf(), "day": week, "start": "23:00", "end": "23:30", "purpose": "XRD"},
+        )
+        assert booked.status_code in (200, 400), booked.text[:300]  # booked, or a page saying why not
+
+
 def test_run_matching_without_the_engine_says_so(
     ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -373,37 +460,27 @@ def test_run_matching_without_the_engine_says_so(
     assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
 
 
-def test_run_matching_calls_the_engine_and_shows_fresh_results(
-    ent: TestClient, html, private_demand_id, ids, monkeypatch: pytest.MonkeyPatch
+def test_run_matching_runs_the_engine_with_the_apps_settings_and_shows_fresh_results(
+    ent: TestClient,
+    html,
+    private_demand_id,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[tuple[str, int, str | None]] = []
-
-    def match_record(session, kind: str, record_id: int, *, scope) -> None:  # the engine's seam
-        calls.append((kind, record_id, scope.zone_code))
-        replace_matches(
-            session,
-            source_kind=kind,
-            source_id=record_id,
-            source_zone="wuxi",
-            target_kind="instrument",
-            matches=[
-                NewMatch(
-                    ids["instrument"]["场发射扫描电子显微镜"], 0.5, [["availability", "仪器可预约"]], "wuxi"
-                )
-            ],
-        )
-
-    engine = ModuleType(record_service.MATCHING_MODULE)
-    engine.__spec__ = ModuleSpec(record_service.MATCHING_MODULE, None)
-    engine.match_record = match_record  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, record_service.MATCHING_MODULE, engine)
+    monkeypatch.chdir(tmp_path)  # where the process default (./var) would put the index
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
     form = page.soup.select_one("form[action$='/matches/run']")
     after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
-    assert calls == [("demand", private_demand_id, "wuxi")]
     assert after.texts(".flash-success") == ["匹配已完成 ×"]
-    assert after.texts("#matches-instrument .match-title") == ["场发射扫描电子显微镜"]
-    assert after.texts("#matches-instrument .reasons") == ["可用性 仪器可预约"]
+    assert (settings.data_dir / "match-index").is_dir() and not (tmp_path / "var").exists()
+    # The engine's own ranking replaced the seeded lists: the private Chengdu patent is gone.
+    titles = [t.replace(" ", "") for t in after.texts("#matches-achievement .match-title")]
+    assert titles[0] == "一种锂电池陶瓷涂覆隔膜及其制备方法"
+    assert "成都内部专利:钛合金叶片涂层" not in titles
+    assert after.texts("#matches-achievement .reasons")[0].startswith(
+        "共同词语 双方都提到 (对方标题): 锂电池"
+    )
 
 
 def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:
@@ -417,7 +494,7 @@ def test_password_change_checks_the_current_password(ent: TestClient, html) -> N
         "/account/password",
         data={"csrf_token": token, "current_password": "correct-horse-42", "new_password": "another-long-pw"},
     )
-    assert html(done.text).texts(".flash-success") == ["密码已修改, 下次登录请使用新密码 ×"]
+    assert html(done.text).texts(".flash-success") == ["密码已修改; 其他设备上的登录和全部 API 令牌已失效 ×"]
 
 
 def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> None:

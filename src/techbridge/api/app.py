@@ -11,19 +11,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
-from ..config import Settings, get_settings
+from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors, printable
-from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
+from ..errors import ImportFailed, NotAuthenticated, TechBridgeError
+from ..store.db import DatabaseBusy, is_busy
 from .routers import api_router
+from .security import SecurityHeadersMiddleware
 from .uploads import UploadLimit
 
 API_PREFIX = "/api/v1"
 WEB_MODULE = "techbridge.web.routes"
+SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
+"""uvicorn options for serving the app (``techbridge serve``). uvicorn itself would believe
+X-Forwarded-For from 127.0.0.1, so any local client could pose as any address; the app reads proxy
+headers only from TECHBRIDGE_TRUSTED_PROXIES (see ``create_app``)."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -59,8 +67,9 @@ async def _techbridge_error(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, TooManyLoginAttempts):
-        headers["Retry-After"] = str(exc.retry_after_seconds)
+    retry_after = getattr(exc, "retry_after_seconds", None)  # rate limit, busy database
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     errors = [asdict(e) for e in exc.errors] if isinstance(exc, ImportFailed) else []
     return _error(exc.status, exc.message, errors, **headers)
 
@@ -103,6 +112,13 @@ async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(422, "数据超出数据库允许的范围或格式 (value out of range or malformed)")
 
 
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # A lock wait or a conflict that escaped a unit of work: the client may retry; anything else is a bug.
+    if not is_busy(exc):
+        raise exc
+    return await _techbridge_error(request, DatabaseBusy())
+
+
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(409, "数据与已有记录冲突 (conflicts with an existing record)")
 
@@ -119,7 +135,10 @@ def _mount_web(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment). The schema must be migrated."""
+    """Build the app for ``settings`` (default: from the environment). The schema must be migrated.
+
+    Raises ``ValueError`` when no usable secret can be had (production without TECHBRIDGE_SECRET_KEY).
+    """
     app = FastAPI(
         title="TechBridge 科技成果转化撮合平台 API",
         version=__version__,
@@ -128,7 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=_operation_id,
     )
-    app.state.settings = settings = settings or get_settings()
+    app.state.settings = settings = resolve_secret(settings or get_settings())
     app.add_middleware(UploadLimit, max_bytes=settings.upload_max_mb << 20)
     app.include_router(api_router, prefix=API_PREFIX)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -137,5 +156,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ValidationError, _record_invalid)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _operational_error)
     _mount_web(app)
+    docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
+    # Added last, so it runs first: the scheme it sets decides the HSTS header and Secure cookies.
+    if app.state.settings.trusted_proxies:
+        # Only a configured proxy may say who the client is (and whether it came over HTTPS): the login
+        # limits count by address, and a header anyone can send would reset them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=app.state.settings.trusted_proxies)
     return app

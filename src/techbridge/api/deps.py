@@ -22,7 +22,7 @@ from ..domain.access import Scope
 from ..domain.accounts import User
 from ..errors import NotAuthenticated, PermissionDenied
 from ..services import accounts
-from ..services.sessions import CSRF_HEADER, SESSION_COOKIE, check_csrf, decode_session
+from ..services.sessions import CSRF_HEADER, SESSION_COOKIE, check_csrf, decode_session, resume_session
 from ..store.db import session_scope
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -61,7 +61,8 @@ def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is not None:
-        return accounts.user_for_token(session, credentials.credentials)
+        user, request.state.credential = accounts.authenticate_token(session, credentials.credentials)
+        return user
     browser = decode_session(settings.secret_key, request.cookies.get(SESSION_COOKIE))
     if browser is None:
         raise NotAuthenticated()
@@ -69,10 +70,22 @@ def get_current_user(
         settings.secret_key, browser, request.headers.get(CSRF_HEADER)
     ):
         raise PermissionDenied(f"CSRF 校验失败: 请求头 {CSRF_HEADER} 缺失或无效")
-    return accounts.active_user(session, browser.user_id)
+    user = resume_session(session, browser)
+    request.state.credential = accounts.Credential(session_key=browser.nonce)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_credential(request: Request, _user: CurrentUser) -> accounts.Credential:
+    """The session or token this request authenticated with (to end it, or to keep it)."""
+    credential = request.state.credential
+    assert isinstance(credential, accounts.Credential)
+    return credential
+
+
+CurrentCredential = Annotated[accounts.Credential, Depends(get_credential)]
 
 
 def get_admin(user: CurrentUser) -> User:

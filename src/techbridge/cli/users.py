@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..config import SECRET_FILE
 from ..domain.accounts import ROLE_LABELS_ZH, Role
 from . import app
 from .records import database_url
@@ -59,8 +60,30 @@ def serve_command(
     """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
 
+    from ..api.app import SERVER_OPTIONS
+    from ..config import get_settings, resolve_secret
     from ..store.db import init_db
 
+    try:
+        settings = resolve_secret(get_settings())
+    except ValueError as exc:
+        typer.secho(f"无法启动: {exc}", err=True, fg="red")
+        raise typer.Exit(1) from None
+    if not settings.is_production and not get_settings().secret_key:
+        typer.secho(
+            f"警告: 未设置 TECHBRIDGE_SECRET_KEY, 使用自动生成的密钥 {settings.data_dir / SECRET_FILE} "
+            f"(仅供开发/演示; 上线请设置 TECHBRIDGE_ENVIRONMENT=production 和 TECHBRIDGE_SECRET_KEY)",
+            err=True,
+            fg="yellow",
+            bold=True,
+        )
     init_db(database_url())
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
-    uvicorn.run("techbridge.api.app:create_app", factory=True, host=host, port=port, reload=reload)
+    uvicorn.run(
+        "techbridge.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        **SERVER_OPTIONS,  # type: ignore[arg-type]
+    )

@@ -161,13 +161,19 @@ def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+FIRST_WEEK, LAST_WEEK = date(1900, 1, 1), date(9999, 12, 20)
+"""Mondays the calendar can show: the week before and after stay dates, in every time zone (both Mondays)."""
+
+
 def week_start(week: str, *, today: date) -> date:
-    """The Monday of the week a ``?week=YYYY-MM-DD`` names; a blank or malformed value means this week."""
+    """The Monday of the week a ``?week=YYYY-MM-DD`` names; a blank or malformed value means this week.
+
+    Kept within the calendar's range, so the links to the week before and after stay dates."""
     try:
         day = date.fromisoformat(week) if week else today
     except ValueError:
         day = today
-    return monday_of(day)
+    return min(max(monday_of(day), FIRST_WEEK), LAST_WEEK)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ when the action behind it will be allowed.
 
 - Parties of a deal are its enterprise (the demand's organisation) and the organisations owning its
   resources; their accounts see the deal, post notes and files, and see each other's contacts.
-- Zone officers of the deal's zone advance and drop it; officers of a zone that supplied a resource
-  see it and take part (notes, files), but do not move it.
+- Zone officers of the deal's zone advance and drop it; a zone that supplied a resource sees the deal
+  redacted (stages and dates, its own and shared records) and neither moves it nor takes part.
 - A deal is started in the demand's zone by its officers, by the demand's enterprise, or by the owner
   of one of the resources (a university offering its patent to a demand).
 """
@@ -24,21 +24,17 @@ def is_party(deal: Deal, organization: str | None) -> bool:
     )
 
 
-def party_of(user: User) -> str | None:
-    """The organisation whose deals an organisation user sees; None for officers, who see the zone's."""
-    return None if user.is_admin else (user.organization or "")
-
-
 def can_advance(user: User, deal: Deal) -> bool:
     return user.is_admin and user.scope.can_edit(zone_code=deal.zone_code) and not deal.is_closed
 
 
 def can_take_part(user: User, deal: Deal) -> bool:
-    """Post notes and files: the deal's officers (own or supplying zone) and its parties."""
-    if user.is_admin:
-        zones = {deal.zone_code, *deal.supplier_zones}
-        return user.scope.zone_code is None or user.scope.zone_code in zones
-    return is_party(deal, user.organization)
+    """Post notes and files, see the parties' contacts: the officers of the deal's own zone and its
+    parties there. A zone that only supplied a resource sees the deal redacted (``accounts.deal_view``:
+    no notes, files or people), so it does not take part either."""
+    if not user.scope.can_edit(zone_code=deal.zone_code):
+        return False
+    return user.is_admin or is_party(deal, user.organization)
 
 
 def can_start_deal(

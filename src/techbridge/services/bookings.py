@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from ..domain.accounts import ORGANIZATION_ROLES, Role, User
+from ..domain.accounts import ORGANIZATION_ROLES, Role, User, can_see_bookers
 from ..domain.calendar import (
     ACTIVE_STATUSES,
     BOOKING_STATUS_LABELS,
@@ -224,14 +224,10 @@ def my_bookings(session: Session, *, user: User, now: datetime | None = None) ->
     return MyBookings(mine=mine, to_decide=owned, is_owner=user.is_admin or bool(owned))
 
 
-def sees_bookers(user: User, instrument: Instrument) -> bool:
-    """Who booked a shared instrument and why stays with its zone; other zones see busy slots only.
-    (Branch sec-visibility has the same rule as ``domain.accounts.can_see_bookers``: use that one.)"""
-    return user.scope.can_edit(zone_code=instrument.zone_code)
-
-
 def as_seen_by(user: User, instrument: Instrument, booking: Booking) -> Booking:
-    return booking if sees_bookers(user, instrument) else replace(booking, booked_by="", purpose="")
+    """Who booked a shared instrument and why stays with its zone (``domain.accounts.can_see_bookers``):
+    other zones see busy slots only, in the calendar and in the message refusing a clashing request."""
+    return booking if can_see_bookers(user, instrument) else replace(booking, booked_by="", purpose="")
 
 
 def week_bookings(

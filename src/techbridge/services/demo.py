@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..domain.access import Scope
-from ..domain.accounts import ROLE_LABELS_ZH, Role
+from ..domain.accounts import ROLE_LABELS_ZH, Role, officer
 from ..domain.deals import PIPELINE, DealStage
 from ..ingest.importer import ImportReport, import_file
 from ..store.accounts import find_user_row
@@ -123,7 +123,7 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
     the dashboard have something to show. Runs only on a database with no deals yet.
     """
     scope = Scope(zone_code)
-    if deals.list_deals(url, scope=Scope.platform()):
+    if deals.list_deals(url, viewer=officer(None)):
         return 0
     rng = random.Random(seed)
     with session_scope(url) as session:

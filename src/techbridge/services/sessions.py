@@ -1,70 +1,143 @@
 """Browser sessions and CSRF protection, shared by the API and the web pages.
 
+A session lives on the server (``store.accounts.UserSessionRow``); the cookie only names it. So logout,
+a password change, deactivating the account or its expiry end it at once, wherever the cookie was copied.
+
 How the web layer uses it:
 
-- after a successful ``services.accounts.authenticate``, call ``new_session(user.id)`` and
+- after a successful ``services.accounts.authenticate``, call ``start_session(db, user=user)`` and
   ``encode_session(secret_key, session)``, and store the result in the ``SESSION_COOKIE`` cookie with
-  ``COOKIE_OPTIONS`` (HttpOnly, SameSite=Lax; add ``secure=True`` behind HTTPS);
+  ``cookie_options(...)`` (HttpOnly, SameSite=Lax, Secure behind HTTPS);
 - on each request, ``decode_session(secret_key, cookie_value)`` gives the ``BrowserSession`` or ``None``
-  (tampered, expired or absent), then ``services.accounts.active_user(db, session.user_id)``;
+  (tampered or absent), then ``resume_session(db, session)`` the ``User`` (or ``NotAuthenticated`` when the
+  session was ended, expired, or the account was switched off);
+- ``end_session(db, session)`` on logout;
 - put ``csrf_token(secret_key, session)`` in every form as the hidden field ``CSRF_FIELD`` (or send it in
   the ``CSRF_HEADER`` header from scripts) and check it with ``check_csrf(secret_key, session, token)``
-  before acting on a POST. The token is bound to the session's random nonce, so it dies with the session
-  and another user's token never validates.
+  before acting on a POST. The token is an HMAC of the session's key, so it dies with the session, another
+  user's token never validates, and the page never shows the key itself.
 
-The cookie is signed, not encrypted: it holds only the user id and a nonce.
+The cookie is signed, not encrypted: it holds only the user id and the session key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from ..domain.accounts import User
+from ..errors import NotAuthenticated
+from ..store import accounts as store
 
 SESSION_COOKIE = "techbridge_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_MAX_AGE = 12 * 3600
 """Seconds a browser session lasts after login."""
-COOKIE_OPTIONS: dict[str, Any] = {
-    "httponly": True,
-    "samesite": "lax",
-    "max_age": SESSION_MAX_AGE,
-    "path": "/",
-}
+LAST_SEEN_EVERY = timedelta(minutes=1)
+"""Recording every request would make each page view a write; once a minute is enough to audit."""
 
 _SESSION_SALT = "techbridge.session"
-_CSRF_SALT = "techbridge.csrf"
+_CSRF_SALT = b"techbridge.csrf:"
+_ENDED = "会话已失效, 请重新登录 (session expired)"
 
 
 @dataclass(frozen=True)
 class BrowserSession:
     user_id: int
     nonce: str
+    """The session's random key; the server keeps only its SHA-256."""
+
+
+def cookie_options(*, secure: bool) -> dict[str, Any]:
+    """Attributes of the session cookie: never readable by scripts, not sent on cross-site POSTs."""
+    return {"httponly": True, "samesite": "lax", "secure": secure, "max_age": SESSION_MAX_AGE, "path": "/"}
+
+
+def key_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns stored UTC timestamps without their zone.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def new_session(user_id: int) -> BrowserSession:
-    """A fresh session for a login; the nonce changes on every login (no session fixation)."""
-    return BrowserSession(user_id=user_id, nonce=secrets.token_urlsafe(16))
+    """A fresh random key; ``start_session`` also records it, which is what makes it valid."""
+    return BrowserSession(user_id=user_id, nonce=secrets.token_urlsafe(32))
+
+
+def start_session(db: Session, *, user: User) -> BrowserSession:
+    """Open a server-side session for a login; the key changes on every login (no session fixation)."""
+    now = _now()
+    store.prune_sessions(db, user_id=user.id, now=now)
+    browser = new_session(user.id)
+    store.insert_session(
+        db,
+        user_id=user.id,
+        key_hash=key_hash(browser.nonce),
+        expires_at=now + timedelta(seconds=SESSION_MAX_AGE),
+    )
+    return browser
+
+
+def resume_session(db: Session, browser: BrowserSession) -> User:
+    """The active user of a live session, or NotAuthenticated."""
+    row = store.find_session(db, key_hash(browser.nonce))
+    now = _now()
+    if (
+        row is None
+        or row.user_id != browser.user_id
+        or row.revoked_at is not None
+        or _aware(row.expires_at) <= now
+    ):
+        raise NotAuthenticated(_ENDED)
+    user = store.get_user(db, row.user_id)
+    if user is None or not user.is_active:
+        raise NotAuthenticated(_ENDED)
+    if _aware(row.last_seen_at) < now - LAST_SEEN_EVERY:  # bookkeeping: never fails the page for it
+        store.record_session_seen(db, row.id, now)
+    return user
+
+
+def end_session(db: Session, browser: BrowserSession) -> None:
+    """Logout: the session is revoked, so a copy of the cookie is worthless too."""
+    row = store.find_session(db, key_hash(browser.nonce))
+    if row is not None and row.user_id == browser.user_id and row.revoked_at is None:
+        row.revoked_at = _now()
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    if not secret_key:
+        # An empty key signs nothing: anyone could make a cookie. create_app always resolves a secret.
+        raise RuntimeError("no secret key: build the app with techbridge.api.app.create_app")
+    return URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
 
 
 def encode_session(secret_key: str, session: BrowserSession) -> str:
-    serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
-    return serializer.dumps({"uid": session.user_id, "n": session.nonce})
+    return _serializer(secret_key).dumps({"uid": session.user_id, "n": session.nonce})
 
 
 def decode_session(
     secret_key: str, value: str | None, *, max_age: int = SESSION_MAX_AGE
 ) -> BrowserSession | None:
-    """The session a cookie holds, or ``None`` when it is missing, forged or older than ``max_age``."""
+    """The session a cookie names, or ``None`` when it is missing, forged or older than ``max_age``."""
     if not value:
         return None
-    serializer = URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
     try:
-        data = serializer.loads(value, max_age=max_age)
+        data = _serializer(secret_key).loads(value, max_age=max_age)
     except BadSignature:  # SignatureExpired is a BadSignature too
         return None
     if (
@@ -78,14 +151,14 @@ def decode_session(
 
 def csrf_token(secret_key: str, session: BrowserSession) -> str:
     """The CSRF token for forms of this session (stable for the session's lifetime)."""
-    return URLSafeTimedSerializer(secret_key, salt=_CSRF_SALT).dumps(session.nonce)
+    if not secret_key:
+        raise RuntimeError("no secret key: build the app with techbridge.api.app.create_app")
+    digest = hmac.new(secret_key.encode("utf-8"), _CSRF_SALT + session.nonce.encode("utf-8"), "sha256")
+    return digest.hexdigest()
 
 
 def check_csrf(secret_key: str, session: BrowserSession, token: str | None) -> bool:
     if not token:
         return False
-    try:
-        nonce = URLSafeTimedSerializer(secret_key, salt=_CSRF_SALT).loads(token, max_age=SESSION_MAX_AGE)
-    except BadSignature:
-        return False
-    return isinstance(nonce, str) and hmac.compare_digest(nonce, session.nonce)
+    expected = csrf_token(secret_key, session).encode("ascii")
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass"))

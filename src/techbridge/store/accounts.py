@@ -1,4 +1,4 @@
-"""Account tables and their repository: users, hashed API tokens, and login attempts.
+"""Account tables and their repository: users, browser sessions, hashed API tokens, and login attempts.
 
 Login attempts live in the database (not in process memory) so rate limiting holds across every
 worker process serving the app.
@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, delete, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..domain.access import Scope
-from ..domain.accounts import Role, User
+from ..domain.accounts import Role, User, username_key
 from ..errors import Conflict, NotFound
+from .db import write_best_effort
 from .tables import Base, utcnow
 
 
@@ -22,6 +23,8 @@ class UserRow(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
+    username_key: Mapped[str] = mapped_column(String(200), unique=True)
+    """``domain.accounts.username_key(username)``: what makes two names the same user."""
     display_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
@@ -47,9 +50,25 @@ class ApiTokenRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class UserSessionRow(Base):
+    """A browser session. The cookie carries a random key; only its SHA-256 is kept, like a token's."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class LoginAttemptRow(Base):
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_key", "username", "ip", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_key", "username", "ip", "attempted_at"),
+        Index("ix_login_attempts_ip", "ip", "attempted_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(50))
     ip: Mapped[str] = mapped_column(String(64))
@@ -79,10 +98,12 @@ def insert_user(
     organization: str | None,
     display_name: str,
 ) -> User:
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise Conflict(f"用户名 {username} 已被使用")
+    key = username_key(username)
+    if session.scalar(select(UserRow.id).where(UserRow.username_key == key)) is not None:
+        raise Conflict(f"用户名 {username} 已被使用 (不区分大小写)")
     row = UserRow(
         username=username,
+        username_key=key,
         password_hash=password_hash,
         role=role.value,
         zone_code=zone_code,
@@ -95,7 +116,8 @@ def insert_user(
 
 
 def find_user_row(session: Session, username: str) -> UserRow | None:
-    return session.scalar(select(UserRow).where(UserRow.username == username))
+    """The account a typed username names, whatever its case."""
+    return session.scalar(select(UserRow).where(UserRow.username_key == username_key(username)))
 
 
 def load_user_row(session: Session, user_id: int, *, scope: Scope) -> UserRow:
@@ -131,6 +153,18 @@ def find_token(session: Session, token_hash: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
 
 
+def record_token_use(session: Session, token_id: int, when: datetime) -> bool:
+    """Note a token's last use, best effort: a busy database skips it rather than fail the request."""
+    stmt = update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
+
+
+def record_session_seen(session: Session, session_id: int, when: datetime) -> bool:
+    """Note when a browser session was last seen, best effort like ``record_token_use``."""
+    stmt = update(UserSessionRow).where(UserSessionRow.id == session_id).values(last_seen_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
+
+
 def list_tokens(session: Session, user_id: int) -> list[ApiTokenRow]:
     stmt = select(ApiTokenRow).where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
     return list(session.scalars(stmt.order_by(ApiTokenRow.id)))
@@ -144,25 +178,82 @@ def revoke_token(session: Session, *, user_id: int, token_id: int) -> None:
     session.flush()
 
 
+def insert_session(session: Session, *, user_id: int, key_hash: str, expires_at: datetime) -> UserSessionRow:
+    row = UserSessionRow(user_id=user_id, key_hash=key_hash, expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_session(session: Session, key_hash: str) -> UserSessionRow | None:
+    return session.scalar(select(UserSessionRow).where(UserSessionRow.key_hash == key_hash))
+
+
+def prune_sessions(session: Session, *, user_id: int, now: datetime) -> None:
+    """Forget a user's sessions that can never be used again, so the table stays the size of who is in."""
+    session.execute(
+        delete(UserSessionRow).where(
+            UserSessionRow.user_id == user_id,
+            or_(UserSessionRow.expires_at <= now, UserSessionRow.revoked_at.is_not(None)),
+        )
+    )
+
+
+def revoke_credentials(
+    session: Session, *, user_id: int, keep_session_hash: str | None = None, keep_token_id: int | None = None
+) -> None:
+    """End every browser session and API token of a user, except the one named to keep."""
+    now = utcnow()
+    sessions = update(UserSessionRow).where(
+        UserSessionRow.user_id == user_id, UserSessionRow.revoked_at.is_(None)
+    )
+    if keep_session_hash is not None:
+        sessions = sessions.where(UserSessionRow.key_hash != keep_session_hash)
+    tokens = update(ApiTokenRow).where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
+    if keep_token_id is not None:
+        tokens = tokens.where(ApiTokenRow.id != keep_token_id)
+    session.execute(sessions.values(revoked_at=now).execution_options(synchronize_session=False))
+    session.execute(tokens.values(revoked_at=now).execution_options(synchronize_session=False))
+    session.expire_all()
+
+
 def record_login_attempt(session: Session, *, username: str, ip: str, succeeded: bool) -> None:
     session.add(LoginAttemptRow(username=username[:50], ip=ip[:64], succeeded=succeeded))
     session.flush()
 
 
-def count_failed_logins(session: Session, *, username: str, ip: str, since: datetime) -> int:
-    """Failures since ``since`` and since the last success for this username from this address."""
-    key = (LoginAttemptRow.username == username[:50], LoginAttemptRow.ip == ip[:64])
-    last_success = session.scalar(
-        select(func.max(LoginAttemptRow.attempted_at)).where(*key, LoginAttemptRow.succeeded.is_(True))
-    )
+def failed_logins(
+    session: Session, *, since: datetime, username: str | None = None, ip: str | None = None
+) -> tuple[int, datetime | None]:
+    """How many attempts failed since ``since`` for this username and/or address, and when the last did.
+
+    With a username, the count starts after that username's last success (from the same address, when
+    one is given): a success proves the guesser is the owner. An address alone never resets: logging in to
+    one's own account must not clear guesses at other people's.
+    """
+    key = []
+    if username is not None:
+        key.append(LoginAttemptRow.username == username[:50])
+    if ip is not None:
+        key.append(LoginAttemptRow.ip == ip[:64])
     start = since
-    if last_success is not None:
-        # SQLite hands timestamps back without a zone; they were written in UTC.
-        start = max(since, last_success if last_success.tzinfo else last_success.replace(tzinfo=UTC))
-    stmt = select(func.count()).where(
-        *key, LoginAttemptRow.succeeded.is_(False), LoginAttemptRow.attempted_at > start
-    )
-    return session.scalar(stmt) or 0
+    if username is not None:
+        last_success = session.scalar(
+            select(func.max(LoginAttemptRow.attempted_at)).where(*key, LoginAttemptRow.succeeded.is_(True))
+        )
+        if last_success is not None:
+            start = max(since, _aware(last_success))
+    count, last = session.execute(
+        select(func.count(), func.max(LoginAttemptRow.attempted_at)).where(
+            *key, LoginAttemptRow.succeeded.is_(False), LoginAttemptRow.attempted_at > start
+        )
+    ).one()
+    return count or 0, _aware(last) if last is not None else None
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands timestamps back without a zone; they were written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:

@@ -14,8 +14,9 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
+from ..domain.bookings import check_booking
 from ..domain.calendar import ACTIVE_STATUSES, BookingStatus
-from ..errors import Conflict, NotFound, TechBridgeError
+from ..errors import Conflict, NotFound
 from .records import get_record
 from .tables import InstrumentBookingRow, InstrumentRow, utcnow
 
@@ -45,7 +46,8 @@ class BookingConflict(Conflict):
     """The requested span overlaps an existing booking; carries it so the page can name it."""
 
     def __init__(self, existing: Booking) -> None:
-        super().__init__(f"该时段与已有预约冲突 (预约人 {existing.booked_by})")
+        who = f" (预约人 {existing.booked_by})" if existing.booked_by else ""
+        super().__init__(f"该时段与已有预约冲突{who}")
         self.existing = existing
 
 
@@ -108,8 +110,7 @@ def create_booking(
     instrument = get_record(session, "instrument", instrument_id, scope=scope)
     if not getattr(instrument.record, "bookable", False):
         raise Conflict("该仪器暂不开放预约")
-    if ends_at <= starts_at:
-        raise TechBridgeError("结束时间必须晚于开始时间")
+    check_booking(starts_at=starts_at, ends_at=ends_at, booked_by=booked_by, purpose=purpose)
     clash = session.scalars(_overlapping(instrument_id, starts_at, ends_at).limit(1)).first()
     if clash is not None:
         raise BookingConflict(_to_booking(clash))

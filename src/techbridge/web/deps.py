@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from ..config import Settings, get_settings
 from ..domain.accounts import User
 from ..errors import PermissionDenied, TechBridgeError
-from ..services import accounts, sessions
+from ..services import sessions
 from ..store.db import session_scope
 from ..store.facets import zone_names
 from ..store.site_flags import DEMO_NOTICE, get_flag
@@ -39,26 +39,35 @@ def get_db_url(request: Request) -> str:
     return get_web_settings(request).resolved_database_url
 
 
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies get the Secure flag: as configured, else in production and on HTTPS requests."""
+    settings = get_web_settings(request)
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return settings.is_production or request.url.scheme == "https"
+
+
 def load_viewer(request: Request) -> None:
-    """Read the session cookie once per request; an expired or forged cookie just means logged out."""
+    """Resolve the session cookie once per request; an ended, expired or forged one just means logged out."""
     secret = get_web_settings(request).secret_key
     browser = sessions.decode_session(secret, request.cookies.get(sessions.SESSION_COOKIE))
     request.state.viewer = None
     request.state.viewer_zone_name = ""
-    request.state.browser_session = browser
+    request.state.browser_session = None
     request.state.csrf_token = ""
     request.state.site_notice = ""
     if browser is None:
         return
     try:
         with session_scope(get_db_url(request)) as db:
-            viewer = accounts.active_user(db, browser.user_id)
+            viewer = sessions.resume_session(db, browser)
             if viewer.zone_code:
                 request.state.viewer_zone_name = zone_names(db, [viewer.zone_code])[viewer.zone_code]
             request.state.site_notice = get_flag(db, DEMO_NOTICE)
     except TechBridgeError:
         return
     request.state.viewer = viewer
+    request.state.browser_session = browser
     request.state.csrf_token = sessions.csrf_token(secret, browser)
 
 
@@ -80,10 +89,12 @@ async def check_csrf(request: Request) -> None:
     if request.method != "POST":
         return
     browser = getattr(request.state, "browser_session", None)
+    if browser is None:
+        raise LoginRequired  # the session ended (logout elsewhere, password change): log in again
     form = await request.form()
     token = form.get(sessions.CSRF_FIELD)
     secret = get_web_settings(request).secret_key
-    if browser is None or not sessions.check_csrf(secret, browser, token if isinstance(token, str) else None):
+    if not sessions.check_csrf(secret, browser, token if isinstance(token, str) else None):
         raise PermissionDenied(MSG["csrf_failed"])
 
 

@@ -6,7 +6,7 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.responses import Response
 
-from .deps import get_web_settings
+from .deps import get_web_settings, secure_cookies
 
 COOKIE = "tb_flash"
 
@@ -20,7 +20,13 @@ def add(request: Request, response: Response, message: str, level: str = "succes
     queued = list(getattr(request.state, "flash_queue", []))
     queued.append([level, message])
     request.state.flash_queue = queued
-    response.set_cookie(COOKIE, _serializer(request).dumps(queued), httponly=True, samesite="lax")
+    response.set_cookie(
+        COOKIE,
+        _serializer(request).dumps(queued),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
 
 
 def pop(request: Request) -> list[tuple[str, str]]:

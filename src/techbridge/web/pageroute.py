@@ -43,6 +43,9 @@ class PageRoute(APIRoute):
                     status_code=404,
                 )
             except TechBridgeError as exc:
-                return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                page = render(request, "error.html", {"message": exc.message}, status_code=exc.status)
+                if (retry_after := getattr(exc, "retry_after_seconds", None)) is not None:
+                    page.headers["Retry-After"] = str(retry_after)  # a busy database: try again soon
+                return page
 
         return page_handler

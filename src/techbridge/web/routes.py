@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
+    Busy,
     ImportFailed,
     PermissionDenied,
     ServiceUnavailable,
@@ -39,7 +41,15 @@ from ..store.facets import count_matches, facet_counts, latest_match_time, zone_
 from ..store.records import RecordQuery, count_records
 from . import flash
 from .charts import bar_option, pie_option
-from .deps import AdminViewer, CurrentViewer, DbUrl, check_csrf, get_web_settings, load_viewer
+from .deps import (
+    AdminViewer,
+    CurrentViewer,
+    DbUrl,
+    check_csrf,
+    get_web_settings,
+    load_viewer,
+    secure_cookies,
+)
 from .kinds import PROSE_FIELDS, VIEWS, KindView
 from .pageroute import PageRoute
 from .paging import make_pager
@@ -53,6 +63,7 @@ from .views.matches import may_start_deal, viewer_reason
 
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
 PER_PAGE = 20
+MAX_PAGE = 100_000  # as the API's page parameter
 MATCHES_PER_KIND = 10
 
 
@@ -90,7 +101,9 @@ def _login_form(request: Request, *, next_url: str, error: str = "", username: s
         {"next_url": next_url, "error": error, "username": username, "login_csrf": token},
         status_code=401 if error else 200,
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure_cookies(request)
+    )
     return response
 
 
@@ -107,20 +120,28 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
             user = accounts.authenticate(
                 session, username=username, password=str(form.get("password", "")), ip=ip
             )
+            browser = sessions.start_session(session, user=user)
     except TooManyLoginAttempts:
         return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
+    except ServiceUnavailable:
+        raise  # a busy database is not a wrong password
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = _redirect(_safe_next(next_url))
-    secret = get_web_settings(request).secret_key
-    cookie = sessions.encode_session(secret, sessions.new_session(user.id))
-    response.set_cookie(sessions.SESSION_COOKIE, cookie, **sessions.COOKIE_OPTIONS)
+    cookie = sessions.encode_session(get_web_settings(request).secret_key, browser)
+    response.set_cookie(
+        sessions.SESSION_COOKIE, cookie, **sessions.cookie_options(secure=secure_cookies(request))
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
 
 @pages.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: DbUrl) -> Response:
+    browser = getattr(request.state, "browser_session", None)
+    if browser is not None:
+        with session_scope(db) as session:
+            sessions.end_session(session, browser)
     response = _redirect(urls.login())
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     flash.add(request, response, MSG["logged_out"], "info")
@@ -239,10 +260,14 @@ def record_router(kind: str) -> APIRouter:
     @router.get("")
     def list_page(request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1) -> Response:
         filters = {f.name: request.query_params.get(f.name, "") for f in view.filters}
-        query = RecordQuery(q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE)
+        # A hand-typed page past the end shows the last page (a huge one overflowed the SQL offset).
+        query = RecordQuery(q=q or None, filters=filters, page=min(max(page, 1), MAX_PAGE), per_page=PER_PAGE)
         with session_scope(db) as session:
             try:
                 result = record_service.list_visible(session, kind, user=viewer, query=query)
+                if not result.items and result.total and query.page > 1:
+                    query = replace(query, page=-(-result.total // PER_PAGE))
+                    result = record_service.list_visible(session, kind, user=viewer, query=query)
                 bad_filter = ""
             except TechBridgeError as exc:
                 plain = RecordQuery(per_page=PER_PAGE)
@@ -452,7 +477,12 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         response = _redirect(urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(session, kind, record_id, user=viewer)
+                record_service.run_matching(
+                    session, kind, record_id, user=viewer, settings=get_web_settings(request)
+                )
+        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+            flash.add(request, response, exc.message, "error")
+            return response
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
@@ -634,6 +664,8 @@ async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) ->
                 user=viewer,
                 current_password=str(form.get("current_password", "")),
                 new_password=str(form.get("new_password", "")),
+                ip=request.client.host if request.client else "",
+                keep=accounts.Credential(session_key=request.state.browser_session.nonce),
             )
     except TechBridgeError as exc:
         flash.add(request, response, exc.message, "error")

@@ -169,7 +169,7 @@ MSG = {
     "import_expired": "上传的文件已过期, 请重新上传",
     "token_created": "已创建 API 令牌, 请立即复制保存, 离开本页后将无法再次查看",
     "token_revoked": "已撤销 API 令牌",
-    "password_changed": "密码已修改, 下次登录请使用新密码",
+    "password_changed": "密码已修改; 其他设备上的登录和全部 API 令牌已失效",
     "user_created": "已创建用户",
 }
 

@@ -1,6 +1,7 @@
 """Analytics (科创云图) as data: one endpoint per metric, CSV/XLSX export of any of them, the monthly report.
 
-Every number is computed in the caller's zone scope; a platform admin may pick one zone with ``zone``.
+Every number is computed for the caller (``services.analytics``: their zone, and only the deals they may
+see, redacted as their deal list shows them); a platform admin may pick one zone with ``zone``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ def _add_metric_route(name: str, metric: analytics.Metric) -> None:
         zone: ZoneQuery = None,
         threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
     ) -> Any:
-        scope = analytics.scope_for(user.scope, zone)
-        return analytics.compute(url, name, scope=scope, threshold=threshold)
+        return analytics.compute(url, name, viewer=user, zone=zone, threshold=threshold)
 
     read.__name__ = f"read_{name.replace('-', '_')}"
     router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
@@ -56,9 +56,7 @@ def monthly_report(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    return analytics.monthly_report(
-        url, scope=analytics.scope_for(user.scope, zone), month=month, threshold=threshold
-    )
+    return analytics.monthly_report(url, viewer=user, month=month, zone=zone, threshold=threshold)
 
 
 @router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
@@ -70,9 +68,7 @@ def export(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> Response:
-    file = analytics.export(
-        url, metric, scope=analytics.scope_for(user.scope, zone), fmt=format, threshold=threshold
-    )
+    file = analytics.export(url, metric, viewer=user, fmt=format, zone=zone, threshold=threshold)
     return Response(
         file.content,
         media_type=file.content_type,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, status
 
 from ...services import accounts
-from ..deps import ClientIp, CurrentUser, SessionDep
+from ..deps import ClientIp, CurrentCredential, CurrentUser, SessionDep
 from ..schemas import MAX_ID, LoginRequest, PasswordChange, TokenCreate, TokenIssued, TokenPublic, UserPublic
 
 router = APIRouter(tags=["auth"])
@@ -29,15 +29,28 @@ def login(session: SessionDep, ip: ClientIp, body: LoginRequest) -> Any:
     return _issued(issued)
 
 
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this token or browser session")
+def logout(session: SessionDep, user: CurrentUser, credential: CurrentCredential) -> None:
+    accounts.logout(session, user=user, credential=credential)
+
+
 @router.get("/me", response_model=UserPublic, summary="Who am I")
 def me(user: CurrentUser) -> Any:
     return user_public(user)
 
 
 @router.put("/me/password", status_code=status.HTTP_204_NO_CONTENT, summary="Change my password")
-def change_password(session: SessionDep, user: CurrentUser, body: PasswordChange) -> None:
+def change_password(
+    session: SessionDep, user: CurrentUser, credential: CurrentCredential, ip: ClientIp, body: PasswordChange
+) -> None:
+    """Ends every other session and API token of the account; the calling token stays valid."""
     accounts.change_password(
-        session, user=user, current_password=body.current_password, new_password=body.new_password
+        session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        ip=ip,
+        keep=credential,
     )
 
 

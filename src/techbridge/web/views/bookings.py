@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from ...domain.accounts import User
-from ...domain.calendar import BOOKING_STATUS_LABELS, BookingStatus, grid_hours, week_grid, week_start
+from ...domain.calendar import (
+    BOOKING_STATUS_LABELS,
+    FIRST_WEEK,
+    LAST_WEEK,
+    BookingStatus,
+    grid_hours,
+    week_grid,
+    week_start,
+)
 from ...domain.records import Instrument
 from ...errors import TechBridgeError
 from ...services import bookings as booking_service
@@ -91,6 +99,8 @@ def _span(request: Request, form: Any) -> tuple[datetime, datetime]:
         ends = datetime.combine(day, time.fromisoformat(str(form.get("end", ""))), tz)
     except ValueError:
         raise TechBridgeError("请填写预约日期和起止时间") from None
+    if not FIRST_WEEK <= day < LAST_WEEK + timedelta(days=7):
+        raise TechBridgeError("预约日期超出范围")
     return starts, ends
 
 

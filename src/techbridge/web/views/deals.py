@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from ...domain.accounts import OWNER_FIELDS, User, deal_enterprise
+from ...domain.accounts import OWNER_FIELDS, User
 from ...domain.deal_rules import can_advance, can_start_deal, can_take_part
 from ...domain.deals import (
     CLOSED_STAGES,
@@ -61,7 +61,7 @@ def _uploads(form: FormData, name: str) -> list[deal_work.Upload]:
 
 @router.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, scope=viewer.scope, enterprise=deal_enterprise(viewer))
+    found = deals.list_deals(db, viewer=viewer)
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     with session_scope(db) as session:
@@ -86,7 +86,8 @@ def _detail(
 ) -> Response:
     with session_scope(db) as session:
         names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
-        notes = deal_work.list_notes(db, deal.id)
+        # A supplying zone sees the deal redacted (no notes, files or people), as the API shows it.
+        notes = deal_work.list_notes(db, deal.id) if can_take_part(viewer, deal) else []
         people = display_names(
             session, [deal.created_by, *(e.actor for e in deal.events), *(n.author for n in notes)]
         )
@@ -120,7 +121,7 @@ def _detail(
 
 
 def _deal(db: str, viewer: User, deal_id: int) -> Deal:
-    return deals.get_deal(db, deal_id, scope=viewer.scope, enterprise=deal_enterprise(viewer))
+    return deals.get_deal(db, deal_id, viewer=viewer)
 
 
 @router.get("/deals/{deal_id}")

@@ -4,7 +4,7 @@ of a deal (so a university sees the deals on its achievements); site flags (the 
 Existing bookings were accepted without approval, so they become ``approved``.
 
 Revision ID: daily01
-Revises: dupkey02
+Revises: auth02
 Create Date: 2026-12-01 05:27:31.588088
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "daily01"
-down_revision = "dupkey02"
+down_revision = "auth02"
 branch_labels = None
 depends_on = None
 
