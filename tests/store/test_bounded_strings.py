@@ -18,6 +18,7 @@ from techbridge.api.routers.deals import DealCreate
 from techbridge.api.schemas import TokenCreate
 from techbridge.domain.accounts import Role, User
 from techbridge.domain.bookings import BOOKED_BY_MAX_LENGTH, PURPOSE_MAX_LENGTH
+from techbridge.domain.calendar import BookingStatus
 from techbridge.domain.deals import RESOURCE_KINDS, DealStage
 from techbridge.domain.records import (
     RECORD_TYPES,
@@ -29,7 +30,9 @@ from techbridge.domain.records import (
     Zone,
 )
 from techbridge.services.accounts import USERNAME_MAX_LENGTH
+from techbridge.services.deal_work import ALLOWED_SUFFIXES
 from techbridge.store import accounts as _accounts  # noqa: F401  (registers the account tables)
+from techbridge.store import deal_notes as _deal_notes  # noqa: F401  (registers the note and file tables)
 from techbridge.store import deals as _deals  # noqa: F401  (registers the deal tables)
 from techbridge.store.tables import RECORD_TABLES, Base
 
@@ -65,6 +68,10 @@ OTHER: dict[tuple[str, str], object] = {
     ("login_attempts", "ip"): "the client's address (an IPv6 address is at most 45 characters)",
     ("instrument_bookings", "purpose"): PURPOSE_MAX_LENGTH,
     ("instrument_bookings", "booked_by"): BOOKED_BY_MAX_LENGTH,
+    ("instrument_bookings", "status"): BookingStatus,
+    ("instrument_bookings", "decided_by"): "cut to 100 characters by store.bookings.set_status",
+    ("instrument_bookings", "decision_note"): "cut to 500 characters by store.bookings.set_status",
+    ("site_flags", "key"): "names fixed in the code (store.site_flags.DEMO_NOTICE)",
     ("deals", "zone_code"): (Record, "zone_code"),
     ("deals", "title"): "cut to 300 characters by services.deals.start_deal",
     ("deals", "stage"): DealStage,
@@ -77,6 +84,13 @@ OTHER: dict[tuple[str, str], object] = {
     ("deal_resources", "resource_kind"): RESOURCE_KINDS,
     ("deal_resources", "resource_zone"): (Record, "zone_code"),
     ("deal_resources", "title"): (Achievement, "title"),  # the longest title or name of any kind
+    ("deal_resources", "owner"): (Achievement, "owner"),  # every owner field (OWNER_FIELDS) is 200
+    ("deal_notes", "author"): (User, "username"),
+    ("deal_notes", "author_name"): (User, "display_name"),
+    ("deal_files", "name"): "cut to 200 characters by services.deal_work",
+    ("deal_files", "content_type"): list(ALLOWED_SUFFIXES.values()),
+    ("deal_files", "storage_key"): "a random key made by services.deal_work (secrets.token_hex)",
+    ("deal_files", "uploaded_by"): (User, "username"),
     ("match_results", "source_kind"): KINDS,
     ("match_results", "target_kind"): KINDS,
     ("match_results", "source_zone"): (Record, "zone_code"),
