@@ -18,13 +18,20 @@ from playwright.sync_api import sync_playwright
 from techbridge.api.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMANDS = ("锂电池隔膜陶瓷涂覆工艺优化", "功率半导体模块散热封装", "医用导管抗菌涂层", "驱动电机永磁体退磁检测")
+DEMANDS = (
+    "锂电池隔膜陶瓷涂覆工艺优化",
+    "功率半导体模块散热封装",
+    "医用导管抗菌涂层",
+    "驱动电机永磁体退磁检测",
+)
 PORT = 8765
 
 
 def main() -> None:
     url = os.environ["TECHBRIDGE_DATABASE_URL"]
-    ids = dict(sqlite3.connect(url.removeprefix("sqlite:///")).execute("select title, id from demands").fetchall())
+    ids = dict(
+        sqlite3.connect(url.removeprefix("sqlite:///")).execute("select title, id from demands").fetchall()
+    )
     server = uvicorn.Server(uvicorn.Config(create_app(), port=PORT, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
