@@ -308,7 +308,7 @@ def build_world(url: str) -> World:
     zones = {z: _zone_records(w, z) for z in ZONES}
     with session_scope(url) as s:  # the demo's batch matching, for the demands (the slow part is skipped)
         for stored in iter_records(s, "demand", scope=Scope.platform()):
-            matching.match_record(s, "demand", stored.id, scope=Scope.platform())
+            matching.match_record(s, "demand", stored.id, scope=Scope.platform(), settings=get_settings())
     demo.create_sample_deals(url)
     shared = {z: _first(url, "achievement", z, shared=True) for z in ZONES}
     # Item 4: Wuxi's private demand with Wuxi's private patent and Chengdu's and Xi'an's shared ones.
