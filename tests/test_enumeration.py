@@ -41,7 +41,7 @@ from techbridge.api.app import create_app
 from techbridge.api.schemas import KINDS_BY_PATH
 from techbridge.config import Settings, get_settings
 from techbridge.domain.access import Scope
-from techbridge.domain.accounts import Role
+from techbridge.domain.accounts import Role, officer
 from techbridge.domain.deals import Attachment, DealStage
 from techbridge.domain.records import (
     Achievement,
@@ -53,7 +53,7 @@ from techbridge.domain.records import (
     Record,
 )
 from techbridge.ingest.importer import import_file
-from techbridge.services import accounts, deals, demo, matching
+from techbridge.services import accounts, deal_work, deals, demo, matching
 from techbridge.services.zone_registry import load_registry
 from techbridge.store.accounts import find_user_row
 from techbridge.store.bookings import create_booking
@@ -137,6 +137,7 @@ class World:
     weeks: list[str] = field(default_factory=list)
     deal_ids: list[int] = field(default_factory=list)
     marked_deal_ids: list[int] = field(default_factory=list)
+    file_ids: list[int] = field(default_factory=list)  # the files of the marked deals' notes
 
     def secret(self, marker: str, rule: str, **kw: Any) -> str:
         self.secrets[marker] = Secret(marker, rule, **kw)
@@ -291,6 +292,21 @@ def _deal(
             )
         ],
     )
+    # A party's follow-up note with a file (daily-deals): body, file name and file content are the deal's.
+    note = deal_work.post_note(
+        w.url,
+        deal.id,
+        user=officer(zone),
+        body=m(f"{tag}-{zone}-partynote{n}", "deal", zone=zone, parties=parties),
+        uploads=[
+            deal_work.Upload(
+                m(f"{tag}-{zone}-file{n}", "deal", zone=zone, parties=parties) + ".txt",
+                io.BytesIO(m(f"{tag}-{zone}-filebody{n}", "deal", zone=zone, parties=parties).encode()),
+            )
+        ],
+        files=deal_work.FileStore(get_settings().data_dir, 1 << 20),
+    )
+    w.file_ids.extend(f.id for f in note.files)
     if drop:
         reason = m(f"{tag}-{zone}-dropreason{n}", "deal", zone=zone, parties=parties)
         deals.drop(w.url, deal.id, reason=reason, actor=actor, scope=scope)
@@ -427,7 +443,7 @@ COMPUTE_ONLY = [("POST", rf"{API}/({KIND_SEGMENTS})/\{{record_id\}}/match")]
 # Routes that change state (or log in): never called by the walk. A route of another method that is in
 # neither list fails ``test_every_route_is_walked_or_classified``.
 WRITES = [
-    ("POST", rf"{API}/login"),
+    ("POST", rf"{API}/(login|logout)"),
     ("PUT", rf"{API}/me/password"),
     ("POST", rf"{API}/tokens"),
     ("DELETE", rf"{API}/tokens/\{{token_id\}}"),
@@ -444,7 +460,8 @@ WRITES = [
     ("POST", rf"/({KIND_SEGMENTS})/\{{record_id\}}/(edit|archive|deals|bookings|matches/run)"),
     ("POST", r"/account/(password|tokens|tokens/\{token_id\}/revoke)"),
     ("POST", r"/admin/users(/\{user_id\}/active)?"),
-    ("POST", r"/deals/\{deal_id\}/(advance|drop)"),
+    ("POST", r"/deals/\{deal_id\}/(advance|drop|notes)"),
+    ("POST", r"/bookings/\{booking_id\}/(decision|cancel)"),
 ]
 # Query parameters the walk tries, one at a time, on every route that declares them: on every path (a
 # booking week on each instrument page) or on the route's first path only (a zone, a file format).
@@ -532,6 +549,10 @@ def _path_values(w: World, route: Route, name: str, schema: dict[str, Any], *, d
         return [str(i) for i in [*ids, max(w.deal_ids) + 1]][: 1 if depth == "one" else None]
     if name == "month":
         return w.months[-1:] if depth == "one" else w.months
+    if name == "file_id":  # every marked deal's file under every deal id walked: only its own is served
+        return [str(i) for i in [*w.file_ids, max(w.file_ids) + 1]][: 1 if depth == "one" else None]
+    if name == "metric":  # the route after every metric's own: a misspelt name, told the metrics (404)
+        return ["no-such-metric"]
     raise AssertionError(f"the enumeration test does not know path parameter {name!r} of {route.path}")
 
 
