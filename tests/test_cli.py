@@ -33,7 +33,7 @@ def test_demo_loads_every_kind_and_labels_sample_data() -> None:
     assert "示例撮合项目" in result.output and "wuxi_admin" in result.output
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0
-    assert "│ 900    │ 0    │ 0    │ 900  │" in again.output  # second load changes nothing
+    assert "│ 1035   │ 0    │ 0    │ 1035 │" in again.output  # second load changes nothing
     assert "匹配 0 个来源" in again.output and "示例撮合项目" not in again.output
 
 

@@ -428,6 +428,7 @@ COMPUTE_ONLY = [("POST", rf"{API}/({KIND_SEGMENTS})/\{{record_id\}}/match")]
 # neither list fails ``test_every_route_is_walked_or_classified``.
 WRITES = [
     ("POST", rf"{API}/login"),
+    ("POST", rf"{API}/logout"),  # ends the caller's own session; nothing to read
     ("PUT", rf"{API}/me/password"),
     ("POST", rf"{API}/tokens"),
     ("DELETE", rf"{API}/tokens/\{{token_id\}}"),
