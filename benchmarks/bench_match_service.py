@@ -91,13 +91,14 @@ def generate(path: Path, size: int) -> None:
 
 def _match(url: str, demand_id: int) -> float:
     """Seconds of one ``match_record`` for the demand, committed as a request would."""
+    from techbridge.config import get_settings
     from techbridge.domain.access import Scope
     from techbridge.services.matching import match_record
     from techbridge.store.db import session_scope
 
     started = time.perf_counter()
     with session_scope(url) as session:
-        match_record(session, "demand", demand_id, scope=Scope.platform())
+        match_record(session, "demand", demand_id, scope=Scope.platform(), settings=get_settings())
     return time.perf_counter() - started
 
 

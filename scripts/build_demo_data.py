@@ -640,6 +640,14 @@ PLATFORMS = [
 ]
 
 
+# Sample opening hours, so the booking calendar shows different labs' habits.
+OPENING_HOURS = (
+    "周一至周五 08:30-17:30",
+    "周一至周五 09:00-12:00、13:30-17:30; 周六 09:00-12:00",
+    "周一至周六 08:00-20:00",
+)
+
+
 def demands() -> None:
     workbook = Workbook()
     sheet = workbook.active
@@ -694,8 +702,11 @@ def main() -> None:
     demands()
     _write_csv(
         "experts.csv",
-        ["编号", "姓名", "工作单位", "职称", "研究领域", "关键词", "共享范围", "园区代码"],
-        [(f"E{i:03d}", n, o, t, f, k, "跨园区共享", z) for i, (n, o, t, f, k, z) in enumerate(EXPERTS, 1)],
+        ["编号", "姓名", "工作单位", "职称", "研究领域", "关键词", "联系方式", "共享范围", "园区代码"],
+        [
+            (f"E{i:03d}", n, o, t, f, k, f"e{i:03d}@example.edu.cn (示例)", "跨园区共享", z)
+            for i, (n, o, t, f, k, z) in enumerate(EXPERTS, 1)
+        ],
     )
     _write_csv(
         "instruments.csv",
@@ -708,10 +719,14 @@ def main() -> None:
             "安放地点",
             "收费标准(元/小时)",
             "主要功能",
+            "开放时间",
             "共享范围",
             "园区代码",
         ],
-        [(f"I{i:03d}", *row[:-1], "跨园区共享", row[-1]) for i, row in enumerate(INSTRUMENTS, 1)],
+        [
+            (f"I{i:03d}", *row[:-1], OPENING_HOURS[(i - 1) % len(OPENING_HOURS)], "跨园区共享", row[-1])
+            for i, row in enumerate(INSTRUMENTS, 1)
+        ],
     )
     _write_csv(
         "pilot_platforms.csv",

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     os.environ["TECHBRIDGE_SCREENSHOT_DIR"] = str(ROOT / "docs" / "screenshots")
-    sys.exit(
-        pytest.main([str(ROOT / "tests" / "web" / "test_screenshots.py"), "-q", "-p", "no:cacheprovider"])
-    )
+    tests = ROOT / "tests" / "web"
+    # The main pages on the demo data, then the layouts at 390, 1366 and 1920 px (<page>-<width>.png).
+    shots = [str(tests / "test_screenshots.py"), str(tests / "test_layouts.py")]
+    sys.exit(pytest.main([*shots, "-q", "-p", "no:cacheprovider"]))

@@ -96,6 +96,16 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """``get_settings`` is cached per process; a test that sets TECHBRIDGE_* must not see an older copy."""
+    from techbridge.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2's production cost (64 MiB, 3 passes) per seeded user would make API tests crawl."""
     from argon2 import PasswordHasher

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,11 @@ def test_demo_loads_every_kind_and_labels_sample_data() -> None:
     assert result.exit_code == 0, result.output
     for expected in ("demands.xlsx", "achievements_patents.csv", "pilot_platforms.csv", "示例数据"):
         assert expected in result.output
-    assert "撮合匹配: 匹配 1346 个来源" in result.output  # 30 demands + 1,300 achievements + 16 experts
+    assert "撮合匹配: 匹配 1499 个来源" in result.output  # 44 demands + 1,439 achievements + 16 experts
     assert "示例撮合项目" in result.output and "wuxi_admin" in result.output
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0
-    assert "│ 900    │ 0    │ 0    │ 900  │" in again.output  # second load changes nothing
+    assert "│ 1035   │ 0    │ 0    │ 1035 │" in again.output  # second load changes nothing
     assert "匹配 0 个来源" in again.output and "示例撮合项目" not in again.output
 
 
@@ -61,3 +62,40 @@ def test_unknown_kind_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["import", "widgets", str(f), "--zone", "wuxi"])
     assert result.exit_code == 2
     assert "未知的记录类型" in result.output
+
+
+def _tiny_beir(folder: Path) -> Path:
+    corpus = [
+        {"_id": "d1", "title": "锂电池隔膜", "text": "陶瓷涂覆", "metadata": {"ipc": ["H01M"]}},
+        {"_id": "d2", "title": "锂电池隔膜回收", "text": "", "metadata": {"ipc": ["B09B"]}},
+        {"_id": "d3", "title": "风力发电机叶片", "text": "复合材料叶片", "metadata": {"ipc": ["F03D"]}},
+    ]
+    queries = [{"_id": "q1", "text": "锂电池隔膜涂覆"}]
+    (folder / "qrels").mkdir(parents=True)
+    for name, rows in (("corpus.jsonl", corpus), ("queries.jsonl", queries)):
+        (folder / name).write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n", "utf-8")
+    return folder
+
+
+def test_eval_retrieval_uses_the_configured_match_weights(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``TECHBRIDGE_MATCH_WEIGHTS`` shapes the evaluated ranking as it shapes the product's (issue 9 #14)."""
+    folder = _tiny_beir(tmp_path / "beir")
+
+    def run(name: str) -> list[str]:
+        out = tmp_path / f"{name}.tsv"
+        result = runner.invoke(app, ["eval", "retrieval", str(folder), "--run-out", str(out)])
+        assert result.exit_code == 0, result.output
+        return out.read_text("utf-8").splitlines()
+
+    default = run("default")
+    monkeypatch.setenv("TECHBRIDGE_MATCH_WEIGHTS", json.dumps({"ipc": 0.0, "lexical": 2.0}))
+    get_settings.cache_clear()
+    weighted = run("weighted")
+    assert weighted != default  # same documents, scored with the configured weights
+    monkeypatch.setenv("TECHBRIDGE_MATCH_WEIGHTS", json.dumps({"no_such_signal": 1.0}))
+    get_settings.cache_clear()
+    refused = runner.invoke(app, ["eval", "retrieval", str(folder)])
+    assert refused.exit_code != 0 and "no_such_signal" in refused.output

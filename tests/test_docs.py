@@ -69,7 +69,7 @@ def test_cli_docs_are_current() -> None:
     "use",
     [
         "-X POST http://127.0.0.1:8000/api/v1/login",
-        "/api/v1/demands?q=",
+        "--data-urlencode 'q=",
         "http://127.0.0.1:8000/api/v1/demands \\",
         "/api/v1/demands/1/matches",
         '-X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/v1/demands/1/match',
@@ -77,7 +77,7 @@ def test_cli_docs_are_current() -> None:
         "/api/v1/imports/demands?dry_run=false",
         "/api/v1/exports/achievements?format=xlsx",
         "http://127.0.0.1:8000/api/v1/deals \\",
-        "/api/v1/deals/1/transitions",
+        "/api/v1/deals/$DEAL/transitions",
         "/api/v1/analytics/funnel",
     ],
 )

@@ -9,6 +9,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -95,6 +96,22 @@ class Settings(BaseSettings):
     export_inline_rows: int = Field(
         5000, description="Exports up to this many rows download at once; larger ones run as a job"
     )
+    display_timezone: str = Field(
+        "Asia/Shanghai", description="IANA zone in which pages show times and bookings are entered"
+    )
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区 {name!r}, 例如 Asia/Shanghai") from None
+        return name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.display_timezone)
 
     @field_validator("database_url")
     @classmethod

@@ -92,6 +92,15 @@ class ServiceUnavailable(TechBridgeError):
     status = 503
 
 
+class Busy(ServiceUnavailable):
+    """Something another process holds (the database's write lock, the match index) stayed busy too long:
+    worth retrying, so the answer says when (``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class FileTooLarge(TechBridgeError):
     status = 413
 

@@ -6,6 +6,7 @@ Tokens are issued directly, not through /login, so the login rate limit never in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,28 +102,40 @@ def seed(url: str) -> tuple[dict[str, int], dict[str, str]]:
             target_kind="achievement",
             matches=[
                 NewMatch(
-                    target_id=ids["cd_private_patent"], score=0.9, reasons=["隔膜"], target_zone="chengdu"
+                    target_id=ids["cd_private_patent"],
+                    score=0.9,
+                    reasons=[{"code": "title_terms", "text": "标题命中关键词: 隔膜"}],
+                    target_zone="chengdu",
                 ),
                 NewMatch(
-                    target_id=ids["cd_shared_patent"], score=0.8, reasons=["涂覆"], target_zone="chengdu"
+                    target_id=ids["cd_shared_patent"],
+                    score=0.8,
+                    reasons=[{"code": "title_terms", "text": "标题命中关键词: 涂覆"}],
+                    target_zone="chengdu",
                 ),
             ],
         )
     return ids, tokens
 
 
-def make_api(url: str) -> Api:
+def make_api(url: str, *, data_dir: Path) -> Api:
+    """``data_dir`` holds the match index: inside the test's own directory, never the working tree."""
     ids, tokens = seed(url)
-    client = TestClient(create_app(Settings(database_url=url, secret_key="test-secret")))
+    # The seed is a handful of records: run matching shows every candidate, however weak, so that it
+    # has rows to store (the product hides matches below 匹配度 30).
+    settings = Settings(
+        database_url=url, secret_key="test-secret", data_dir=data_dir, match_params={"min_match": 0.0}
+    )
+    client = TestClient(create_app(settings))
     return Api(client=client, url=url, ids=ids, tokens=tokens)
 
 
 @pytest.fixture
-def api(sqlite_url: str) -> Api:
-    return make_api(sqlite_url)
+def api(sqlite_url: str, tmp_path: Path) -> Api:
+    return make_api(sqlite_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture
-def api_all_dbs(db_url: str) -> Api:
+def api_all_dbs(db_url: str, tmp_path: Path) -> Api:
     """The seeded app on SQLite and PostgreSQL, for the rules that depend on SQL."""
-    return make_api(db_url)
+    return make_api(db_url, data_dir=tmp_path / "data")

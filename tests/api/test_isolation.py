@@ -56,7 +56,7 @@ def test_match_results_drop_private_targets_and_show_both_zones(api_all_dbs: Api
     assert match["target_id"] == api.ids["cd_shared_patent"] and match["target_title"] == "一种隔膜涂覆装置"
     assert match["target_owner"] == "四川大学"
     assert (match["source_zone"], match["target_zone"], match["is_cross_zone"]) == ("wuxi", "chengdu", True)
-    assert match["reasons"] == ["涂覆"]
+    assert match["reasons"] == [{"code": "title_terms", "text": "标题命中关键词: 涂覆", "terms": []}]
     root = api.get(f"/demands/{api.ids['wuxi_private']}/matches", "root").json()  # type: ignore[attr-defined]
     assert [m["target_title"] for m in root["data"]] == ["成都私有隔膜专利", "一种隔膜涂覆装置"]
 

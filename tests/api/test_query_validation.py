@@ -52,6 +52,7 @@ def _list_paths(api: Api) -> list[str]:
         ("per_page=0", "per_page", "不能小于 1"),
         ("per_page=201", "per_page", "不能大于 200"),
         ("page=abc", "page", "应为整数"),
+        ("page=9999999999999999999", "page", "不能大于 100000"),  # issue 9 #10: past SQL's integers
     ],
 )
 def test_every_list_endpoint_checks_paging_bounds(api: Api, query: str, field: str, reason: str) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-import types
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
+from fastapi.testclient import TestClient
 
+from techbridge.api.app import create_app
+from techbridge.config import Settings
 from techbridge.services import records as record_service
-from techbridge.store.matches import NewMatch, replace_matches
+from techbridge.services.matching import run_batch
 
 from .conftest import Api
 
@@ -135,35 +136,79 @@ def test_invalid_bodies_are_422_with_chinese_reasons(api: Api) -> None:
     assert bad_json.status_code == 422
 
 
-def test_run_matching_uses_the_engine_seam(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def _scores(client: TestClient, path: str, headers: dict[str, str]) -> dict[tuple[str, int], float]:
+    found = client.get(path, headers=headers).json()["data"]
+    return {(m["target_kind"], m["target_id"]): m["score"] for m in found}
+
+
+def test_run_matching_uses_the_apps_settings(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real engine behind POST .../match, with the app's index directory and weights (issue 9 #14)."""
+    monkeypatch.chdir(tmp_path)  # where the process default (./var) would put the index
+    demand, headers = api.ids["wuxi_private"], api.headers("wuxi_corp")
+    matches = f"/api/v1/demands/{demand}/matches"
+    weights = {"lexical": 2.0, "ipc": 0.0}
+    every = {"min_match": 0.0}  # the seed is tiny: keep every candidate, however weak
+    settings = Settings(
+        database_url=api.url,
+        secret_key="test-secret",
+        data_dir=tmp_path / "app",
+        match_weights=weights,
+        match_params=every,
+    )
+    client = TestClient(create_app(settings))
+    ran = client.post(f"/api/v1/demands/{demand}/match", headers=headers)
+    assert ran.status_code == 200, ran.text
+    by_app = {(m["target_kind"], m["target_id"]): m["score"] for m in ran.json()["data"]}
+    assert ("achievement", api.ids["cd_shared_patent"]) in by_app  # the engine's own ranking
+    reasons = [r for m in ran.json()["data"] for r in m["reasons"]]
+    assert reasons and all({"code", "text"} <= set(r) <= {"code", "text", "terms"} for r in reasons)
+    assert (tmp_path / "app" / "match-index").is_dir()
+    assert not (tmp_path / "var").exists()
+    # Batch matching with the same settings ranks the same; with the default weights it does not.
+    batch = Settings(data_dir=tmp_path / "batch", match_weights=weights, match_params=every)
+    run_batch(api.url, settings=batch, full=True)
+    assert _scores(client, matches, headers) == pytest.approx(by_app)
+    run_batch(api.url, settings=Settings(data_dir=tmp_path / "default", match_params=every), full=True)
+    assert _scores(client, matches, headers) != pytest.approx(by_app)
+
+
+def test_run_matching_without_the_engine_is_503_and_needs_ownership(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     demand = api.ids["wuxi_private"]
     headers = api.headers("wuxi_corp")
     with monkeypatch.context() as missing:  # an installation without the engine answers 503
         missing.setattr(record_service, "MATCHING_MODULE", "techbridge.services.no_such_engine")
         unavailable = api.client.post(f"/api/v1/demands/{demand}/match", headers=headers)
     assert unavailable.status_code == 503 and "匹配引擎" in unavailable.json()["detail"]
-    calls: list[tuple[str, int]] = []
-
-    def match_record(session: Session, kind: str, record_id: int, *, scope: object) -> None:
-        calls.append((kind, record_id))
-        replace_matches(
-            session,
-            source_kind=kind,
-            source_id=record_id,
-            source_zone="wuxi",
-            target_kind="expert",
-            matches=[
-                NewMatch(target_id=api.ids["wuxi_expert"], score=1.0, reasons=["储能"], target_zone="wuxi")
-            ],
-        )
-
-    monkeypatch.setitem(
-        sys.modules, "techbridge.services.matching", types.SimpleNamespace(match_record=match_record)
-    )
-    ran = api.client.post(f"/api/v1/demands/{demand}/match", headers=headers)
-    assert ran.status_code == 200 and calls == [("demand", demand)]
-    assert [m["target_title"] for m in ran.json()["data"] if m["target_kind"] == "expert"] == ["张三"]
     assert (
         api.client.post(f"/api/v1/demands/{demand}/match", headers=api.headers("wuxi_other")).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "limit"),
+    [
+        ("/demands", "industry_chain", 50),
+        ("/achievements", "discipline", 50),
+        ("/achievements", "industry_chain", 50),
+        ("/organizations", "province", 20),
+        ("/organizations", "city", 50),
+    ],
+)
+def test_an_overlong_value_is_422_on_every_database(
+    api_all_dbs: Api, path: str, field: str, limit: int
+) -> None:
+    """SQLite stored these (201) where PostgreSQL refused them: now a 422 naming the field on both."""
+    body = {"title": "一种测试方法与装置", "organization": "无锡甲公司", "name": "无锡新材料有限公司"}
+    headers = api_all_dbs.headers("wuxi_admin")
+    response = api_all_dbs.client.post(
+        f"/api/v1{path}", json={**body, field: "长" * (limit + 1)}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == field
+    fits = api_all_dbs.client.post(f"/api/v1{path}", json={**body, field: "长" * limit}, headers=headers)
+    assert fits.status_code == 201, fits.text

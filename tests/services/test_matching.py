@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from techbridge.cli import _register, app
-from techbridge.config import Settings, get_settings
+from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.deals import DealEvent, DealResource, DealStage
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform
@@ -19,11 +22,11 @@ from techbridge.errors import NotFound
 from techbridge.match import Kind
 from techbridge.services import matching
 from techbridge.services.matching import PAIRS, match_record, run_batch
-from techbridge.store.db import get_engine, session_scope
+from techbridge.store.db import get_engine, session_scope, write_best_effort
 from techbridge.store.deals import NewDeal, insert_deal
 from techbridge.store.matches import list_matches
 from techbridge.store.records import archive_record, iter_records, update_record, upsert_records
-from techbridge.store.tables import MatchResultRow
+from techbridge.store.tables import DemandRow, MatchResultRow
 
 
 def _add(url: str, kind: str, *records) -> dict[str, int]:
@@ -134,7 +137,6 @@ def test_rerun_is_incremental(seeded: str, tmp_path: Path) -> None:
 def test_cli_match_all_and_one_demand(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TECHBRIDGE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
     _register()
     runner = CliRunner()
     assert runner.invoke(app, ["demo"]).exit_code == 0
@@ -144,17 +146,15 @@ def test_cli_match_all_and_one_demand(tmp_path: Path, monkeypatch: pytest.Monkey
     one = runner.invoke(app, ["match", "demand", "1", "--top-k", "2"])
     assert one.exit_code == 0, one.output
     assert "理由" in one.output and "双方都提到" in one.output
-    get_settings.cache_clear()
 
 
-def test_match_record_seam_stores_in_the_callers_transaction(
-    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
+def test_match_record_seam_stores_in_the_callers_transaction(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
     achievement_id = _ids(seeded, "achievement")["一种锂电池隔膜陶瓷涂层及其制备方法"]
     with session_scope(seeded) as session:
-        results = match_record(session, "achievement", achievement_id, scope=Scope(zone_code="wuxi"))
+        results = match_record(
+            session, "achievement", achievement_id, scope=Scope(zone_code="wuxi"), settings=settings
+        )
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
     assert [m.id for m in results[Kind.DEMAND]] == [str(demand_id)]
     with session_scope(seeded) as session:
@@ -165,8 +165,7 @@ def test_match_record_seam_stores_in_the_callers_transaction(
     assert any(r["code"] == "title_terms" for r in stored[0].reasons)
     with session_scope(seeded) as session, pytest.raises(NotFound):  # private to chengdu: absent
         private = _ids(seeded, "achievement")["锂电池隔膜回收方法"]
-        match_record(session, "achievement", private, scope=Scope(zone_code="wuxi"))
-    get_settings.cache_clear()
+        match_record(session, "achievement", private, scope=Scope(zone_code="wuxi"), settings=settings)
 
 
 def _spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[int]]]:
@@ -182,16 +181,10 @@ def _spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[int]]]:
     return reads
 
 
-def _use_data_dir(monkeypatch: pytest.MonkeyPatch, path: Path) -> Settings:
-    monkeypatch.setenv("TECHBRIDGE_DATA_DIR", str(path))
-    get_settings.cache_clear()
-    return get_settings()
-
-
 def test_sync_reads_only_records_changed_since_the_watermark(
     seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data")
     run_batch(seeded, settings=settings)
     achievement_id = _ids(seeded, "achievement")["区块链数据存储方法"]
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
@@ -201,17 +194,16 @@ def test_sync_reads_only_records_changed_since_the_watermark(
         )
     reads = _spy_reads(monkeypatch)
     with session_scope(seeded) as session:
-        results = match_record(session, "demand", demand_id, scope=Scope.platform())
+        results = match_record(session, "demand", demand_id, scope=Scope.platform(), settings=settings)
     assert reads == [("achievement", [achievement_id])]
     assert str(achievement_id) in [m.id for m in results[Kind.ACHIEVEMENT][:3]]  # the new title is indexed
     index = next((tmp_path / "data" / "match-index").glob("*/"))
     assert (index / "journal.txt").read_text(encoding="utf-8").split() == [f"achievement/{achievement_id}"]
     files = {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"}
     with session_scope(seeded) as session:  # nothing changed: nothing read, the index not written
-        match_record(session, "demand", demand_id, scope=Scope.platform())
+        match_record(session, "demand", demand_id, scope=Scope.platform(), settings=settings)
     assert reads == [("achievement", [achievement_id])]
     assert {path: path.stat().st_mtime_ns for path in index.rglob("*") if path.name != "state.json"} == files
-    get_settings.cache_clear()
 
 
 def _rankings(url: str, settings: Settings) -> list[list[tuple[str, float]]]:
@@ -320,10 +312,8 @@ def test_experts_with_a_full_workload_rank_below_free_ones(db_url: str, tmp_path
     assert {"code": "capacity", "text": "专家尚余 100% 对接名额"} in ranked[0].reasons
 
 
-def test_closed_or_archived_demands_lose_their_matches(
-    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+def test_closed_or_archived_demands_lose_their_matches(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
     _add(
         seeded,
         "demand",
@@ -368,40 +358,41 @@ def test_closed_or_archived_demands_lose_their_matches(
             )
         ).all()
         assert rows == []  # deleted, not just hidden
-        results = match_record(session, "achievement", achievement_id, scope=Scope.platform())
+        results = match_record(
+            session, "achievement", achievement_id, scope=Scope.platform(), settings=settings
+        )
         assert results[Kind.DEMAND] == []
-        assert match_record(session, "demand", closed, scope=Scope.platform()) == {}
-    get_settings.cache_clear()
+        assert match_record(session, "demand", closed, scope=Scope.platform(), settings=settings) == {}
 
 
-def test_batch_reranks_what_a_single_match_already_synced(
-    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = _use_data_dir(monkeypatch, tmp_path / "data")
+def test_batch_reranks_what_a_single_match_already_synced(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
     run_batch(seeded, settings=settings)
     _add(seeded, "achievement", Achievement(title="锂电池隔膜涂覆设备", ipc_codes=["H01M"], zone_code="wuxi"))
     new_id = _ids(seeded, "achievement")["锂电池隔膜涂覆设备"]
     with session_scope(seeded) as session:  # syncs the new achievement into the index first
-        match_record(session, "expert", _ids(seeded, "expert")["周教授"], scope=Scope.platform())
+        match_record(
+            session, "expert", _ids(seeded, "expert")["周教授"], scope=Scope.platform(), settings=settings
+        )
     report = run_batch(seeded, settings=settings)
     # The demand (its achievement list is stale) and the new achievement itself, nothing else.
     assert report.sources == 2
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
     assert new_id in [m.target_id for m in _stored(seeded, demand_id, "achievement")]
     assert run_batch(seeded, settings=settings).sources == 0
-    get_settings.cache_clear()
 
 
-def test_matching_a_resource_kind_keeps_the_matches_that_target_it(
-    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run_batch(seeded, settings=_use_data_dir(monkeypatch, tmp_path / "data"))
+def test_matching_a_resource_kind_keeps_the_matches_that_target_it(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
     instrument_id = _ids(seeded, "instrument")["热重分析仪"]
     with session_scope(seeded) as session:  # an instrument is only ever a target
-        assert match_record(session, "instrument", instrument_id, scope=Scope.platform()) == {}
+        assert (
+            match_record(session, "instrument", instrument_id, scope=Scope.platform(), settings=settings)
+            == {}
+        )
     assert [m.target_id for m in _stored(seeded, demand_id, "instrument")] == [instrument_id]
-    get_settings.cache_clear()
 
 
 def test_a_quiet_store_is_not_listed_again_once_open_writes_have_landed(
@@ -448,3 +439,50 @@ def test_a_long_journal_is_folded_into_a_new_snapshot(
     assert len(second) == 1 and second != first  # the old snapshot is gone
     matching._LOADED.clear()
     assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
+
+
+def test_batch_matching_lets_other_writers_in_between_batches(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9 #7: ``match --all`` held one write transaction for its whole run, so writes timed out."""
+    monkeypatch.setattr(matching, "BATCH_SOURCES", 1)
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    touch = update(DemandRow).where(DemandRow.id == demand_id).values(description="批量匹配期间的修改")
+    written: list[bool] = []
+
+    def progress(done: int, total: int) -> None:  # another writer, waiting 0.2 s at most for the lock
+        with Session(get_engine(seeded)) as probe:
+            written.append(write_best_effort(probe, lambda connection: connection.execute(touch)))
+
+    report = run_batch(seeded, settings=Settings(data_dir=tmp_path / "data"), full=True, progress=progress)
+    assert report.sources > 1 and len(written) > report.sources
+    assert all(written)
+
+
+def test_requests_waiting_for_the_index_are_served_first_come_first_served(
+    seeded: str, tmp_path: Path
+) -> None:
+    """Under load, polling the index lock let later requests overtake earlier ones until some timed out."""
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    release, order = threading.Event(), []
+
+    def hold() -> None:
+        with session_scope(seeded) as session, matching._open_index(session, settings, wait=30):
+            release.wait(30)
+
+    def wait_turn(n: int) -> None:
+        with session_scope(seeded) as session, matching._open_index(session, settings, wait=30):
+            order.append(n)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.3)
+    waiters = [threading.Thread(target=wait_turn, args=(n,)) for n in range(6)]
+    for waiter in waiters:  # arriving one after another
+        waiter.start()
+        time.sleep(0.2)
+    release.set()
+    for thread in (holder, *waiters):
+        thread.join(30)
+    assert order == list(range(6))

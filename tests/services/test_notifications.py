@@ -108,3 +108,13 @@ def test_a_deal_created_or_moved_tells_everyone_on_it_but_the_actor(db_url: str)
         assert notifications.count(s, user=users["ent"]) == 1  # the mover is not told of their own move
         assert "进入 已对接 阶段" in notifications.inbox(s, user=users["admin"])[0].title
         assert notifications.count(s, user=users["uni"]) == 2
+
+
+def test_an_overlong_email_address_is_refused_alike_on_every_database(db_url: str) -> None:
+    """A 250-character address passed the format check: stored on SQLite, a DataError (500) on PostgreSQL."""
+    from techbridge.errors import InvalidInput
+
+    users = _users(db_url)
+    address = "a" * 240 + "@example.cn"
+    with session_scope(db_url) as s, pytest.raises(InvalidInput, match="不能超过"):
+        notifications.save_email_prefs(s, user=users["ent"], email=address, email_enabled=True)

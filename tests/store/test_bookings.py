@@ -8,7 +8,7 @@ import pytest
 
 from techbridge.domain.access import Scope
 from techbridge.domain.records import Instrument
-from techbridge.errors import Conflict, NotFound, TechBridgeError
+from techbridge.errors import Conflict, InvalidInput, NotFound, TechBridgeError
 from techbridge.store.bookings import BookingConflict, create_booking, list_bookings
 from techbridge.store.db import session_scope
 from techbridge.store.records import create_record
@@ -64,3 +64,25 @@ def test_backwards_span_unbookable_instrument_and_other_zone_are_refused(db_url:
         _book(db_url, sem, 2, 1)
     with pytest.raises(NotFound):  # Chengdu cannot even see Wuxi's private instrument
         _book(db_url, sem, 5, 6, scope=Scope("chengdu"))
+
+
+@pytest.mark.parametrize("length", [500, 501, 5000])
+def test_a_long_purpose_is_treated_alike_on_every_database(db_url: str, length: int) -> None:
+    """Issue 9 #13: 5,000 characters were stored on SQLite and refused (500) on PostgreSQL."""
+    instrument = _instrument(db_url)
+
+    def book() -> None:
+        with session_scope(db_url) as s:
+            create_booking(
+                s, instrument, scope=WUXI, starts_at=NINE, ends_at=NINE + timedelta(hours=1),
+                booked_by="王经理", purpose="形" * length,
+            )  # fmt: skip
+
+    if length <= 500:
+        book()
+        with session_scope(db_url) as s:
+            (stored,) = list_bookings(s, instrument, scope=WUXI, starts_at=NINE, ends_at=NINE + timedelta(1))
+        assert len(stored.purpose) == length
+    else:
+        with pytest.raises(InvalidInput, match="用途太长, 最多 500 个字"):
+            book()

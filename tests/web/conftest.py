@@ -14,9 +14,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -28,6 +30,7 @@ from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role
 from techbridge.domain.records import Achievement, Demand, Expert, Instrument, PilotPlatform, Zone
+from techbridge.match.reasons import Reason
 from techbridge.services import accounts
 from techbridge.store.bookings import create_booking
 from techbridge.store.db import get_engine, init_db, session_scope
@@ -45,8 +48,21 @@ USERS: dict[str, dict[str, object]] = {
     },
     "wuxi_admin": {"role": Role.ZONE_ADMIN, "zone_code": "wuxi", "display_name": "无锡高新区管委会"},
     "cd_admin": {"role": Role.ZONE_ADMIN, "zone_code": "chengdu", "display_name": "成都高新区管委会"},
+    "jn_univ": {
+        "role": Role.UNIVERSITY,
+        "zone_code": "wuxi",
+        "organization": "江南大学",
+        "display_name": "江南大学技术转移中心",
+    },
+    "jn_lab": {
+        "role": Role.UNIVERSITY,
+        "zone_code": "wuxi",
+        "organization": "江南大学分析测试中心",
+        "display_name": "分析测试中心刘老师",
+    },
 }
 PRIVATE_DEMAND = "锂电池隔膜涂覆工艺升级"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _ids(url: str, kind: str) -> dict[str, int]:
@@ -56,9 +72,10 @@ def _ids(url: str, kind: str) -> dict[str, int]:
 
 
 def store_matches(
-    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[Any]]]
+    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[list[str]]]]
 ) -> None:
-    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons)."""
+    """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons), each
+    reason a [code, text] pair stored as the engine stores it (``Reason._asdict()``: a code/text dict)."""
     with session_scope(url) as s:
         replace_matches(
             s,
@@ -66,7 +83,10 @@ def store_matches(
             source_id=demand_id,
             source_zone="wuxi",
             target_kind=target_kind,
-            matches=[NewMatch(target, score, reasons, zone) for target, score, zone, reasons in rows],
+            matches=[
+                NewMatch(target, score, [Reason(*r)._asdict() for r in reasons], zone)
+                for target, score, zone, reasons in rows
+            ],
         )
 
 
@@ -80,8 +100,10 @@ def seed(url: str) -> dict[str, dict[str, int]]:
                 Zone(code="chengdu", name="成都国家高新区", province="四川"),
             ],
         )
-        for username, spec in USERS.items():
-            accounts.create_user(s, username=username, password=PASSWORD, **spec)
+        accounts_by_name = {
+            username: accounts.create_user(s, username=username, password=PASSWORD, **spec).id
+            for username, spec in USERS.items()
+        }
         upsert_records(
             s,
             "demand",
@@ -188,6 +210,7 @@ def seed(url: str) -> dict[str, dict[str, int]]:
                     owner="江南大学分析测试中心",
                     location="无锡市蠡湖大道1800号",
                     hourly_fee=400,
+                    opening_hours="周一至周五 08:30-17:30",
                 ),
             ],
         )
@@ -228,8 +251,10 @@ def seed(url: str) -> dict[str, dict[str, int]]:
         [(platform["新能源电池中试基地"], 0.58, "chengdu", [["chain", "产业链相同: 新能源"]])],
     )
     with session_scope(url) as s:
-        monday = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)  # 09:00 Beijing time
-        monday -= timedelta(days=monday.weekday())
+        # Next week's Tuesday 09:00 Beijing time, so the booking is always in the future; the week is
+        # Beijing's, not UTC's (they differ every Sunday from 16:00 UTC).
+        today = datetime.now(BEIJING).date()
+        monday = datetime.combine(today + timedelta(days=7 - today.weekday()), clock_time(9), BEIJING)
         create_booking(
             s,
             ids["instrument"]["场发射扫描电子显微镜"],
@@ -238,6 +263,7 @@ def seed(url: str) -> dict[str, dict[str, int]]:
             ends_at=monday + timedelta(days=1, hours=3),
             booked_by="王经理",
             purpose="隔膜表面形貌表征",
+            user_id=accounts_by_name["wuxi_ent"],
         )
     return ids
 
@@ -309,6 +335,12 @@ def private_demand_id(ids: dict[str, dict[str, int]]) -> int:
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def sign_in(app: FastAPI) -> Callable[[str], TestClient]:
+    """A new client logged in as ``username`` now (inside a test's own clock, if it sets one)."""
+    return lambda username: _login(TestClient(app), username)
 
 
 @pytest.fixture

@@ -43,7 +43,9 @@ def test_enterprise_posts_a_demand_sees_its_matches_and_starts_a_deal(
     expect(match.locator(".zone-route")).to_contain_text("无锡国家高新区 → 成都国家高新区")
     expect(match.locator(".match-owner")).to_have_text("权属单位 四川大学")
 
-    match.locator("button:has-text('发起对接')").click()
+    match.locator("a:has-text('发起对接')").click()
+    expect(page.locator("h1")).to_have_text("确认发起对接")
+    page.click("button:has-text('确认发起对接')")
     expect(page.locator(".flash-success")).to_contain_text("已发起对接")
     with session_scope(web_db_url) as s:
         deals = list_deals(s, scope=Scope("wuxi"), demand_id=demand_id)

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
+from techbridge.domain.accounts import officer
 from techbridge.services import deals
 
 from .conftest import PRIVATE_DEMAND, Html
@@ -59,8 +60,16 @@ def test_advance_form_records_note_attachment_and_rejects_a_skip(
         and "纪要.docx (2.0 KB)" in page.texts(".timeline")[0]
     )
     skip = wuxi_admin.post(f"/deals/{deal_id}/advance", data={"csrf_token": token, "to_stage": "funding"})
-    assert skip.status_code == 409 and "跳过阶段" in skip.text
-    assert deals.get_deal(settings.resolved_database_url, deal_id, scope=Scope("wuxi")).stage == "contacted"
+    # Not an error page: the deal's page again, the reason next to the form, the chosen stage kept.
+    assert skip.status_code == 422
+    again = html(skip.text)
+    assert again.texts("#stage-error")[0].endswith("跳过阶段 (洽谈、中试、孵化) 必须说明原因")
+    assert again.texts("#to_stage option[selected]") == ["融资"]
+    assert again.soup.select_one("#note")["aria-invalid"] == "true"
+    assert again.texts("h1") == [PRIVATE_DEMAND]
+    assert (
+        deals.get_deal(settings.resolved_database_url, deal_id, viewer=officer("wuxi")).stage == "contacted"
+    )
 
 
 def test_enterprise_sees_its_deal_but_no_stage_form(

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from techbridge.api.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
+from techbridge.domain.accounts import officer
 from techbridge.domain.records import Demand
 from techbridge.services import deals, transfer
 from techbridge.services.worker import run_pending
@@ -217,4 +218,4 @@ def test_a_deal_attachment_over_the_cap_is_413(
         files={"attachments": ("大文件.zip", io.BytesIO(b"x" * (2 * 1024 * 1024)), "application/zip")},
     )
     assert refused.status_code == 413 and "1 MB" in refused.text
-    assert deals.get_deal(settings.resolved_database_url, deal_id, scope=Scope("wuxi")).stage == "matched"
+    assert deals.get_deal(settings.resolved_database_url, deal_id, viewer=officer("wuxi")).stage == "matched"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from importlib.machinery import ModuleSpec
-from types import ModuleType
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 
+from techbridge.config import Settings
 from techbridge.services import records as record_service
 from techbridge.services.sessions import SESSION_COOKIE
-from techbridge.store.matches import NewMatch, replace_matches
+
+from .conftest import BEIJING, Html
 
 
 def test_pages_redirect_to_login_and_login_form_is_chinese(client: TestClient, html) -> None:
@@ -42,7 +45,8 @@ def test_home_shows_zone_figures_and_a_chart(ent: TestClient, html) -> None:
     assert figures["匹配结果"] == "5"
     assert page.soup.select_one("#chart-chains-data") is not None
     assert "无锡国家高新区" in page.texts(".zone-pill")[0]
-    assert page.texts(".nav-item.active") == ["◎ 首页"]
+    assert page.texts(".nav-item.active") == ["首页"]
+    assert page.soup.select_one(".nav-item.active svg.icon") is not None  # an SVG, not a font glyph
 
 
 def test_demand_list_searches_filters_and_hides_other_zones_private_records(ent: TestClient, html) -> None:
@@ -133,7 +137,7 @@ def test_create_edit_and_archive_a_demand(ent: TestClient, html) -> None:
     assert page.texts("h1") == ["固态电解质界面改性"]
     assert page.texts(".flash") == ["已发布 ×"]
     facts = dict(zip(page.texts(".fact dt"), page.texts(".fact dd"), strict=True))
-    assert facts["所属单位"] == "无锡锂能科技有限公司"
+    assert facts["需求单位"] == "无锡锂能科技有限公司"
     assert facts["关键词"] == "固态电池、电解质"
     assert facts["可见范围"] == "跨园区共享"
     assert facts["状态"] == "征集中"  # an unchosen select keeps the model's default
@@ -198,7 +202,10 @@ def test_matches_show_ranked_targets_with_reasons_and_both_zones(
     honest = page.soup.select_one("#matches-instrument .not-enough")
     assert honest is not None and "暂无足够相关的" in honest.get_text()
     assert honest.select(".next-steps a")
-    assert len(page.soup.select("#matches-achievement form input[name=target_id]")) == 2
+    starts = page.soup.select("#matches-achievement a.start-deal")
+    assert len(starts) == 2 and all(
+        a["href"].startswith(f"/demands/{private_demand_id}/deals/new?") for a in starts
+    )
     run = page.soup.select_one(f"form[action='/demands/{private_demand_id}/matches/run']")
     assert (
         run["data-busy"] == "正在匹配, 请稍候…"
@@ -241,33 +248,59 @@ def test_an_organisation_cannot_start_a_deal_on_another_organisations_demand(
         follow_redirects=False,
     )
     assert response.status_code == 403
-    assert html(response.text).texts(".empty-title") == ["只能为本单位的需求发起撮合"]
+    assert html(response.text).texts(".empty-title") == [
+        "只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合"
+    ]
 
 
-def test_instrument_calendar_shows_bookings_and_refuses_overlaps(ent: TestClient, html, ids) -> None:
+CLOCKS = [
+    None,  # the real clock
+    "2026-05-17T16:30:00+00:00",  # Sunday evening UTC: already Monday in Beijing, a new week there
+    "2026-05-17T23:59:00+00:00",
+    "2026-12-31T16:30:00+00:00",  # 2027-01-01 in Beijing, in a week that began in 2026
+    "2027-01-01T12:00:00+00:00",
+    "2027-01-03T20:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("instant", CLOCKS, ids=lambda c: c or "now")
+def test_instrument_calendar_shows_bookings_and_refuses_overlaps(sign_in, html, ids, instant) -> None:
+    """At any time of day and year (issue 9 #14: failed every Sunday 16:00–24:00 UTC and on 2027-01-01)."""
     instrument = ids["instrument"]["场发射扫描电子显微镜"]
-    page = html(ent.get(f"/instruments/{instrument}").text)
-    assert page.texts(".cal-event") == ["09:00–12:00 王经理 隔膜表面形貌表征"]
-    assert len(page.texts(".cal-head")) == 8
-    tuesday = page.soup.select(".cal-head")[2].get_text().split()[1]
-    day = page.soup.select_one("#b-day")["value"][:5] + tuesday
-    clash = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "11:00", "end": "13:00", "purpose": "XRD"},
-    )
-    assert html(clash.text).texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
-    ok = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "12:00", "end": "13:30", "purpose": "XRD"},
-    )
-    after = html(ok.text)
-    assert after.texts(".flash-success") == ["预约成功 ×"]
-    assert after.texts(".cal-event")[1] == "12:00–13:30 王经理 XRD"
-    backwards = ent.post(
-        f"/instruments/{instrument}/bookings",
-        data={"csrf_token": page.csrf(), "day": day, "start": "15:00", "end": "14:00"},
-    )
-    assert html(backwards.text).texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
+    with time_machine.travel(instant) if instant else nullcontext():
+        ent = sign_in("wuxi_ent")
+        page = html(ent.get(f"/instruments/{instrument}").text)
+        days = [head["data-day"] for head in page.soup.select(".cal-head[data-day]")]
+        today = datetime.now(BEIJING).date()
+        assert len(days) == 7 and days[0] == (today - timedelta(days=today.weekday())).isoformat()
+        assert (
+            page.texts(".cal-head.today")
+            == page.texts(".cal-head")[1 + today.weekday() : 2 + today.weekday()]
+        )
+        # Bookings are never in the past (daily-deals): book next week's Wednesday, which is open.
+        wednesday = (today + timedelta(days=9 - today.weekday())).isoformat()
+        later = html(ent.get(f"/instruments/{instrument}?week={wednesday}").text)
+        assert [head["data-day"] for head in later.soup.select(".cal-head[data-day]")][2] == wednesday
+
+        def book(start: str, end: str, purpose: str = "XRD") -> Html:
+            form = {
+                "csrf_token": page.csrf(),
+                "day": wednesday,
+                "start": start,
+                "end": end,
+                "purpose": purpose,
+            }
+            return html(ent.post(f"/instruments/{instrument}/bookings", data=form).text)
+
+        first = book("09:00", "12:00", "隔膜表面形貌表征")
+        assert first.texts(".flash-success") == ["已提交预约, 等待仪器所属单位审批 ×"]
+        assert "09:00–12:00 王经理 待审批 隔膜表面形貌表征" in first.texts(".cal-event")
+        clash = book("11:00", "13:00")
+        assert clash.texts(".flash-error")[0].endswith("09:00–12:00 已被 王经理 预约 ×")
+        ok = book("12:00", "13:30")
+        assert ok.texts(".flash-success") == ["已提交预约, 等待仪器所属单位审批 ×"]
+        assert "12:00–13:30 王经理 待审批 XRD" in ok.texts(".cal-event")
+        assert book("15:00", "14:00").texts(".flash-error") == ["结束时间必须晚于开始时间 ×"]
 
 
 def test_capability_centre_lists_experts_instruments_and_pilot_platforms(ent: TestClient, html) -> None:
@@ -336,7 +369,7 @@ def test_account_page_issues_and_revokes_api_tokens(ent: TestClient, html) -> No
 def test_zone_admin_manages_only_own_zone_users(wuxi_admin: TestClient, ent: TestClient, html) -> None:
     page = html(wuxi_admin.get("/admin/users").text)
     usernames = [row.select("td")[0].get_text(strip=True) for row in page.soup.select("tbody tr")]
-    assert sorted(usernames) == ["wuxi_admin", "wuxi_ent"]
+    assert sorted(usernames) == ["jn_lab", "jn_univ", "wuxi_admin", "wuxi_ent"]
     assert [o["value"] for o in page.soup.select("#u-role option")] == ["enterprise", "university", "expert"]
     created = wuxi_admin.post(
         "/admin/users",
@@ -394,6 +427,34 @@ def test_malformed_urls_get_an_html_page_not_json(ent: TestClient, html) -> None
     assert ent.get("/demands?trl_min=x").status_code == 200  # an unknown filter value just shows a hint
 
 
+def test_huge_page_numbers_show_the_last_page(ent: TestClient, html) -> None:
+    """Issue 9 #10: a page number past any integer the database takes was a 500."""
+    for page in ("9999999999999999999", "-9999999999999999999", "100001"):
+        response = ent.get(f"/demands?page={page}")
+        assert response.status_code == 200, page
+        assert html(response.text).texts(".pager .current") in ([], ["1"])
+    beyond = html(ent.get("/demands?page=9999999999999999999").text)
+    assert beyond.texts(".row-title") == html(ent.get("/demands").text).texts(".row-title") != []
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "9999-12-27", "0001-01-07", "2026-02-30"])
+def test_calendar_weeks_at_the_ends_of_the_calendar_are_pages_not_errors(
+    ent: TestClient, html, ids, week: str
+) -> None:
+    """Issue 9 #10: the first and last weeks of year 1 and 9999 overflowed the date maths (500)."""
+    instrument = ids["instrument"]["场发射扫描电子显微镜"]
+    response = ent.get(f"/instruments/{instrument}?week={week}")
+    assert response.status_code in (200, 400), response.text[:300]
+    if response.status_code == 200:
+        assert len(html(response.text).texts(".cal-head")) == 8
+        page = html(response.text)
+        booked = ent.post(
+            f"/instruments/{instrument}/bookings",
+            data={"csrf_token": page.csrf(), "day": week, "start": "23:00", "end": "23:30", "purpose": "XRD"},
+        )
+        assert booked.status_code in (200, 400), booked.text[:300]  # booked, or a page saying why not
+
+
 def test_run_matching_without_the_engine_says_so(
     ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -405,37 +466,27 @@ def test_run_matching_without_the_engine_says_so(
     assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
 
 
-def test_run_matching_calls_the_engine_and_shows_fresh_results(
-    ent: TestClient, html, private_demand_id, ids, monkeypatch: pytest.MonkeyPatch
+def test_run_matching_runs_the_engine_with_the_apps_settings_and_shows_fresh_results(
+    ent: TestClient,
+    html,
+    private_demand_id,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[tuple[str, int, str | None]] = []
-
-    def match_record(session, kind: str, record_id: int, *, scope) -> None:  # the engine's seam
-        calls.append((kind, record_id, scope.zone_code))
-        replace_matches(
-            session,
-            source_kind=kind,
-            source_id=record_id,
-            source_zone="wuxi",
-            target_kind="instrument",
-            matches=[
-                NewMatch(
-                    ids["instrument"]["场发射扫描电子显微镜"], 0.5, [["availability", "仪器可预约"]], "wuxi"
-                )
-            ],
-        )
-
-    engine = ModuleType(record_service.MATCHING_MODULE)
-    engine.__spec__ = ModuleSpec(record_service.MATCHING_MODULE, None)
-    engine.match_record = match_record  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, record_service.MATCHING_MODULE, engine)
+    monkeypatch.chdir(tmp_path)  # where the process default (./var) would put the index
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
     form = page.soup.select_one("form[action$='/matches/run']")
     after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
-    assert calls == [("demand", private_demand_id, "wuxi")]
     assert after.texts(".flash-success") == ["匹配已完成 ×"]
-    assert after.texts("#matches-instrument .match-title") == ["场发射扫描电子显微镜"]
-    assert after.texts("#matches-instrument .reasons") == ["可用性 仪器可预约"]
+    assert (settings.data_dir / "match-index").is_dir() and not (tmp_path / "var").exists()
+    # The engine's own ranking replaced the seeded lists: the private Chengdu patent is gone.
+    titles = [t.replace(" ", "") for t in after.texts("#matches-achievement .match-title")]
+    assert titles[0] == "一种锂电池陶瓷涂覆隔膜及其制备方法"
+    assert "成都内部专利:钛合金叶片涂层" not in titles
+    assert after.texts("#matches-achievement .reasons")[0].startswith(
+        "共同词语 双方都提到 (对方标题): 锂电池"
+    )
 
 
 def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,9 @@ def test_screenshots_of_the_main_pages(
     shoot("achievements", "td .row-title")
     page.goto(f"/demands/{private_demand_id}/matches")
     shoot("matches", "#matches-achievement .reasons")
-    page.goto(f"/instruments/{ids['instrument']['场发射扫描电子显微镜']}")
+    today = date.today()
+    next_week = (today + timedelta(days=7 - today.weekday())).isoformat()  # the seeded booking's week
+    page.goto(f"/instruments/{ids['instrument']['场发射扫描电子显微镜']}?week={next_week}")
     shoot("instrument-calendar", ".cal-event")
     bad = tmp_path / "需求导入.csv"
     bad.write_text(

@@ -1,13 +1,14 @@
-"""Analytics over the store, always within a ``Scope``.
+"""Analytics over the store, always within a ``Scope``, and over the deals the reader may see.
 
-What a zone sees: record counts and match coverage of the records it owns; deals it owns or supplied
-resources to (the same deals its deal list shows). Another zone's private deals never enter its numbers.
+What a zone sees: record counts and match coverage of the records it owns. Deal metrics take the deals
+as ``services.deals.readable_deals`` gives them to the reader (the same deals, redacted the same way, as
+the reader's deal list), so another zone's private deals or private detail never enter its numbers.
 The platform administrator (``Scope.platform()``) sees everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, exists, select
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..domain.access import Scope
 from ..domain.deals import Deal
 from ..domain.geography import PROVINCE_REGIONS, REGION_LABELS_ZH, province_full
-from ..store.deals import as_utc, list_deals
+from ..store.deals import as_utc
 from ..store.records import KIND_LABELS_ZH, table_for
 from ..store.tables import AchievementRow, DemandRow, MatchResultRow, RecordMixin, ZoneRow
 from ..store.zone_registry import list_zones
@@ -26,8 +27,6 @@ from .models import (
     Breakdown,
     Coverage,
     CoverageRow,
-    CrossZone,
-    Funnel,
     MonthlyCounts,
     MonthlyReport,
     ProvinceMap,
@@ -68,14 +67,6 @@ def match_coverage(session: Session, *, scope: Scope, threshold: float) -> Cover
     return Coverage(threshold=threshold, rows=[per_zone[z] for z in sorted(per_zone)])
 
 
-def _deals(session: Session, scope: Scope) -> list[Deal]:
-    return list_deals(session, scope=scope)
-
-
-def funnel(session: Session, *, scope: Scope) -> Funnel:
-    return metrics.funnel(_deals(session, scope))
-
-
 def _province(name: str) -> str:
     """Zones may be entered as '江苏' or '江苏省'; analytics groups by the full name."""
     try:
@@ -88,8 +79,9 @@ def _zone_provinces(session: Session) -> dict[str, str]:
     return {z.code: _province(z.province) for z in list_zones(session)}
 
 
-def _university_keys(session: Session, deals: list[Deal]) -> Callable[[Deal], Iterable[str]]:
-    ids = sorted({r.record_id for d in deals for r in d.resources if r.kind == "achievement"})
+def _university_keys(session: Session, deals: Sequence[Deal]) -> Callable[[Deal], Iterable[str]]:
+    # A resource the reader may not read has no id (``DealResource.is_hidden``): its owner stays unknown.
+    ids = sorted({r.record_id for d in deals for r in d.resources if r.kind == "achievement" and r.record_id})
     owners: dict[int, str] = {}
     for start in range(0, len(ids), 900):
         stmt = select(AchievementRow.id, AchievementRow.owner).where(
@@ -120,11 +112,10 @@ BREAKDOWN_LABELS = {
 }
 
 
-def deals_by(session: Session, *, scope: Scope, dimension: str) -> Breakdown:
+def deals_by(session: Session, deals: Sequence[Deal], *, dimension: str) -> Breakdown:
     """Deals grouped by ``dimension``; province and region come from the owning zone in the registry."""
     if dimension not in BREAKDOWN_LABELS:
         raise ValueError(f"unknown dimension {dimension!r}; choose from {sorted(BREAKDOWN_LABELS)}")
-    deals = _deals(session, scope)
     keys_of: Callable[[Deal], Iterable[str]]
     if dimension == "university":
         keys_of = _university_keys(session, deals)
@@ -139,15 +130,10 @@ def deals_by(session: Session, *, scope: Scope, dimension: str) -> Breakdown:
     return metrics.breakdown(deals, dimension=dimension, label=BREAKDOWN_LABELS[dimension], keys_of=keys_of)
 
 
-def cross_zone(session: Session, *, scope: Scope) -> CrossZone:
-    return metrics.cross_zone(_deals(session, scope))
-
-
-def deals_by_province_map(session: Session, *, scope: Scope) -> ProvinceMap:
+def deals_by_province_map(session: Session, deals: Sequence[Deal]) -> ProvinceMap:
     provinces = _zone_provinces(session)
     return metrics.province_map(
-        "撮合项目省份分布",
-        (provinces[d.zone_code] for d in _deals(session, scope) if d.zone_code in provinces),
+        "撮合项目省份分布", (provinces[d.zone_code] for d in deals if d.zone_code in provinces)
     )
 
 
@@ -157,10 +143,11 @@ def registry_province_map(session: Session) -> ProvinceMap:
     return metrics.province_map("国家高新区省份分布", (_province(p) for p in provinces))
 
 
-def monthly_report(session: Session, *, scope: Scope, month: str, threshold: float) -> MonthlyReport:
+def monthly_report(
+    session: Session, deals: Sequence[Deal], *, scope: Scope, month: str, threshold: float
+) -> MonthlyReport:
     trend = records_by_month(session, scope=scope)
     column = trend.months.index(month) if month in trend.months else None
-    deals = _deals(session, scope)
     return MonthlyReport(
         zone=scope.zone_code or "全平台",
         month=month,
@@ -170,6 +157,6 @@ def monthly_report(session: Session, *, scope: Scope, month: str, threshold: flo
         activity=metrics.month_activity(deals, month),
         funnel=metrics.funnel(deals),
         coverage=match_coverage(session, scope=scope, threshold=threshold),
-        by_chain=deals_by(session, scope=scope, dimension="industry_chain"),
+        by_chain=deals_by(session, deals, dimension="industry_chain"),
         cross_zone=metrics.cross_zone(deals),
     )

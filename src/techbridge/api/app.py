@@ -11,13 +11,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
 from ..config import Settings, get_settings, resolve_secret
 from ..domain.validation import describe_errors, printable
-from ..errors import ImportFailed, NotAuthenticated, TechBridgeError, TooManyLoginAttempts
+from ..errors import ImportFailed, NotAuthenticated, TechBridgeError
+from ..store.db import DatabaseBusy, is_busy
 from .routers import api_router
 from .security import SecurityHeadersMiddleware
 from .uploads import UploadLimit
@@ -63,8 +67,9 @@ async def _techbridge_error(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, NotAuthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, TooManyLoginAttempts):
-        headers["Retry-After"] = str(exc.retry_after_seconds)
+    retry_after = getattr(exc, "retry_after_seconds", None)  # rate limit, busy database
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     errors = [asdict(e) for e in exc.errors] if isinstance(exc, ImportFailed) else []
     return _error(exc.status, exc.message, errors, **headers)
 
@@ -82,8 +87,36 @@ async def _record_invalid(_request: Request, exc: Exception) -> JSONResponse:
     return _error(422, _summary(errors), errors)
 
 
+# Starlette's own answers (no such route, wrong method …) in Chinese, like every other error.
+HTTP_MESSAGES = {
+    400: "请求有误 (bad request)",
+    401: "请先登录 (login required)",
+    403: "没有权限 (forbidden)",
+    404: "接口或资源不存在, 请检查地址 (not found)",
+    405: "该接口不支持此请求方法 (method not allowed)",
+    406: "无法提供所请求的格式 (not acceptable)",
+    413: "上传内容过大 (payload too large)",
+    415: "不支持的内容类型 (unsupported media type)",
+    429: "请求过于频繁, 请稍后再试 (too many requests)",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else ""
+    message = detail or HTTP_MESSAGES.get(exc.status_code, f"请求失败 (HTTP {exc.status_code})")
+    return _error(exc.status_code, message, **(exc.headers or {}))
+
+
 async def _data_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(422, "数据超出数据库允许的范围或格式 (value out of range or malformed)")
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    # A lock wait or a conflict that escaped a unit of work: the client may retry; anything else is a bug.
+    if not is_busy(exc):
+        raise exc
+    return await _techbridge_error(request, DatabaseBusy())
 
 
 async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
@@ -117,11 +150,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings = resolve_secret(settings or get_settings())
     app.add_middleware(UploadLimit, max_bytes=settings.upload_max_mb << 20)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(TechBridgeError, _techbridge_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(ValidationError, _record_invalid)
     app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
+    app.add_exception_handler(PoolTimeout, _operational_error)
     _mount_web(app)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)

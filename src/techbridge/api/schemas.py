@@ -141,6 +141,14 @@ def build_schemas(kind: str) -> KindSchemas:
 SCHEMAS: dict[str, KindSchemas] = {kind: build_schemas(kind) for kind in RECORD_TYPES}
 
 
+class MatchReason(BaseModel):
+    """One reason as batch matching stores it (the engine's ``Reason``)."""
+
+    code: str = Field(description="Stable for programs: terms, title_terms, ipc, chain, zone …")
+    text: str = Field(description="For people, in Chinese")
+    terms: list[str] = Field(default_factory=list, description="The words source and target share, if any")
+
+
 class MatchPublic(BaseModel):
     target_kind: KindName
     target_id: int
@@ -148,7 +156,7 @@ class MatchPublic(BaseModel):
     target_owner: str | None = Field(description="Owning organisation: university, operator or company")
     rank: int
     score: float
-    reasons: list[Any]
+    reasons: list[MatchReason]
     source_zone: str
     target_zone: str
     is_cross_zone: bool = Field(description="跨园区匹配 (云端来配): 两个园区都显示")

@@ -58,13 +58,14 @@ def match_one_demand(
     top_k: TopK = 5,
 ) -> None:
     """Match one demand against achievements, experts, instruments and pilot platforms, with reasons."""
+    from ..config import get_settings
     from ..domain.access import Scope
     from ..services.matching import match_demand, titles
     from ..store.db import init_db
 
     url = database_url()
     init_db(url)
-    results = match_demand(url, demand_id, top_k=top_k, scope=Scope(zone_code=zone))
+    results = match_demand(url, demand_id, top_k=top_k, scope=Scope(zone_code=zone), settings=get_settings())
     names = titles(url, [m for matches in results.values() for m in matches])
     for kind, matches in results.items():
         table = Table("#", "名称", "得分", "园区", "理由", title=f"匹配的{kind.value}")

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..analytics.models import TableData
 from ..config import get_settings
-from ..domain.access import Scope
+from ..domain.accounts import officer
 from ..services import analytics
 from . import app
 
@@ -48,11 +48,17 @@ def _command(name: str, metric: analytics.Metric) -> None:
         export: ExportOption = None,
     ) -> None:
         url = get_settings().resolved_database_url
-        scope = Scope(zone)
-        print_table(analytics.compute(url, name, scope=scope, threshold=threshold).table())
+        # The command line runs on the server itself: the operator reads as the platform admin.
+        viewer = officer(None)
+        print_table(analytics.compute(url, name, viewer=viewer, zone=zone, threshold=threshold).table())
         if export is not None:
             file = analytics.export(
-                url, name, scope=scope, fmt=export.suffix.lstrip(".").lower(), threshold=threshold
+                url,
+                name,
+                viewer=viewer,
+                zone=zone,
+                fmt=export.suffix.lstrip(".").lower(),
+                threshold=threshold,
             )
             export.write_bytes(file.content)
             typer.echo(f"已导出到 {export}")

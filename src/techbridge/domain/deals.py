@@ -59,6 +59,9 @@ STAGE_LABELS_ZH: dict[DealStage, str] = {
     DealStage.DROPPED: "终止",
 }
 
+HIDDEN_RECORD_ZH = "其他园区的非公开记录"
+"""Shown instead of a linked record the reader may not read (another zone's private record)."""
+
 # The kinds of record a deal can bring to a demand (an organization is the demand side, not a resource).
 RESOURCE_KINDS = ("achievement", "expert", "instrument", "pilot_platform")
 
@@ -127,13 +130,19 @@ class Attachment(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     size: int = Field(..., ge=0, description="Bytes")
     content_type: str = Field("application/octet-stream", max_length=100)
+    file_id: int | None = Field(None, description="The stored file, when it was uploaded through the web")
 
 
 class DealResource(BaseModel):
     kind: str
-    record_id: int
+    record_id: int | None = Field(..., description="None when the reader may not read the record")
     zone_code: str
     title: str = ""
+    owner: str = Field("", description="The organisation that owns the resource: a party to the deal")
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.record_id is None
 
 
 class DealEvent(BaseModel):
@@ -165,6 +174,9 @@ class Deal(BaseModel):
     updated_at: datetime
     resources: list[DealResource] = []
     events: list[DealEvent] = []
+    is_redacted: bool = Field(
+        False, description="Parts the reader may not read (another zone's private side) were left out"
+    )
 
     @property
     def stage_label(self) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from .calendar import parse_opening_hours
 from .enums import (
     PATENT_KINDS,
     AchievementKind,
@@ -132,7 +133,7 @@ class Zone(BaseModel):
     code: str = Field(..., min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(..., min_length=2, max_length=100)
     province: str = Field(..., min_length=2, max_length=20)
-    city: OptionalText = None
+    city: OptionalText = Field(None, max_length=50)
     kind: Annotated[ZoneKind, _enum_validator(ZoneKind)] = ZoneKind.NATIONAL
     approved_date: OptionalText = Field(None, pattern=r"^\d{4}(\.\d{2})?$", description="YYYY.MM")
     leading_industries: TextList = []
@@ -142,15 +143,17 @@ class IndustryChain(BaseModel):
     code: str = Field(..., min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(..., min_length=2, max_length=50)
     keywords: TextList = []
-    zone_code: OptionalText = Field(None, description="Empty for the platform-wide default catalogue")
+    zone_code: OptionalText = Field(
+        None, max_length=32, description="Empty for the platform-wide default catalogue"
+    )
 
 
 class Organization(Record):
     name: str = Field(..., min_length=2, max_length=200)
     kind: Annotated[OrgKind, _enum_validator(OrgKind)] = OrgKind.ENTERPRISE
     credit_code: OptionalText = Field(None, description="统一社会信用代码, checked when given")
-    province: OptionalText = None
-    city: OptionalText = None
+    province: OptionalText = Field(None, max_length=20)
+    city: OptionalText = Field(None, max_length=50)
 
     @field_validator("credit_code")
     @classmethod
@@ -166,7 +169,7 @@ class Organization(Record):
 class Demand(Record):
     title: str = Field(..., min_length=4, max_length=200)
     description: str = Field("", max_length=20000)
-    industry_chain: OptionalText = None
+    industry_chain: OptionalText = Field(None, max_length=50)
     keywords: TextList = []
     budget_min: OptionalFloat = Field(None, ge=0, description="万元")
     budget_max: OptionalFloat = Field(None, ge=0, description="万元")
@@ -206,9 +209,9 @@ class Achievement(Record):
     ] = []
     asking_price: OptionalFloat = Field(None, ge=0, description="万元")
     owner: OptionalText = Field(None, max_length=200, description="Owning university or institute")
-    discipline: OptionalText = None
+    discipline: OptionalText = Field(None, max_length=50)
     keywords: TextList = []
-    industry_chain: OptionalText = None
+    industry_chain: OptionalText = Field(None, max_length=50)
 
     @field_validator("application_number")
     @classmethod
@@ -277,6 +280,15 @@ class Instrument(Record):
     hourly_fee: OptionalFloat = Field(None, ge=0, description="元/小时")
     description: str = Field("", max_length=5000)
     bookable: bool = True
+    opening_hours: OptionalText = Field(
+        None, max_length=200, description="开放时间, e.g. 周一至周五 08:30-17:30; empty: 每天 08:00-20:00"
+    )
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _check_opening_hours(cls, v: str | None) -> str | None:
+        # Stored in one normal form, so the calendar and the import read the same hours.
+        return parse_opening_hours(v).describe() if v else None
 
     def natural_key(self) -> str:
         if self.external_id:

@@ -82,6 +82,7 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "hourly_fee": ("收费标准(元/小时)", "收费标准", "机时费"),
         "description": ("主要功能", "功能描述", "技术指标"),
         "bookable": ("可预约", "是否开放共享"),
+        "opening_hours": ("开放时间", "开放时段", "服务时间"),
     },
     "pilot_platform": {
         "name": ("平台名称", "名称"),

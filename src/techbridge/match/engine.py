@@ -28,6 +28,9 @@ from .signals import SIGNALS
 KINDS = list(Kind)
 _CHUNK = 20_000  # documents analysed per batch while building: bounds memory at a million records
 _SHOWN_TERMS = 5
+CALIBRATED_TARGETS = (Kind.ACHIEVEMENT,)
+"""Target kinds whose 匹配度 threshold rests on graded data (demand → achievement); the other directions keep
+only the evidence rule (a shared word or semantic similarity) until graded pairs exist for them."""
 _SHOWN_LABEL_SHARE = 0.05  # a predicted label is named only above this probability
 
 
@@ -223,9 +226,9 @@ class MatchEngine:
         """The ``top_k`` records of ``target_kind`` for ``query``, best first, with reasons if ``explain``.
 
         ``Match.score`` is the calibrated probability that a reader judges the record relevant (匹配度 is
-        100 × score). Records below ``config.min_match``, or with no specific evidence (no shared term
-        and no semantic similarity), are left out unless ``include_weak``: an honest list may be short
-        or empty.
+        100 × score). Records with no specific evidence (no shared term and no semantic similarity), and
+        achievements below ``config.min_match``, are left out unless ``include_weak``: an honest list may
+        be short or empty.
         """
         filters = filters or Filters()
         candidates = self._candidates(query, target_kind=target_kind, filters=filters)
@@ -253,7 +256,7 @@ class MatchEngine:
         total = np.where(candidates, total, -np.inf)
         top = self._top(total, min(top_k, int(candidates.sum())))
         probability = self.calibrated(total[top], dense="dense" in parts)
-        if not include_weak:
+        if not include_weak and target_kind in CALIBRATED_TARGETS:
             keep = probability >= self.config.min_match
             top, probability = top[keep], probability[keep]
         matches = []

@@ -34,6 +34,7 @@ from ..store import accounts as store
 from . import sessions
 
 MIN_PASSWORD_LENGTH = 8
+USERNAME_MAX_LENGTH = 50  # users.username and login_attempts.username are VARCHAR(50)
 MAX_PASSWORD_LENGTH = 200
 LOGIN_WINDOW = timedelta(minutes=15)
 """Failures older than this no longer count, and no backoff is longer."""
@@ -156,8 +157,11 @@ def create_user(
 ) -> User:
     """Create an account; the role decides whether a zone and an organisation are required."""
     username = username.strip()
-    if not 3 <= len(username) <= 50:
-        raise TechBridgeError("用户名长度应为 3–50 个字符")
+    if not 3 <= len(username) <= USERNAME_MAX_LENGTH:
+        raise TechBridgeError(f"用户名长度应为 3–{USERNAME_MAX_LENGTH} 个字符")
+    for label, value, limit in (("显示名称", display_name, 100), ("机构", organization or "", 200)):
+        if len(value) > limit:  # as the columns hold: the same refusal on SQLite and PostgreSQL
+            raise TechBridgeError(f"{label}太长, 最多 {limit} 个字")
     try:
         check_role_shape(role=role, zone_code=zone_code, organization=organization)
     except ValueError as exc:
@@ -190,6 +194,8 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
     Every attempt is recorded, so the limits hold across processes and restarts. The username is
     compared in its folded form, so changing its case counts as the same account.
     """
+    if len(username) > USERNAME_MAX_LENGTH:  # no account has such a name, and the attempt log can't hold it
+        raise NotAuthenticated("用户名或密码错误 (wrong username or password)")
     key = username_key(username)
     check_login_limits(session, username=key, ip=ip)
     row = store.find_user_row(session, username)
@@ -317,9 +323,10 @@ def authenticate_token(session: Session, token: str) -> tuple[User, Credential]:
     if user is None or not user.is_active:
         raise NotAuthenticated("账户已停用 (account disabled)")
     now = _now()
-    # Recording every use would make each API call a write; once a minute is enough to audit.
+    # Recording every use would make each API call a write; once a minute is enough to audit. It is
+    # written apart from the request's own work, so a busy database never fails the request for it.
     if row.last_used_at is None or _aware(row.last_used_at) < now - timedelta(minutes=1):
-        row.last_used_at = now
+        store.record_token_use(session, row.id, now)
     return user, Credential(token_id=row.id)
 
 

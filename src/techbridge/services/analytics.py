@@ -1,16 +1,23 @@
-"""Analytics by name, for the CLI, the API and the dashboard: one registry, so all three list the same."""
+"""Analytics by name, for the CLI, the API and the dashboard: one registry, so all three list the same.
+
+Every metric is computed for a reader (``viewer``): record metrics in the zone the reader acts for, deal
+metrics over ``deals.readable_deals`` — exactly the deals, redacted the same way, that the reader's deal
+list shows. An enterprise counts its own deals; a zone that only supplied a resource counts the deal's
+stage but never the owner zone's titles, notes or amounts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from ..analytics import queries
+from ..analytics import metrics, queries
 from ..analytics.export import CONTENT_TYPES, export_table
 from ..analytics.models import (
     Breakdown,
@@ -23,8 +30,11 @@ from ..analytics.models import (
     TableData,
 )
 from ..domain.access import Scope
+from ..domain.accounts import User
+from ..domain.deals import Deal
 from ..errors import InvalidInput, ZoneAccessDenied
 from ..store.db import session_scope
+from .deals import readable_deals
 
 # A stored match scoring at least this counts as a good one for coverage. Match scores are weighted sums
 # of signals in 0..1 (catalogue fields weigh 1.0, words 0.15; see ``match.config``).
@@ -35,37 +45,51 @@ class Tabular(Protocol):
     def table(self) -> TableData: ...
 
 
+@dataclass
+class Inputs:
+    """What a metric reads: the session, the zone scope, the reader, and the reader's deals (loaded once)."""
+
+    session: Session
+    scope: Scope
+    viewer: User
+    threshold: float
+
+    @cached_property
+    def deals(self) -> Sequence[Deal]:
+        return readable_deals(self.session, viewer=self.viewer, within=self.scope)
+
+
 @dataclass(frozen=True)
 class Metric:
     title: str
     model: type[BaseModel]
-    compute: Callable[[Session, Scope, float], Tabular]
+    compute: Callable[[Inputs], Tabular]
 
 
 def _breakdown(dimension: str) -> Metric:
     return Metric(
         title=f"按{queries.BREAKDOWN_LABELS[dimension]}统计",
         model=Breakdown,
-        compute=lambda s, scope, _t: queries.deals_by(s, scope=scope, dimension=dimension),
+        compute=lambda i: queries.deals_by(i.session, i.deals, dimension=dimension),
     )
 
 
 METRICS: dict[str, Metric] = {
     "trend": Metric(
-        "资源月度新增", MonthlyCounts, lambda s, scope, _t: queries.records_by_month(s, scope=scope)
+        "资源月度新增", MonthlyCounts, lambda i: queries.records_by_month(i.session, scope=i.scope)
     ),
     "coverage": Metric(
-        "需求匹配覆盖率", Coverage, lambda s, scope, t: queries.match_coverage(s, scope=scope, threshold=t)
+        "需求匹配覆盖率",
+        Coverage,
+        lambda i: queries.match_coverage(i.session, scope=i.scope, threshold=i.threshold),
     ),
-    "funnel": Metric("转化漏斗", Funnel, lambda s, scope, _t: queries.funnel(s, scope=scope)),
+    "funnel": Metric("转化漏斗", Funnel, lambda i: metrics.funnel(i.deals)),
     **{f"by-{d.replace('_', '-')}": _breakdown(d) for d in queries.BREAKDOWN_LABELS},
-    "cross-zone": Metric("跨园区撮合", CrossZone, lambda s, scope, _t: queries.cross_zone(s, scope=scope)),
+    "cross-zone": Metric("跨园区撮合", CrossZone, lambda i: metrics.cross_zone(i.deals)),
     "deal-map": Metric(
-        "撮合项目省份分布", ProvinceMap, lambda s, scope, _t: queries.deals_by_province_map(s, scope=scope)
+        "撮合项目省份分布", ProvinceMap, lambda i: queries.deals_by_province_map(i.session, i.deals)
     ),
-    "zone-map": Metric(
-        "国家高新区省份分布", ProvinceMap, lambda s, _scope, _t: queries.registry_province_map(s)
-    ),
+    "zone-map": Metric("国家高新区省份分布", ProvinceMap, lambda i: queries.registry_province_map(i.session)),
 }
 
 
@@ -85,11 +109,14 @@ def _metric(name: str) -> Metric:
         raise ValueError(f"unknown metric {name!r}; choose from {sorted(METRICS)}") from None
 
 
-def compute(url: str, name: str, *, scope: Scope, threshold: float = DEFAULT_THRESHOLD) -> Tabular:
-    """The typed, chart-ready result of one metric."""
+def compute(
+    url: str, name: str, *, viewer: User, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+) -> Tabular:
+    """The typed, chart-ready result of one metric as ``viewer`` may see it (``zone``: platform admins)."""
     metric = _metric(name)
+    scope = scope_for(viewer.scope, zone)
     with session_scope(url) as session:
-        return metric.compute(session, scope, threshold)
+        return metric.compute(Inputs(session=session, scope=scope, viewer=viewer, threshold=threshold))
 
 
 @dataclass(frozen=True)
@@ -100,24 +127,32 @@ class ExportFile:
 
 
 def export(
-    url: str, name: str, *, scope: Scope, fmt: str, threshold: float = DEFAULT_THRESHOLD
+    url: str,
+    name: str,
+    *,
+    viewer: User,
+    fmt: str,
+    zone: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> ExportFile:
     """One metric's table as a CSV or XLSX file named after the metric, zone and day."""
-    table = compute(url, name, scope=scope, threshold=threshold).table()
+    table = compute(url, name, viewer=viewer, zone=zone, threshold=threshold).table()
     content = export_table(table, fmt)
-    stem = f"{name}-{scope.zone_code or 'platform'}-{date.today().isoformat()}"
+    stem = f"{name}-{scope_for(viewer.scope, zone).zone_code or 'platform'}-{date.today().isoformat()}"
     return ExportFile(filename=f"{stem}.{fmt}", content_type=CONTENT_TYPES[fmt], content=content)
 
 
 def monthly_report(
-    url: str, *, scope: Scope, month: str, threshold: float = DEFAULT_THRESHOLD
+    url: str, *, viewer: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
 ) -> MonthlyReport:
-    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM')."""
+    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM'), as ``viewer`` may."""
     try:
         if len(month) != 7:
             raise ValueError(month)
         datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise InvalidInput(f"月份格式应为 YYYY-MM, 实际 {month!r}") from None
+    scope = scope_for(viewer.scope, zone)
     with session_scope(url) as session:
-        return queries.monthly_report(session, scope=scope, month=month, threshold=threshold)
+        deals = readable_deals(session, viewer=viewer, within=scope)
+        return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold)

@@ -1,7 +1,8 @@
 """Deal use cases: start a deal from a demand (or an enterprise), move it through the stages, drop it.
 
 Each function opens its own unit of work on ``url``, checks zone rights and the transition rules, and
-returns the deal as a domain model with its full history.
+returns the deal as a domain model with its full history. Every read goes through ``readable_deals``,
+which applies ``domain.accounts.deal_view``: lists, detail pages, the board and analytics see the same.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from ..domain.access import Scope
+from ..domain.accounts import LinkedRecords, User, deal_view, owner_of
 from ..domain.deals import (
     RESOURCE_KINDS,
     STAGE_LABELS_ZH,
@@ -20,6 +24,7 @@ from ..domain.deals import (
     DealStage,
     transition_problem,
 )
+from ..domain.records import Record
 from ..errors import (
     Conflict,
     InvalidStageTransition,
@@ -46,7 +51,7 @@ def _when(at: datetime | None) -> datetime:
 
 
 def _title_of(record: object) -> str:
-    for name in ("title", "name"):
+    for name in ("name", "title"):  # an expert's title is a rank (教授), not what to call them
         value = getattr(record, name, None)
         if value:
             return str(value)
@@ -72,7 +77,7 @@ def start_deal(
     The deal belongs to the demand's zone; for an enterprise without a demand it belongs to ``zone_code``
     (defaulting to the caller's zone). Resources must be visible to that zone: its own or shared ones.
     ``on_behalf_of`` is set when an organisation (not a zone officer) asks: it may only start deals on
-    its own demands.
+    its own demands, or offer its own resources to a demand of its zone.
     """
     if (demand_id is None) == (not enterprise.strip()):
         raise TechBridgeError("请指定需求编号或企业名称 (二选一)")
@@ -87,8 +92,6 @@ def start_deal(
             enterprise = demand.organization  # type: ignore[attr-defined]
             industry_chain = demand.industry_chain  # type: ignore[attr-defined]
             title = title or demand.title  # type: ignore[attr-defined]
-            if on_behalf_of is not None and enterprise != on_behalf_of:
-                raise PermissionDenied("只能为本单位的需求发起撮合")
         elif on_behalf_of is not None:
             raise PermissionDenied("企业用户只能为本单位的需求发起撮合")
         else:
@@ -110,9 +113,16 @@ def start_deal(
                 record = found[record_id].record
                 linked.append(
                     DealResource(
-                        kind=kind, record_id=record_id, zone_code=record.zone_code, title=_title_of(record)
+                        kind=kind,
+                        record_id=record_id,
+                        zone_code=record.zone_code,
+                        title=_title_of(record),
+                        owner=owner_of(kind, record) or "",
                     )
                 )
+        if on_behalf_of is not None and demand_id is not None:
+            if enterprise != on_behalf_of and all(r.owner != on_behalf_of for r in linked):
+                raise PermissionDenied("只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合")
         if demand_id is not None:
             wanted = {(r.kind, r.record_id) for r in linked}
             for other in deal_store.list_deals(session, scope=Scope.platform(), demand_id=demand_id):
@@ -184,19 +194,45 @@ def drop(
     return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
 
 
-def get_deal(url: str, deal_id: int, *, scope: Scope, enterprise: str | None = None) -> Deal:
-    """One visible deal; with ``enterprise`` (an organisation user asking) only that enterprise's deals."""
-    with session_scope(url) as session:
-        deal = deal_store.get_deal(session, deal_id, scope=scope)
-    if enterprise is not None and deal.enterprise != enterprise:
-        raise NotFound("撮合项目", deal_id)
-    return deal
+def _linked(session: Session, found: Sequence[Deal]) -> LinkedRecords:
+    """The demands and resources the deals link, as stored, so the rule can judge each one."""
+    wanted: dict[str, set[int]] = {}
+    for deal in found:
+        if deal.demand_id is not None:
+            wanted.setdefault("demand", set()).add(deal.demand_id)
+        for resource in deal.resources:
+            if resource.record_id is not None:
+                wanted.setdefault(resource.kind, set()).add(resource.record_id)
+    linked: dict[tuple[str, int], Record] = {}
+    for kind, ids in wanted.items():
+        for record_id, stored in get_records(session, kind, sorted(ids), scope=Scope.platform()).items():
+            linked[(kind, record_id)] = stored.record
+    return linked
 
 
-def list_deals(
-    url: str, *, scope: Scope, stage: DealStage | None = None, enterprise: str | None = None
+def readable_deals(
+    session: Session, *, viewer: User, within: Scope | None = None, stage: DealStage | None = None
 ) -> list[Deal]:
-    """Visible deals, newest first; with ``enterprise`` only that enterprise's own deals."""
+    """The deals ``viewer`` may see, newest first, each redacted to what the viewer may read.
+
+    ``within`` narrows to one zone's deals (a platform admin looking at one zone); it never widens.
+    """
+    found = deal_store.list_deals(session, scope=within or viewer.scope, stage=stage)
+    linked = _linked(session, found)
+    return [view for deal in found if (view := deal_view(viewer, deal, linked)) is not None]
+
+
+def get_deal(url: str, deal_id: int, *, viewer: User) -> Deal:
+    """One deal as ``viewer`` may read it; a deal the viewer may not see is absent (404), never 403."""
     with session_scope(url) as session:
-        found = deal_store.list_deals(session, scope=scope, stage=stage)
-    return [d for d in found if enterprise is None or d.enterprise == enterprise]
+        deal = deal_store.get_deal(session, deal_id, scope=viewer.scope)
+        view = deal_view(viewer, deal, _linked(session, [deal]))
+    if view is None:
+        raise NotFound("撮合项目", deal_id)
+    return view
+
+
+def list_deals(url: str, *, viewer: User, stage: DealStage | None = None) -> list[Deal]:
+    """The deals ``viewer`` may see, newest first (see ``readable_deals``)."""
+    with session_scope(url) as session:
+        return readable_deals(session, viewer=viewer, stage=stage)

@@ -16,20 +16,22 @@ import fcntl
 import hashlib
 import json
 import shutil
+import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from ..config import Settings, get_settings
+from ..config import Settings
 from ..domain.access import Scope
+from ..errors import Busy
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine, Reason
 from ..match import documents as converters
 from ..match.encoders import Encoder, load_encoder
@@ -63,6 +65,16 @@ rows whose stamp the index already holds cost a comparison, not a re-analysis.""
 _JOURNAL_MIN, _JOURNAL_SHARE = 1_000, 0.01
 """Keys changed since the snapshot that may pile up in the journal before the snapshot is rewritten."""
 _LOADED: dict[Path, _Index] = {}
+BATCH_SOURCES = 200
+"""Sources batch matching ranks, then stores and commits at once: the write transaction stays short, so
+requests that write (SQLite has one writer) get their turn between batches instead of timing out."""
+INDEX_WAIT_S = 20.0
+"""How long one record's matching (a web request) waits for the index that ``match --all`` holds."""
+
+
+class MatchIndexBusy(Busy):
+    def __init__(self) -> None:
+        super().__init__("匹配索引正在更新 (例如正在批量匹配), 请稍后重试 (match index busy, retry later)")
 
 
 @dataclass(frozen=True)
@@ -355,16 +367,63 @@ class _Index:
         self.saved_state = json.loads(json.dumps(state))
 
 
+class _Turns:
+    """First come, first served among this process's threads waiting for one index. Polling the file
+    lock alone let later requests overtake earlier ones, and under load some waited until they timed out.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._queue: deque[object] = deque()
+
+    @contextmanager
+    def turn(self, deadline: float | None) -> Iterator[None]:
+        me = object()
+        with self._changed:
+            self._queue.append(me)
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._changed.wait_for(lambda: self._queue[0] is me, timeout=timeout):
+                self._queue.remove(me)
+                self._changed.notify_all()
+                raise MatchIndexBusy()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._queue.popleft()
+                self._changed.notify_all()
+
+
+_TURNS: dict[Path, _Turns] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def _lock(lock: IO[str], deadline: float | None) -> None:
+    """Take the index's exclusive file lock (other processes), giving up at ``deadline`` (None: never)."""
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:  # type: ignore[operator]
+                raise MatchIndexBusy() from None
+            time.sleep(0.05)
+
+
 @contextmanager
-def _open_index(session: Session, settings: Settings) -> Iterator[_Index]:
+def _open_index(session: Session, settings: Settings, *, wait: float | None = None) -> Iterator[_Index]:
     """The persisted index of the session's database, held under an exclusive file lock (web requests
-    and the CLI may overlap) and saved back when the work inside succeeds."""
+    and the CLI may overlap) and saved back when the work inside succeeds. ``wait``: seconds to wait for
+    it at most (None: as long as it takes)."""
     encoder = engine_encoder(settings)
     database = {**_fingerprint(session), "encoder": encoder.name if encoder else None}
     path = index_dir(settings, database["url"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    with (path.parent / f"{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    deadline = None if wait is None else time.monotonic() + wait
+    with _TURNS_LOCK:
+        turns = _TURNS.setdefault(path, _Turns())
+    with turns.turn(deadline), (path.parent / f"{path.name}.lock").open("w") as lock:
+        _lock(lock, deadline)
         index = _Index.open(path, config=engine_config(settings), encoder=encoder, database=database)
         _LOADED.pop(path, None)  # kept again only once the work below has been saved
         yield index
@@ -459,18 +518,30 @@ def run_batch(
     with session_scope(url) as session, _open_index(session, settings) as index:
         delta = index.sync(session, full=full, progress=progress)  # indexing, then ranking, on one bar
         _drop_matches(session, delta.retired)
+        session.commit()
         work = _work(session, index.unbatched, full=full)
         stored = 0
-        for done, (source, target) in enumerate(work, start=1):
-            matches = index.engine.rank(
-                source, target_kind=target, top_k=top_k, filters=_filters(source, target)
-            )
-            stored += _store(session, source, target, matches)
+        # Each batch is ranked with no lock held, then stored and committed in one short transaction.
+        # Killed midway, some lists are new and some old, each whole; the index is not saved, so the
+        # next run redoes all of this work and ends where a clean run would.
+        for start in range(0, len(work), BATCH_SOURCES):
+            batch = [
+                (
+                    source,
+                    target,
+                    index.engine.rank(
+                        source, target_kind=target, top_k=top_k, filters=_filters(source, target)
+                    ),
+                )
+                for source, target in work[start : start + BATCH_SOURCES]
+            ]
+            for source, target, matches in batch:
+                stored += _store(session, source, target, matches)
+            session.commit()
             if progress is not None:
-                progress(done, len(work))
+                for done in range(start + 1, start + len(batch) + 1):
+                    progress(done, len(work))
         index.mark_batched()
-        # The stored lists first: should that fail, the index is not saved and the next run redoes the work.
-        session.commit()
     return MatchRunReport(
         indexed=len(delta.docs),
         removed=len(delta.removed),
@@ -481,35 +552,40 @@ def run_batch(
 
 
 def match_record(
-    session: Session, kind: str, record_id: int, *, scope: Scope, top_k: int = 20
+    session: Session, kind: str, record_id: int, *, scope: Scope, settings: Settings, top_k: int = 20
 ) -> dict[Kind, list[Match]]:
     """Re-rank one record's matches now and store them in the caller's transaction (the api/web seam).
 
     The index is brought up to date first (reading only what changed since the last sync), so a record
     saved a moment ago is matched as it is now. An archived record or retired demand gets no matches.
+    ``settings`` are the caller's (the app's): where the index lives and the match weights.
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
-    with _open_index(session, get_settings()) as index:
+    with _open_index(session, settings, wait=INDEX_WAIT_S) as index:
         delta = index.sync(session)
-        _drop_matches(session, delta.retired)
-        if _is_retired(stored):
-            _drop_matches(session, [f"{kind}/{record_id}"])
-        if _is_retired(stored) or kind not in PAIRS:
-            return results
-        source = _docs(session, [stored])[0]
-        for target in PAIRS[source.kind]:
+        retired = set(delta.retired) | ({f"{kind}/{record_id}"} if _is_retired(stored) else set())
+        source = None if _is_retired(stored) or kind not in PAIRS else _docs(session, [stored])[0]
+        for target in PAIRS[source.kind] if source is not None else ():
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )
-            _store(session, source, target, results[target])
+        _drop_matches(session, retired)  # usually nothing; kept with the sync that found it
+    # Stored once the index is released: the next request ranks while this one waits for the write lock
+    # (SQLite has one), and SQLite's lock is taken only once the ranking is done.
+    for target, matches in results.items():
+        _store(session, source, target, matches)  # type: ignore[arg-type]
     return results
 
 
-def match_demand(url: str, demand_id: int, *, scope: Scope, top_k: int = 10) -> dict[Kind, list[Match]]:
+def match_demand(
+    url: str, demand_id: int, *, scope: Scope, settings: Settings, top_k: int = 10
+) -> dict[Kind, list[Match]]:
     """``match_record`` for one demand in its own unit of work (the CLI's ``match demand ID``)."""
     with session_scope(url) as session:
-        return match_record(session, Kind.DEMAND.value, demand_id, scope=scope, top_k=top_k)
+        return match_record(
+            session, Kind.DEMAND.value, demand_id, scope=scope, settings=settings, top_k=top_k
+        )
 
 
 def titles(url: str, matches: Iterable[Match]) -> dict[str, str]:

@@ -176,6 +176,8 @@ class EmailReport:
 def save_email_prefs(session: Session, *, user: User, email: str, email_enabled: bool) -> EmailPrefs:
     """Set where e-mail copies go; an address that is not one is refused in Chinese."""
     address = email.strip()
+    if len(address) > EMAIL_MAX_LENGTH:
+        raise InvalidInput(f"邮箱地址不能超过 {EMAIL_MAX_LENGTH} 个字符")
     if address:
         name, parsed = parseaddr(address)
         if not EMAIL_RE.match(parsed) or name:
@@ -185,6 +187,8 @@ def save_email_prefs(session: Session, *, user: User, email: str, email_enabled:
     return store.save_prefs(session, user.id, email=address or None, email_enabled=email_enabled)
 
 
+EMAIL_MAX_LENGTH = 200
+"""The longest address kept (the column's width): refused above it, alike on SQLite and PostgreSQL."""
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

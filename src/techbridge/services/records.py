@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..domain.accounts import User, can_write, fill_ownership, owner_of, redact
 from ..domain.records import RECORD_TYPES
 from ..errors import PermissionDenied, ServiceUnavailable, TechBridgeError
@@ -144,11 +145,12 @@ def matches_for(
 MATCHING_MODULE = "techbridge.services.matching"
 
 
-def run_matching(session: Session, kind: str, record_id: int, *, user: User) -> None:
+def run_matching(session: Session, kind: str, record_id: int, *, user: User, settings: Settings) -> None:
     """Recompute and store the matches of one record the user owns (seam to the matching engine).
 
-    The engine provides ``techbridge.services.matching.match_record(session, kind, record_id, *, scope)``,
-    which stores its results with ``store.matches.replace_matches`` in the caller's transaction.
+    The engine provides ``techbridge.services.matching.match_record(session, kind, record_id, *, scope,
+    settings)``, which stores its results with ``store.matches.replace_matches`` in the caller's
+    transaction; ``settings`` are the app's (index directory, match weights), never the process default.
     """
     current = store.get_record(session, kind, record_id, scope=user.scope).record
     if not can_write(user, kind, current):
@@ -157,4 +159,4 @@ def run_matching(session: Session, kind: str, record_id: int, *, user: User) -> 
         engine = importlib.import_module(MATCHING_MODULE)
     except ModuleNotFoundError:
         raise ServiceUnavailable("匹配引擎尚未启用 (matching engine not installed)") from None
-    engine.match_record(session, kind, record_id, scope=user.scope)
+    engine.match_record(session, kind, record_id, scope=user.scope, settings=settings)

@@ -107,8 +107,8 @@ def resume_session(db: Session, browser: BrowserSession) -> User:
     user = store.get_user(db, row.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated(_ENDED)
-    if _aware(row.last_seen_at) < now - LAST_SEEN_EVERY:
-        row.last_seen_at = now
+    if _aware(row.last_seen_at) < now - LAST_SEEN_EVERY:  # bookkeeping: never fails the page for it
+        store.record_session_seen(db, row.id, now)
     return user
 
 

@@ -6,6 +6,7 @@ worker process serving the app.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, delete, func, or_, select, update
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..domain.access import Scope
 from ..domain.accounts import Role, User, username_key
 from ..errors import Conflict, NotFound
+from .db import write_best_effort
 from .tables import Base, utcnow
 
 
@@ -151,6 +153,18 @@ def find_token(session: Session, token_hash: str) -> ApiTokenRow | None:
     return session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
 
 
+def record_token_use(session: Session, token_id: int, when: datetime) -> bool:
+    """Note a token's last use, best effort: a busy database skips it rather than fail the request."""
+    stmt = update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
+
+
+def record_session_seen(session: Session, session_id: int, when: datetime) -> bool:
+    """Note when a browser session was last seen, best effort like ``record_token_use``."""
+    stmt = update(UserSessionRow).where(UserSessionRow.id == session_id).values(last_seen_at=when)
+    return write_best_effort(session, lambda connection: connection.execute(stmt))
+
+
 def list_tokens(session: Session, user_id: int) -> list[ApiTokenRow]:
     stmt = select(ApiTokenRow).where(ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None))
     return list(session.scalars(stmt.order_by(ApiTokenRow.id)))
@@ -240,3 +254,21 @@ def failed_logins(
 def _aware(moment: datetime) -> datetime:
     # SQLite hands timestamps back without a zone; they were written in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """What pages call people: each username's display name (the username itself when it has none)."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    rows = session.execute(select(UserRow.username, UserRow.display_name).where(UserRow.username.in_(wanted)))
+    return {username: name or username for username, name in rows}
+
+
+def users_of_organizations(session: Session, organizations: Iterable[str]) -> list[User]:
+    """Active accounts of the named organisations: the people on the other side of a deal or a booking."""
+    wanted = sorted({o for o in organizations if o})
+    if not wanted:
+        return []
+    stmt = select(UserRow).where(UserRow.organization.in_(wanted), UserRow.is_active.is_(True))
+    return [row_to_user(row) for row in session.scalars(stmt.order_by(UserRow.id))]

@@ -61,6 +61,7 @@ class DealResourceRow(Base):
     resource_id: Mapped[int] = mapped_column(Integer)
     resource_zone: Mapped[str] = mapped_column(String(32), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class DealEventRow(Base):
@@ -133,7 +134,11 @@ def _deal(row: DealRow, resources: list[DealResourceRow], events: list[DealEvent
         updated_at=as_utc(row.updated_at),
         resources=[
             DealResource(
-                kind=r.resource_kind, record_id=r.resource_id, zone_code=r.resource_zone, title=r.title
+                kind=r.resource_kind,
+                record_id=r.resource_id,
+                zone_code=r.resource_zone,
+                title=r.title,
+                owner=r.owner or "",
             )
             for r in resources
         ],
@@ -181,6 +186,7 @@ def insert_deal(session: Session, new: NewDeal, first_event: DealEvent) -> Deal:
             resource_id=r.record_id,
             resource_zone=r.zone_code,
             title=r.title[:300],
+            owner=r.owner[:200] or None,
         )
         for r in new.resources
     )

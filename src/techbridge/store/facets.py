@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from .records import table_for
+from .records import table_for, visible_clause
 from .tables import MatchResultRow, ZoneRow
 
 
@@ -19,9 +19,7 @@ def facet_counts(
     """Most frequent values of one column among the records the scope sees (blank values left out)."""
     table = table_for(kind)
     col = table.__table__.columns[column]  # type: ignore[attr-defined]
-    conditions = [table.archived_at.is_(None), col.is_not(None), col != ""]
-    if scope.zone_code is not None:
-        conditions.append(or_(table.zone_code == scope.zone_code, table.visibility == "shared"))
+    conditions = [visible_clause(table, scope), table.archived_at.is_(None), col.is_not(None), col != ""]
     stmt = (
         select(col, func.count())
         .where(*conditions)

@@ -13,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
 from ..domain.enums import DemandStatus
-from .records import table_for
+from .records import table_for, visible_clause
 from .tables import DemandRow, MatchResultRow, RecordMixin, utcnow
 
 
@@ -52,7 +52,14 @@ def replace_matches(
     target_kind: str,
     matches: Sequence[NewMatch],
 ) -> None:
-    """Swap the stored top list of one source for a fresh one (ranked in the given order)."""
+    """Swap the stored top list of one source for a fresh one (ranked in the given order).
+
+    Two transactions replacing the same source's list are serialized on the source record's row
+    (``FOR UPDATE``; SQLite has one writer anyway): under PostgreSQL's READ COMMITTED the second would
+    otherwise not see the rows the first inserted, delete nothing, and hit the unique key (a 409).
+    """
+    source = table_for(source_kind)
+    session.execute(select(source.id).where(source.id == source_id).with_for_update())
     session.execute(
         delete(MatchResultRow).where(
             MatchResultRow.source_kind == source_kind,
@@ -144,9 +151,9 @@ def list_matches(
     for kind in {r.target_kind for r in rows}:
         table = table_for(kind)
         ids = [r.target_id for r in rows if r.target_kind == kind]
-        query = select(table.id).where(table.id.in_(ids), _shown(table, as_target=True))
-        if scope.zone_code is not None:
-            query = query.where(or_(table.zone_code == scope.zone_code, table.visibility == "shared"))
+        query = select(table.id).where(
+            table.id.in_(ids), _shown(table, as_target=True), visible_clause(table, scope)
+        )
         visible.update((kind, i) for i in session.scalars(query))
     result: list[StoredMatch] = []
     per_kind: dict[str, int] = {}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
+from ..domain.enums import Visibility
 from ..domain.records import RECORD_TYPES, Record
 from ..errors import Conflict, NotFound, ZoneAccessDenied
 from .tables import RECORD_TABLES, RecordMixin, utcnow
@@ -220,17 +221,21 @@ def _near_duplicates(
     for start in range(0, len(keys), 900):
         chunk = keys[start : start + 900]
         stmt = select(column, table.id).where(
-            column.in_(chunk), table.archived_at.is_(None), _visible(table, scope)
+            column.in_(chunk), table.archived_at.is_(None), visible_clause(table, scope)
         )
         for duplicate_key, existing_id in session.execute(stmt):
             found += [(natural_key, existing_id) for natural_key in by_key[duplicate_key]]
     return found
 
 
-def _visible(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:
+def visible_clause(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:
+    """``Scope.can_see`` as SQL: the scope's own zone's records and every zone's shared ones.
+
+    The one SQL form of the rule: every scoped read of records (lists, counts, facets, matches) uses it.
+    """
     if scope.zone_code is None:
         return and_(True)
-    return or_(table.zone_code == scope.zone_code, table.visibility == "shared")
+    return or_(table.zone_code == scope.zone_code, table.visibility == Visibility.SHARED.value)
 
 
 def _load_row(session: Session, kind: str, record_id: int, scope: Scope) -> RecordMixin:
@@ -251,7 +256,7 @@ def get_records(session: Session, kind: str, ids: Sequence[int], *, scope: Scope
     table = table_for(kind)
     found: dict[int, StoredRecord] = {}
     for start in range(0, len(ids), 900):
-        stmt = select(table).where(table.id.in_(ids[start : start + 900]), _visible(table, scope))
+        stmt = select(table).where(table.id.in_(ids[start : start + 900]), visible_clause(table, scope))
         for row in session.scalars(stmt):
             found[row.id] = row_to_stored(kind, row)
     return found
@@ -259,7 +264,9 @@ def get_records(session: Session, kind: str, ids: Sequence[int], *, scope: Scope
 
 def _filter_clause(table: type[RecordMixin], name: str, value: Any) -> ColumnElement[bool]:
     if name == "ipc" and hasattr(table, "ipc_codes"):
-        return cast(table.ipc_codes, String).like(f'%"{str(value).upper()}%')
+        # A prefix of any code in the stored JSON list: '"H01M' matches "H01M 50/449". User text is
+        # literal: autoescape makes % and _ match themselves, not any text.
+        return cast(table.ipc_codes, String).contains(f'"{str(value).upper()}', autoescape=True)
     if name == "trl_min" and hasattr(table, "trl"):
         return table.trl >= int(value)  # type: ignore[attr-defined]
     column = table.__table__.columns[name]  # type: ignore[attr-defined]
@@ -281,7 +288,7 @@ def filterable_fields(kind: str) -> list[str]:
 def _query_conditions(kind: str, scope: Scope, query: RecordQuery) -> list[ColumnElement[bool]]:
     """What a list page or an export of it selects: visible, (not) archived, filtered, searched."""
     table = table_for(kind)
-    conditions: list[ColumnElement[bool]] = [_visible(table, scope)]
+    conditions: list[ColumnElement[bool]] = [visible_clause(table, scope)]
     filters = dict(query.filters)
     if kind == "demand" and filters.get("status") == "archived":
         # 已归档 means either: archived with the archive button, or given that status (e.g. by an import).
@@ -298,9 +305,11 @@ def _query_conditions(kind: str, scope: Scope, query: RecordQuery) -> list[Colum
         if name not in allowed:
             raise ValueError(f"不能按 {name} 筛选, 可选: {', '.join(sorted(allowed))}")
         conditions.append(_filter_clause(table, name, value))
-    if query.q:
-        pattern = f"%{query.q.strip()}%"
-        conditions.append(or_(*(getattr(table, col).like(pattern) for col in _SEARCH_COLUMNS[kind])))
+    if query.q and query.q.strip():
+        needle = query.q.strip()
+        conditions.append(
+            or_(*(getattr(table, col).contains(needle, autoescape=True) for col in _SEARCH_COLUMNS[kind]))
+        )
     return conditions
 
 
@@ -452,5 +461,9 @@ def restore_record(session: Session, kind: str, record_id: int, *, scope: Scope)
 
 def count_records(session: Session, kind: str, *, scope: Scope) -> int:
     table = table_for(kind)
-    stmt = select(func.count()).select_from(table).where(_visible(table, scope), table.archived_at.is_(None))
+    stmt = (
+        select(func.count())
+        .select_from(table)
+        .where(visible_clause(table, scope), table.archived_at.is_(None))
+    )
     return session.scalar(stmt) or 0

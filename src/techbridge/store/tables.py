@@ -148,6 +148,7 @@ class InstrumentRow(RecordMixin, Base):
     hourly_fee: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str] = mapped_column(Text, default="")
     bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+    opening_hours: Mapped[str | None] = mapped_column(String(200))
 
 
 class PilotPlatformRow(RecordMixin, Base):
@@ -169,6 +170,19 @@ class InstrumentBookingRow(Base):
     booked_by: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    decided_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+
+class SiteFlagRow(Base):
+    """A few facts about this installation, e.g. that it holds the demo data (the pages then say so)."""
+
+    __tablename__ = "site_flags"
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
 
 
 class MatchResultRow(Base):

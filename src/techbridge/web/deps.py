@@ -7,6 +7,7 @@ The session cookie and CSRF helpers come from ``services.sessions``; pages only 
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
@@ -16,6 +17,7 @@ from ..errors import PermissionDenied, TechBridgeError
 from ..services import sessions
 from ..store.db import session_scope
 from ..store.facets import zone_names
+from ..store.site_flags import DEMO_NOTICE, get_flag
 from .strings_zh import MSG
 
 
@@ -26,6 +28,11 @@ class LoginRequired(Exception):
 def get_web_settings(request: Request) -> Settings:
     settings = getattr(request.app.state, "settings", None)
     return settings if isinstance(settings, Settings) else get_settings()
+
+
+def display_tz(request: Request) -> ZoneInfo:
+    """The zone pages show times in and bookings are entered in (``TECHBRIDGE_DISPLAY_TIMEZONE``)."""
+    return get_web_settings(request).tz
 
 
 def get_db_url(request: Request) -> str:
@@ -48,6 +55,7 @@ def load_viewer(request: Request) -> None:
     request.state.viewer_zone_name = ""
     request.state.browser_session = None
     request.state.csrf_token = ""
+    request.state.site_notice = ""
     if browser is None:
         return
     try:
@@ -55,6 +63,7 @@ def load_viewer(request: Request) -> None:
             viewer = sessions.resume_session(db, browser)
             if viewer.zone_code:
                 request.state.viewer_zone_name = zone_names(db, [viewer.zone_code])[viewer.zone_code]
+            request.state.site_notice = get_flag(db, DEMO_NOTICE)
     except TechBridgeError:
         return
     request.state.viewer = viewer

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import secrets
-from collections.abc import Callable, Coroutine
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -28,7 +23,7 @@ from ..domain.enums import label_zh
 from ..domain.records import RECORD_TYPES
 from ..domain.validation import describe_errors
 from ..errors import (
-    NotFound,
+    Busy,
     PermissionDenied,
     ServiceUnavailable,
     TechBridgeError,
@@ -39,7 +34,6 @@ from ..services import accounts, sessions
 from ..services import deals as deal_service
 from ..services import jobs as job_service
 from ..services import records as record_service
-from ..store import bookings as booking_store
 from ..store.db import session_scope
 from ..store.facets import count_matches, facet_counts, latest_match_time, zone_names
 from ..store.records import RecordQuery, count_records
@@ -49,49 +43,26 @@ from .deps import (
     AdminViewer,
     CurrentViewer,
     DbUrl,
-    LoginRequired,
     check_csrf,
     get_web_settings,
     load_viewer,
     secure_cookies,
 )
 from .kinds import PROSE_FIELDS, VIEWS, KindView
+from .pageroute import PageRoute
 from .paging import make_pager
 from .strings_zh import FIELDS, KIND_NOUNS, KIND_TITLES, MSG, ROLE_LABELS
 from .templating import render
 from .urls import KIND_PATHS, STATIC_DIR, urls
+from .views import bookings as booking_views
+from .views import deals as deal_views
+from .views import errors as error_views
+from .views.matches import may_start_deal, viewer_reason
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # bookings are entered and shown in the lab's wall-clock time
 LOGIN_CSRF_COOKIE = "tb_login_csrf"
 PER_PAGE = 20
+MAX_PAGE = 100_000  # as the API's page parameter
 MATCHES_PER_KIND = 10
-
-
-class PageRoute(APIRoute):
-    """Turns the domain's errors into HTML pages instead of the API's JSON bodies."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def page_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except LoginRequired:
-                return RedirectResponse(urls.login(request.url.path), status_code=303)
-            except RequestValidationError:
-                # A malformed id or page number in a hand-typed URL: a page, not the API's JSON.
-                return render(request, "error.html", {"message": MSG["bad_request"]}, status_code=400)
-            except NotFound:
-                return render(
-                    request,
-                    "error.html",
-                    {"message": MSG["not_found"], "error_title": "页面不存在"},
-                    status_code=404,
-                )
-            except TechBridgeError as exc:
-                return render(request, "error.html", {"message": exc.message}, status_code=exc.status)
-
-        return page_handler
 
 
 public = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer)])
@@ -150,6 +121,8 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
             browser = sessions.start_session(session, user=user)
     except TooManyLoginAttempts:
         return _login_form(request, next_url=next_url, error=MSG["login_throttled"], username=username)
+    except ServiceUnavailable:
+        raise  # a busy database is not a wrong password
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = _redirect(_safe_next(next_url))
@@ -287,12 +260,20 @@ def record_router(kind: str) -> APIRouter:
         request: Request, viewer: CurrentViewer, db: DbUrl, q: str = "", page: int = 1, archived: bool = False
     ) -> Response:
         filters = {f.name: request.query_params.get(f.name, "") for f in view.filters}
+        # A hand-typed page past the end shows the last page (a huge one overflowed the SQL offset).
         query = RecordQuery(
-            q=q or None, filters=filters, page=max(page, 1), per_page=PER_PAGE, archived_only=archived
+            q=q or None,
+            filters=filters,
+            page=min(max(page, 1), MAX_PAGE),
+            per_page=PER_PAGE,
+            archived_only=archived,
         )
         with session_scope(db) as session:
             try:
                 result = record_service.list_visible(session, kind, user=viewer, query=query)
+                if not result.items and result.total and query.page > 1:
+                    query = replace(query, page=-(-result.total // PER_PAGE))
+                    result = record_service.list_visible(session, kind, user=viewer, query=query)
                 bad_filter = ""
             except TechBridgeError as exc:
                 plain = RecordQuery(per_page=PER_PAGE)
@@ -358,7 +339,11 @@ def record_router(kind: str) -> APIRouter:
         with session_scope(db) as session:
             stored = record_service.get_visible(session, kind, record_id, user=viewer)
             names = zone_names(session, [stored.record.zone_code])
-            calendar = _week_calendar(session, record_id, viewer, week) if kind == "instrument" else None
+            calendar = (
+                booking_views.week_calendar(request, session, stored, viewer, week)
+                if kind == "instrument"
+                else None
+            )
         record = stored.record
         return render(
             request,
@@ -408,8 +393,6 @@ def record_router(kind: str) -> APIRouter:
 
     if view.is_matchable:
         _add_match_routes(router, view)
-    if kind == "instrument":
-        _add_booking_routes(router)
 
     def _form_page(
         request: Request,
@@ -465,9 +448,14 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
             computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
             queued = job_service.queued_matching(session, kind=kind, record_id=record_id)
+
+        def row(m: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
+            # The zone reason is told from the viewer's side (本园区 = the viewer's zone).
+            match, reasons, terms = _match_row(m)
+            return match, [viewer_reason(r, match, viewer, zones) for r in reasons], terms
+
         groups = [
-            (target, [_match_row(m) for m in found if m.target_kind == target])
-            for target in view.match_targets
+            (target, [row(m) for m in found if m.target_kind == target]) for target in view.match_targets
         ]
         shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
         return render(
@@ -490,6 +478,8 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
                 "matching_queued": queued,
+                "can_run": can_write(viewer, kind, source.record),
+                "can_start": {(m.target_kind, m.target_id): may_start_deal(viewer, source, m) for m in found},
             },
         )
 
@@ -498,7 +488,12 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
         response = _redirect(urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(session, kind, record_id, user=viewer)
+                record_service.run_matching(
+                    session, kind, record_id, user=viewer, settings=get_web_settings(request)
+                )
+        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+            flash.add(request, response, exc.message, "error")
+            return response
         except ServiceUnavailable:
             flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
@@ -522,114 +517,11 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
             scope=viewer.scope,
             demand_id=demand_id,
             on_behalf_of=deal_enterprise(viewer),
+            note=str(form.get("note", "")).strip()[:2000],
         )
         # The new deal's page is where the next step (contact, stage history) happens.
         response = _redirect(urls.deal(deal.id))
         flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
-        return response
-
-
-# -- instrument bookings --------------------------------------------------------------------------------
-
-CAL_START_HOUR, CAL_END_HOUR, CAL_HOUR_PX = 8, 20, 36
-WEEKDAYS_ZH = "一二三四五六日"
-
-
-def _monday(week: str) -> date:
-    try:
-        day = date.fromisoformat(week) if week else datetime.now(LOCAL_TZ).date()
-    except ValueError:
-        day = datetime.now(LOCAL_TZ).date()
-    return day - timedelta(days=day.weekday())
-
-
-def _week_calendar(session: Session, instrument_id: int, viewer: User, week: str) -> dict[str, Any]:
-    """A Monday-to-Sunday grid of bookings, positioned in pixels from 08:00 local time."""
-    monday = _monday(week)
-    start = datetime.combine(monday, time(0), LOCAL_TZ)
-    found = booking_store.list_bookings(
-        session, instrument_id, scope=viewer.scope, starts_at=start, ends_at=start + timedelta(days=7)
-    )
-    today = datetime.now(LOCAL_TZ).date()
-    days = []
-    for offset in range(7):
-        day = monday + timedelta(days=offset)
-        events = []
-        for b in found:
-            s_local, e_local = b.starts_at.astimezone(LOCAL_TZ), b.ends_at.astimezone(LOCAL_TZ)
-            if s_local.date() > day or e_local.date() < day:
-                continue
-            top_h = max(CAL_START_HOUR, s_local.hour + s_local.minute / 60 if s_local.date() == day else 0)
-            end_h = min(CAL_END_HOUR, e_local.hour + e_local.minute / 60 if e_local.date() == day else 24)
-            if end_h <= top_h:
-                continue
-            events.append(
-                {
-                    "booking": b,
-                    "start": s_local,
-                    "end": e_local,
-                    "top": round((top_h - CAL_START_HOUR) * CAL_HOUR_PX),
-                    "height": max(18, round((end_h - top_h) * CAL_HOUR_PX) - 2),
-                }
-            )
-        days.append(
-            {
-                "date": day,
-                "label": f"周{WEEKDAYS_ZH[offset]} {day:%m-%d}",
-                "is_today": day == today,
-                "events": events,
-            }
-        )
-    return {
-        "days": days,
-        "hours": list(range(CAL_START_HOUR, CAL_END_HOUR)),
-        "height": (CAL_END_HOUR - CAL_START_HOUR) * CAL_HOUR_PX,
-        "monday": monday,
-        "prev": (monday - timedelta(days=7)).isoformat(),
-        "next": (monday + timedelta(days=7)).isoformat(),
-        "count": len(found),
-        "default_day": max(today, monday) if today <= monday + timedelta(days=6) else monday,
-    }
-
-
-def _add_booking_routes(router: APIRouter) -> None:
-    @router.post("/{record_id}/bookings")
-    async def book(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
-        form = await request.form()
-        try:
-            day = date.fromisoformat(str(form.get("day", "")))
-            starts = datetime.combine(day, time.fromisoformat(str(form.get("start", ""))), LOCAL_TZ)
-            ends = datetime.combine(day, time.fromisoformat(str(form.get("end", ""))), LOCAL_TZ)
-        except ValueError:
-            raise TechBridgeError("请填写预约日期和起止时间") from None
-        response = _redirect(urls.bookings(record_id, week=_monday(day.isoformat()).isoformat()))
-        try:
-            with session_scope(db) as session:
-                booking_store.create_booking(
-                    session,
-                    record_id,
-                    scope=viewer.scope,
-                    starts_at=starts,
-                    ends_at=ends,
-                    booked_by=viewer.display_name or viewer.username,
-                    purpose=str(form.get("purpose", "")).strip(),
-                )
-        except booking_store.BookingConflict as exc:
-            start, end = (t.astimezone(LOCAL_TZ) for t in (exc.existing.starts_at, exc.existing.ends_at))
-            span = f"{start:%m-%d %H:%M}–{end:%H:%M}"
-            flash.add(
-                request,
-                response,
-                f"{MSG['booking_conflict']}: {span} 已被 {exc.existing.booked_by} 预约",
-                "error",
-            )
-            return response
-        except NotFound:
-            raise
-        except TechBridgeError as exc:
-            flash.add(request, response, exc.message, "error")
-            return response
-        flash.add(request, response, MSG["booking_created"])
         return response
 
 
@@ -699,6 +591,7 @@ def _admin_page(
 ) -> Response:
     with session_scope(db) as session:
         users = accounts.list_users(session, admin=viewer)
+        names = zone_names(session, {u.zone_code for u in users if u.zone_code})
     roles = [
         (r.value, ROLE_LABELS[r.value])
         for r in Role
@@ -707,7 +600,14 @@ def _admin_page(
     return render(
         request,
         "admin_users.html",
-        {"nav_active": "admin", "users": users, "roles": roles, "error": error, "values": values or {}},
+        {
+            "nav_active": "admin",
+            "users": users,
+            "roles": roles,
+            "error": error,
+            "values": values or {},
+            "zone_names": names,
+        },
         status_code=422 if error else 200,
     )
 
@@ -767,4 +667,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(deal_pages, include_in_schema=False)
     for view in (jobs, imports, exports, notifications, settings, archive):
         app.include_router(view.router, include_in_schema=False)
+    app.include_router(booking_views.router, include_in_schema=False)
+    app.include_router(deal_views.router, include_in_schema=False)
+    error_views.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -20,6 +20,7 @@ NAV = {
     "account": "我的账户",
     "admin": "园区管理",
     "deals": "撮合项目",
+    "bookings": "我的预约",
     "dashboard": "科创云图",
     "report": "月度报告",
     "jobs": "任务中心",
@@ -109,6 +110,21 @@ FIELDS = {
     "password": "密码",
 }
 
+# Where one field name means different things per kind: an expert's ``title`` is a rank (职称), not a title.
+KIND_FIELDS: dict[str, dict[str, str]] = {
+    "expert": {"name": "姓名", "title": "职称"},
+    "instrument": {"name": "仪器名称", "owner": "所属单位"},
+    "pilot_platform": {"name": "平台名称"},
+    "demand": {"title": "需求名称", "organization": "需求单位"},
+    "achievement": {"title": "成果名称"},
+}
+
+
+def field_label(kind: str, name: str) -> str:
+    """The Chinese label of a field of a record kind (``FIELDS`` unless the kind names it otherwise)."""
+    return KIND_FIELDS.get(kind, {}).get(name) or FIELDS.get(name, name)
+
+
 # Labels for the ``code`` of each stored match reason (the engine writes the sentence itself).
 MATCH_DEGREE_HELP = (
     "匹配度 = 评测中读者判定“能解决该需求的具体问题”的概率 (0–100)。"
@@ -143,6 +159,7 @@ MSG = {
     "forbidden": "您没有权限进行此操作",
     "bad_request": "链接中的参数有误, 请从页面上的链接进入",
     "booking_created": "预约成功",
+    "booking_requested": "已提交预约, 等待仪器所属单位审批",
     "booking_conflict": "该时段已被预约, 请选择其他时间",
     "booking_order": "结束时间必须晚于开始时间",
     "matching_unavailable": "匹配引擎尚未启用, 当前显示的是已存储的匹配结果",

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import Response
 
 from ..domain.enums import label_zh
 from . import flash, strings_zh
+from .deps import display_tz
+from .icons import icon
 from .nav import nav_for
 from .page_extras import LOCAL_TZ, page_extras
 from .urls import urls
@@ -43,12 +47,13 @@ def display(value: Any) -> str:
     return str(value)
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time as the zone staff read it (北京时间)."""
+@pass_context
+def local_time(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the zone staff read it (the configured display zone, 北京时间 by default)."""
     if value is None:
         return EMPTY_MARK
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TZ).strftime(fmt)
+    return aware.astimezone(context.get("display_tz") or LOCAL_TZ).strftime(fmt)
 
 
 def form_value(value: Any) -> str:
@@ -86,22 +91,44 @@ def mark_terms(text: Any, terms: Any) -> Markup:
     return Markup("").join(out)
 
 
+@pass_context
+def display_in_zone(context: Context, value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """The ``display`` filter of templates: times shown in the configured zone (stored times are UTC)."""
+    if isinstance(value, datetime):
+        tz = context.get("display_tz")
+        if tz is not None:
+            # Every stored time is UTC; SQLite hands some back without their zone.
+            value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
+        return value.strftime(fmt)
+    return display(value)
+
+
+def tz_label(tz: tzinfo) -> str:
+    """How a page names its time zone: 北京时间 for China's zone, else the IANA name."""
+    name = str(tz)
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters.update(
-    display=display,
+    display=display_in_zone,
     form_value=form_value,
     json_script=json_script,
     mark_terms=mark_terms,
     local_time=local_time,
 )
-templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for)
+templates.env.globals.update(urls=urls, zh=strings_zh, nav_for=nav_for, svg_icon=icon)
 
 
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> Response:
     """Render a page with what every layout needs: viewer, flash messages, CSRF token, active nav."""
+    tz = display_tz(request)
     ctx: dict[str, Any] = {
+        "display_tz": tz,
+        "tz_label": tz_label(tz),
+        "site_notice": getattr(request.state, "site_notice", ""),
         "viewer": getattr(request.state, "viewer", None),
         "viewer_zone_name": getattr(request.state, "viewer_zone_name", ""),
         "flashes": flash.pop(request),

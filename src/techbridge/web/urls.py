@@ -70,11 +70,34 @@ class Urls:
     def start_deal(self, kind: str, record_id: int) -> str:
         return f"{self.record(kind, record_id)}/deals"
 
+    def deal_confirm(self, kind: str, record_id: int, target_kind: str, target_id: int) -> str:
+        """The confirmation step (with a note) before a deal is started from a match."""
+        path = f"{self.record(kind, record_id)}/deals/new"
+        return _with_query(path, {"target_kind": target_kind, "target_id": target_id})
+
+    def deal_note(self, deal_id: int) -> str:
+        return f"/deals/{deal_id}/notes"
+
+    def deal_file(self, deal_id: int, file_id: int) -> str:
+        return f"/deals/{deal_id}/files/{file_id}"
+
     def bookings(self, instrument_id: int, week: str | None = None) -> str:
         return _with_query(self.record("instrument", instrument_id), {"week": week})
 
     def booking_create(self, instrument_id: int) -> str:
         return f"{self.record('instrument', instrument_id)}/bookings"
+
+    def free_slots(self, instrument_id: int, /, **params: object) -> str:
+        return _with_query(f"{self.record('instrument', instrument_id)}/free-slots", params)
+
+    def my_bookings(self) -> str:
+        return "/bookings"
+
+    def booking_decision(self, booking_id: int) -> str:
+        return f"/bookings/{booking_id}/decision"
+
+    def booking_cancel(self, booking_id: int) -> str:
+        return f"/bookings/{booking_id}/cancel"
 
     def capability(self) -> str:
         return "/capability"

@@ -1,6 +1,7 @@
 """Analytics (科创云图) as data: one endpoint per metric, CSV/XLSX export of any of them, the monthly report.
 
-Every number is computed in the caller's zone scope; a platform admin may pick one zone with ``zone``.
+Every number is computed for the caller (``services.analytics``: their zone, and only the deals they may
+see, redacted as their deal list shows them); a platform admin may pick one zone with ``zone``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from ...analytics.models import MonthlyReport
+from ...errors import TechBridgeError
 from ...services import analytics
 from ..deps import CurrentUser, DbUrlDep
 
@@ -20,6 +22,12 @@ ZoneQuery = Annotated[str | None, Query(max_length=32, description="Platform adm
 ThresholdQuery = Annotated[
     float, Query(ge=0, le=100, description="Score a stored match needs to count for coverage")
 ]
+
+
+class UnknownMetric(TechBridgeError):
+    status = 404
+
+
 MetricName = Literal[tuple(analytics.METRICS)]  # type: ignore[valid-type]
 
 
@@ -30,8 +38,7 @@ def _add_metric_route(name: str, metric: analytics.Metric) -> None:
         zone: ZoneQuery = None,
         threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
     ) -> Any:
-        scope = analytics.scope_for(user.scope, zone)
-        return analytics.compute(url, name, scope=scope, threshold=threshold)
+        return analytics.compute(url, name, viewer=user, zone=zone, threshold=threshold)
 
     read.__name__ = f"read_{name.replace('-', '_')}"
     router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
@@ -49,9 +56,7 @@ def monthly_report(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    return analytics.monthly_report(
-        url, scope=analytics.scope_for(user.scope, zone), month=month, threshold=threshold
-    )
+    return analytics.monthly_report(url, viewer=user, month=month, zone=zone, threshold=threshold)
 
 
 @router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
@@ -63,11 +68,15 @@ def export(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> Response:
-    file = analytics.export(
-        url, metric, scope=analytics.scope_for(user.scope, zone), fmt=format, threshold=threshold
-    )
+    file = analytics.export(url, metric, viewer=user, fmt=format, zone=zone, threshold=threshold)
     return Response(
         file.content,
         media_type=file.content_type,
         headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
     )
+
+
+@router.get("/{metric}", include_in_schema=False)
+def unknown_metric(user: CurrentUser, metric: str) -> None:
+    """After every metric's own route: a misspelt metric is told which ones exist, in Chinese."""
+    raise UnknownMetric(f"指标 {metric!r} 不存在, 可选: {'、'.join(analytics.METRICS)}")

@@ -1,7 +1,8 @@
 """Deals: start one from a demand and resources, move it through the stages, drop it, read its history.
 
-Zone officers (admins) push deals forward; an enterprise may open a deal on its own demand and sees only
-its own deals. Another zone's deal is a 404, as for records.
+Zone officers (admins) push deals forward; an organisation may open a deal on its own demand (or offer its
+own resource to one) and sees the deals it is a party to. Another zone's deal is a 404, as for records; a
+deal this zone only supplied shows the owner zone's private side redacted (``domain.accounts.deal_view``).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _public(deal: Deal) -> DealPublic:
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
 def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
-    found = deals.list_deals(url, scope=user.scope, stage=params.stage, enterprise=deal_enterprise(user))
+    found = deals.list_deals(url, viewer=user, stage=params.stage)
     start = (params.page - 1) * params.per_page
     return DealsPublic(
         data=[_public(d) for d in found[start : start + params.per_page]],
@@ -100,7 +101,7 @@ def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery
 
 @router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
 def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
-    return _public(deals.get_deal(url, deal_id, scope=user.scope, enterprise=deal_enterprise(user)))
+    return _public(deals.get_deal(url, deal_id, viewer=user))
 
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
@@ -116,7 +117,7 @@ def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic
         note=body.note,
         on_behalf_of=deal_enterprise(user),
     )
-    return _public(deal)
+    return _public(deals.get_deal(url, deal.id, viewer=user))
 
 
 @router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
@@ -133,9 +134,10 @@ def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -
         funding_amount=body.funding_amount,
         at=body.at,
     )
-    return _public(deal)
+    return _public(deals.get_deal(url, deal.id, viewer=user))
 
 
 @router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
 def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
-    return _public(deals.drop(url, deal_id, reason=body.reason, actor=user.username, scope=user.scope))
+    deals.drop(url, deal_id, reason=body.reason, actor=user.username, scope=user.scope)
+    return _public(deals.get_deal(url, deal_id, viewer=user))

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from ...services import records as service
 from ...store.records import RecordQuery, StoredRecord
-from ..deps import CurrentUser, SessionDep
+from ..deps import CurrentUser, SessionDep, SettingsDep
 from ..schemas import MAX_ID, SCHEMAS, KindName, KindSchemas, MatchesPublic, MatchPublic, RecordMeta
 
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
@@ -88,8 +88,10 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
 
     @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
-    def run_matching(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
-        service.run_matching(session, kind, record_id, user=user)
+    def run_matching(
+        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
+    ) -> Any:
+        service.run_matching(session, kind, record_id, user=user, settings=settings)
         found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 # Import every module that defines tables so autogenerate sees them all.
 from techbridge.store import accounts as _accounts  # noqa: F401
+from techbridge.store import deal_notes as _deal_notes  # noqa: F401
 from techbridge.store import deals as _deals  # noqa: F401
 from techbridge.store import jobs as _jobs  # noqa: F401
 from techbridge.store import notifications as _notifications  # noqa: F401

@@ -30,6 +30,19 @@
     select.addEventListener("change", function () { select.form.requestSubmit(); });
   });
 
+  // A board wider than its box (the deal kanban at 1280–1366 px or on a phone) says that it scrolls.
+  document.querySelectorAll(".board-wrap").forEach(function (wrap) {
+    var board = wrap.querySelector(".board");
+    function update() {
+      var scrollable = board.scrollWidth > board.clientWidth + 2;
+      wrap.classList.toggle("is-scrollable", scrollable);
+      wrap.classList.toggle("at-end", board.scrollLeft + board.clientWidth >= board.scrollWidth - 2);
+    }
+    board.addEventListener("scroll", update);
+    window.addEventListener("resize", update);
+    update();
+  });
+
   // Charts: each [data-chart] element names the <script type=application/json> holding its ECharts option.
   function drawCharts() {
     if (!window.echarts) { return; }

@@ -22,7 +22,7 @@ MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
 
 
 def page_router() -> APIRouter:
-    from ..routes import PageRoute  # routes imports the views only inside mount(), so no cycle at load
+    from ..pageroute import PageRoute
 
     return APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
 

@@ -1,7 +1,7 @@
 """notifications: in-app messages (站内信) and each user's e-mail preference
 
 Revision ID: notify01
-Revises: auth02
+Revises: daily01
 Create Date: 2026-12-01 05:26:51.104243
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "notify01"
-down_revision = "auth02"
+down_revision = "daily01"
 branch_labels = None
 depends_on = None
 

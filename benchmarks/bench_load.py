@@ -1,0 +1,204 @@
+"""Load benchmark: the real server (uvicorn, demo data) under 50 and 100 locust clients, on SQLite and
+PostgreSQL.
+
+Each run: load the demo into a fresh database (``techbridge demo``), issue an API token per demo user,
+start ``techbridge serve`` in its own process, run ``locust --headless`` (``benchmarks/locustfile.py``:
+mixed reads, searches, creates and run-matching) for ``--seconds``, stop the server, then read back
+every demand a create got a 2xx for: one missing or different is a lost write. Prints a table and writes
+``benchmarks/results/<stamp>-load.json``. Targets (issue 9): 0 5xx and 0 lost writes on both stores,
+p95 under 1 s for reads at 50 clients on PostgreSQL.
+
+    .venv/bin/python benchmarks/bench_load.py                            # SQLite, 50 and 100 clients
+    .venv/bin/python benchmarks/bench_load.py --postgres postgresql+psycopg://u:p@127.0.0.1/postgres
+    .venv/bin/python benchmarks/bench_load.py --stores postgres --clients 50 --seconds 60 --postgres URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+HERE = Path(__file__).resolve().parent
+TMP = HERE / "results" / "tmp"
+LOAD_USERS = ("wuxi_admin", "chengdu_admin", "wuxi_enterprise", "chengdu_enterprise")
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from techbridge.cli import main; main()", *args]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _database(store: str, postgres: str, work: Path) -> str:
+    if store == "sqlite":
+        return f"sqlite:///{work / 'techbridge.sqlite3'}"
+    name = f"tb_load_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop(url: str, postgres: str) -> None:
+    if url.startswith("postgresql"):
+        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _tokens(url: str) -> dict[str, str]:
+    from techbridge.services import accounts
+    from techbridge.store.accounts import find_user_row, row_to_user
+    from techbridge.store.db import get_engine, session_scope
+
+    with session_scope(url) as session:
+        issued = {
+            name: accounts.issue_token(
+                session, user=row_to_user(find_user_row(session, name)), name="负载测试"
+            ).token
+            for name in LOAD_USERS
+        }
+    get_engine(url).dispose()
+    return issued
+
+
+def _lost_writes(url: str, created: list[dict]) -> list[dict]:
+    """Creates that got a 2xx whose demand is not in the store (or holds another title)."""
+    from techbridge.domain.access import Scope
+    from techbridge.store.db import get_engine, session_scope
+    from techbridge.store.records import get_records
+
+    with session_scope(url) as session:
+        found = get_records(session, "demand", [c["id"] for c in created], scope=Scope.platform())
+    get_engine(url).dispose()
+    return [c for c in created if c["id"] not in found or found[c["id"]].record.title != c["title"]]
+
+
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        _cli("serve", "--port", str(port)), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit(f"server did not start, see {log}")
+
+
+def run(store: str, clients: int, seconds: int, url: str, env: dict[str, str], work: Path) -> dict:
+    port = _free_port()
+    stem = work / f"{store}-{clients}"
+    server = _serve(env, port, stem.with_suffix(".server.log"))
+    try:
+        locust_env = {
+            **env,
+            "BENCH_TOKENS": json.dumps(_tokens(url)),
+            "BENCH_CREATED": str(stem.with_suffix(".created.json")),
+            "BENCH_SUMMARY": str(stem.with_suffix(".summary.json")),
+        }
+        subprocess.run(
+            [
+                sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
+                "--users", str(clients), "--spawn-rate", str(max(1, clients // 5)),
+                "--run-time", f"{seconds}s",
+                "--host", f"http://127.0.0.1:{port}", "--only-summary", "--stop-timeout", "30",
+                "--loglevel", "WARNING",
+            ],
+            env=locust_env, check=False, stdout=stem.with_suffix(".locust.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    summary = json.loads(stem.with_suffix(".summary.json").read_text(encoding="utf-8"))
+    created = json.loads(stem.with_suffix(".created.json").read_text(encoding="utf-8"))
+    statuses = summary["statuses"]
+    server_log = stem.with_suffix(".server.log").read_text(encoding="utf-8", errors="replace")
+    return {
+        "store": store,
+        "clients": clients,
+        "seconds": seconds,
+        "requests": sum(n for key, n in statuses.items() if not key.startswith("error")),
+        "5xx": sum(n for key, n in statuses.items() if key.endswith(" 5xx")),
+        "connection_errors": sum(n for key, n in statuses.items() if key.endswith("connection error")),
+        "created": len(created),
+        "lost_writes": len(_lost_writes(url, created)),
+        "tracebacks_in_server_log": server_log.count("Traceback"),
+        "statuses": statuses,
+        "groups": summary["groups"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--stores", nargs="+", choices=("sqlite", "postgres"), default=None)
+    parser.add_argument("--clients", nargs="+", type=int, default=[50, 100])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TECHBRIDGE_TEST_POSTGRES_URL", ""),
+        help="A PostgreSQL URL whose server may create databases (default: TECHBRIDGE_TEST_POSTGRES_URL)",
+    )
+    args = parser.parse_args()
+    stores = args.stores or (["sqlite", "postgres"] if args.postgres else ["sqlite"])
+    results = []
+    for store in stores:
+        work = TMP / f"load-{store}-{uuid.uuid4().hex[:6]}"
+        work.mkdir(parents=True)
+        url = _database(store, args.postgres, work)
+        env = {
+            **os.environ,
+            "TECHBRIDGE_DATABASE_URL": url,
+            "TECHBRIDGE_DATA_DIR": str(work / "data"),
+            "TECHBRIDGE_SECRET_KEY": uuid.uuid4().hex,
+        }
+        try:
+            started = time.perf_counter()
+            subprocess.run(_cli("demo"), env=env, check=True, stdout=subprocess.DEVNULL)
+            print(f"{store}: demo loaded in {time.perf_counter() - started:.0f} s", flush=True)  # noqa: T201
+            for clients in args.clients:
+                result = run(store, clients, args.seconds, url, env, work)
+                results.append(result)
+                reads = result["groups"].get("read", {})
+                print(  # noqa: T201
+                    f"{store} {clients} clients: {result['requests']} requests, 5xx {result['5xx']}, "
+                    f"connection errors {result['connection_errors']}, lost writes {result['lost_writes']} "
+                    f"of {result['created']}, read p95 {reads.get('p95_ms')} ms",
+                    flush=True,
+                )
+        finally:
+            _drop(url, args.postgres)
+    sys.path.insert(0, str(HERE))
+    from _common import write_result
+
+    print(f"results: {write_result('load', {'cpus': os.cpu_count(), 'runs': results})}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
