@@ -53,7 +53,7 @@ from techbridge.domain.records import (
     Record,
 )
 from techbridge.ingest.importer import import_file
-from techbridge.services import accounts, deal_work, deals, demo, matching
+from techbridge.services import accounts, deal_work, deals, demo, jobs, matching, notifications
 from techbridge.services.zone_registry import load_registry
 from techbridge.store.accounts import find_user_row
 from techbridge.store.bookings import create_booking
@@ -96,7 +96,8 @@ class Secret:
 
     rule: ``shared`` any signed-in user; ``zone`` users of ``zone`` (a private record, an expert's
     contact, who booked an instrument); ``deal`` the deal's own zone's officers and the organisations of
-    that zone party to it (notes, attachments, money, who did what); ``token`` only ``owner``.
+    that zone party to it (notes, attachments, money, who did what); ``token`` only ``owner`` (an API
+    token, a notification); ``job`` a background job: its ``owner``, the officers of its zone, the platform.
     """
 
     marker: str
@@ -112,6 +113,8 @@ def may_read(reader: Reader, secret: Secret) -> bool:
         return False
     if secret.rule == "token":
         return secret.owner == reader.username
+    if secret.rule == "job":
+        return secret.owner == reader.username or (reader.is_admin and reader.zone in (None, secret.zone))
     if reader.zone is None or secret.rule == "shared":
         return True
     if secret.rule == "zone":
@@ -138,6 +141,7 @@ class World:
     deal_ids: list[int] = field(default_factory=list)
     marked_deal_ids: list[int] = field(default_factory=list)
     file_ids: list[int] = field(default_factory=list)  # the files of the marked deals' notes
+    job_ids: list[int] = field(default_factory=list)  # the marked background jobs
 
     def secret(self, marker: str, rule: str, **kw: Any) -> str:
         self.secrets[marker] = Secret(marker, rule, **kw)
@@ -429,6 +433,15 @@ def build_world(url: str) -> World:
             if row is not None:
                 token_name = w.secret(f"SECRET-token-{username}", "token", owner=username)
                 accounts.issue_token(s, user=accounts.active_user(s, row.id), name=token_name)
+                user = accounts.active_user(s, row.id)
+                told = w.secret(f"SECRET-notice-{username}", "token", owner=username)
+                notifications.notify(s, [row.id], "deal", told, "/deals")
+                if user.zone_code is not None and not user.is_admin:  # a queued job of each organisation user
+                    title = w.secret(f"SECRET-job-{username}", "job", owner=username, zone=user.zone_code)
+                    job = jobs.submit(
+                        s, kind="batch_match", params={}, user=user, zone_code=user.zone_code, title=title
+                    )
+                    w.job_ids.append(job.id)
         found = stored_deals(s, scope=Scope.platform())
         w.deal_ids = sorted(d.id for d in found)
         w.months = sorted({f"{e.at:%Y-%m}" for d in found for e in d.events})
@@ -463,6 +476,12 @@ WRITES = [
     ("POST", r"/admin/users(/\{user_id\}/active)?"),
     ("POST", r"/deals/\{deal_id\}/(advance|drop|notes)"),
     ("POST", r"/bookings/\{booking_id\}/(decision|cancel)"),
+    ("POST", rf"/({KIND_SEGMENTS})/export"),  # a large list is queued as a job; the walk reads the API's
+    ("POST", rf"/({KIND_SEGMENTS})/\{{record_id\}}/restore"),
+    ("POST", r"/import/(mapping|\{preview_id\}/confirm)"),
+    ("POST", r"/jobs/(batch-match|\{job_id\}/cancel)"),
+    ("POST", r"/notifications/(\{notification_id\}/open|read-all|prefs)"),
+    ("POST", r"/settings/(zone|zone/mappings/\{kind\}/forget|chains|chains/\{code\}/remove)"),
 ]
 # Query parameters the walk tries, one at a time, on every route that declares them: on every path (a
 # booking week on each instrument page) or on the route's first path only (a zone, a file format).
@@ -552,6 +571,12 @@ def _path_values(w: World, route: Route, name: str, schema: dict[str, Any], *, d
         return w.months[-1:] if depth == "one" else w.months
     if name == "file_id":  # every marked deal's file under every deal id walked: only its own is served
         return [str(i) for i in [*w.file_ids, max(w.file_ids) + 1]][: 1 if depth == "one" else None]
+    if name == "job_id":  # every marked job, walked by every reader: only its owner and officers see it
+        return [str(i) for i in [*w.job_ids, max(w.job_ids) + 1]][: 1 if depth == "one" else None]
+    if name == "name":  # a job's file: none exists for a queued job, so every reader gets a 404
+        return ["export.csv"]
+    if name in ("kind", "fmt"):  # the import templates: headers only, nothing stored
+        return ["demand"] if name == "kind" else ["csv", "xlsx"]
     if name == "metric":  # the route after every metric's own: a misspelt name, told the metrics (404)
         return ["no-such-metric"]
     raise AssertionError(f"the enumeration test does not know path parameter {name!r} of {route.path}")

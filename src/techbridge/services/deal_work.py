@@ -159,7 +159,10 @@ def post_note(
             _record_files(session, deal_id, saved, user=user, note_id=note_id)
             notices.send(
                 session,
-                user_ids=[u.id for u in _party_accounts(session, deal) if u.id != user.id],
+                # Only those who may read the notes: a zone that only supplied a resource sees none.
+                user_ids=[
+                    u.id for u in _party_accounts(session, deal) if u.id != user.id and can_take_part(u, deal)
+                ],
                 kind="deal",
                 title=f"撮合项目有新留言: {deal.title}",
                 body=f"{user.display_name or user.username}: {text[:100]}",

@@ -139,7 +139,7 @@ def start_deal(
         )
         first = DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor=actor, at=when, note=note)
         deal = deal_store.insert_deal(session, new, first)
-        notifications.deal_changed(session, deal, actor=actor)
+        notifications.deal_changed(session, deal, actor=actor, linked=_linked(session, [deal]))
         return deal
 
 
@@ -183,7 +183,7 @@ def advance(
         )
         drop_reason = note.strip() if to_stage == DealStage.DROPPED else ""
         moved = deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
-        notifications.deal_changed(session, moved, actor=actor)
+        notifications.deal_changed(session, moved, actor=actor, linked=_linked(session, [moved]))
         return moved
 
 

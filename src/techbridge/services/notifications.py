@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..domain.access import Scope
-from ..domain.accounts import ORGANIZATION_ROLES, Role, User, owner_of
+from ..domain.accounts import ORGANIZATION_ROLES, LinkedRecords, Role, User, deal_view, owner_of
 from ..domain.deals import Deal, DealStage
 from ..errors import InvalidInput
+from ..store import accounts as account_store
 from ..store import matches as match_store
 from ..store import notifications as store
 from ..store import records as record_store
@@ -148,17 +149,29 @@ def deal_parties(session: Session, deal: Deal) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def deal_changed(session: Session, deal: Deal, *, actor: str) -> int:
-    """A deal was created or moved: tell everyone on it but the person who did it."""
+def deal_changed(session: Session, deal: Deal, *, actor: str, linked: LinkedRecords) -> int:
+    """A deal was created or moved: tell everyone on it but the person who did it.
+
+    Each recipient is told the deal as they may read it (``deal_view``): a zone that only supplied a
+    resource never learns a private demand's title or the drop reason through its 站内信.
+    """
     actor_id = store.user_ids_by_username(session, [actor]).get(actor)
-    recipients = [i for i in deal_parties(session, deal) if i != actor_id]
+    sent = 0
+    for user_id in deal_parties(session, deal):
+        user = account_store.get_user(session, user_id)
+        view = deal_view(user, deal, linked) if user is not None and user_id != actor_id else None
+        if view is not None:
+            sent += notify(session, [user_id], "deal", _deal_title(view), f"/deals/{deal.id}")
+    return sent
+
+
+def _deal_title(deal: Deal) -> str:
     if len(deal.events) <= 1:
-        title = f"新的撮合项目「{deal.title}」已发起 ({deal.stage_label})"
-    elif deal.stage == DealStage.DROPPED:
-        title = f"撮合项目「{deal.title}」已终止: {deal.drop_reason}"
-    else:
-        title = f"撮合项目「{deal.title}」进入 {deal.stage_label} 阶段"
-    return notify(session, recipients, "deal", title, f"/deals/{deal.id}")
+        return f"新的撮合项目「{deal.title}」已发起 ({deal.stage_label})"
+    if deal.stage == DealStage.DROPPED:
+        reason = f": {deal.drop_reason}" if deal.drop_reason else ""
+        return f"撮合项目「{deal.title}」已终止{reason}"
+    return f"撮合项目「{deal.title}」进入 {deal.stage_label} 阶段"
 
 
 # -- e-mail ------------------------------------------------------------------------------------------------
