@@ -10,10 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +28,8 @@ from techbridge.services.demo import (
 )
 from techbridge.store.db import session_scope
 from techbridge.store.site_flags import DEMO_NOTICE, get_flag
+
+from .live import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "README.md", ROOT / "docs" / "api.md")
@@ -57,7 +56,6 @@ def test_demo_accounts_in_the_docs_come_from_the_code(path: Path) -> None:
 @pytest.fixture
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo data (real batch matching, sample deals) served by uvicorn on a free local port."""
-    import uvicorn
 
     folder = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
@@ -65,21 +63,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     load_demo(url, settings=settings)
     with session_scope(url) as session:
         assert get_flag(session, DEMO_NOTICE) == SAMPLE_NOTICE  # every page of the demo says 示例数据
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings)) as url:
+        yield url
 
 
 def _demand_workbook(path: Path) -> None:

@@ -7,16 +7,12 @@ threshold every further try waits a backoff that doubles per failure, up to the 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -27,6 +23,8 @@ from techbridge.errors import NotAuthenticated, PermissionDenied, TooManyLoginAt
 from techbridge.services import accounts
 from techbridge.store.accounts import LoginAttemptRow
 from techbridge.store.db import session_scope
+
+from ..live import serve
 
 PASSWORD = "correct horse 42"
 
@@ -65,20 +63,8 @@ def live_app(sqlite_url: str, tmp_path: Path) -> Iterator[str]:
     """The app behind uvicorn, configured exactly as `techbridge serve` configures it."""
     _make(sqlite_url)
     app = create_app(Settings(database_url=sqlite_url, data_dir=tmp_path, secret_key="test-secret"))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS)  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app, **SERVER_OPTIONS) as url:  # type: ignore[arg-type]
+        yield url
 
 
 def test_rotating_x_forwarded_for_does_not_reset_the_limit(live_app: str) -> None:

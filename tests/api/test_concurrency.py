@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 
+from ..live import serve
 from .conftest import Api
 
 
 @pytest.fixture
 def served(api_all_dbs: Api) -> Iterator[tuple[Api, str]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(api_all_dbs.client.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
-        time.sleep(0.05)
-    yield api_all_dbs, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(api_all_dbs.client.app) as url:
+        yield api_all_dbs, url
 
 
 def test_parallel_run_matching_of_one_record_all_succeed_alike(served: tuple[Api, str]) -> None:

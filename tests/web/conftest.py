@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -37,6 +35,8 @@ from techbridge.store.db import get_engine, init_db, session_scope
 from techbridge.store.matches import NewMatch, replace_matches
 from techbridge.store.records import RecordQuery, list_records, upsert_records
 from techbridge.store.zone_registry import upsert_zones
+
+from ..live import serve
 
 PASSWORD = "correct-horse-42"
 USERS: dict[str, dict[str, object]] = {
@@ -383,22 +383,8 @@ def _chromium_path() -> str | None:
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app on a free local port, served by uvicorn in a thread for the browser to visit."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 10 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
