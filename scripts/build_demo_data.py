@@ -36,9 +36,11 @@ BENCH = SHARED / "bench" / "demand-knownitem-dev"
 KNOWN_ITEM_DEMANDS = 12
 """The first demands of demand-knownitem-dev join the sample demands (enterprise-style texts written after a
 real record); the records a reader judged relevant to them join the catalogue, so they can be answered."""
-TOPIC_WORDS = ("隔膜", "IGBT", "功率模块", "散热", "导管", "抗菌", "永磁", "退磁")
-"""Real patents whose titles name a topic of the issue's sample demands also join the catalogue; the engine,
-not this script, decides whether any of them answers a demand."""
+TOPIC_WORDS = ("隔膜", "IGBT", "功率模块", "散热", "导管", "抗菌", "永磁", "退磁", "电机故障", "漏磁")
+"""Real patents whose titles name a topic of the issue's sample demands (or, for 退磁检测, which no title
+names, the faults and magnetic tests it belongs to) also join the catalogue; the engine, not this script,
+decides whether any of them answers a demand. They are shared across zones, so every zone's sample demands
+can be answered from the same catalogue."""
 EXTRA_RNG = random.Random(20261201)  # extra records draw their sample values here, so the rest stay as before
 
 
@@ -98,7 +100,7 @@ def patents(limit: int = 900) -> None:
                     rng.choice(UNIVERSITIES[zone]),
                     rng.randint(3, 8),
                     rng.choice(["转让", "许可", "转让;许可", "作价入股"]),
-                    "跨园区共享" if i % 3 == 0 else "园区内可见",
+                    "跨园区共享" if i % 3 == 0 or i >= limit else "园区内可见",
                     zone,
                 ]
             )
@@ -122,7 +124,7 @@ def papers(limit: int = 400) -> None:
                 "关键词": ";".join(item["keywords"]),
                 "学科": item["discipline"],
                 "成果单位": rng.choice(UNIVERSITIES[zone]),
-                "共享范围": "跨园区共享" if i % 2 == 0 else "园区内可见",
+                "共享范围": "跨园区共享" if i % 2 == 0 or i >= limit else "园区内可见",
                 "园区代码": zone,
             }
             f.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from techbridge.match import Kind, MatchConfig, MatchEngine
+from techbridge.match import Kind, MatchConfig, MatchDoc, MatchEngine
 from techbridge.match.encoders import load_encoder, packaged_model_path
 
 from .catalogue import achievement, demand
@@ -47,3 +47,24 @@ def test_an_unknown_encoder_directory_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="编码模型目录"):
         load_encoder(str(tmp_path / "missing"))
     assert load_encoder("none") is None
+
+
+def test_with_the_encoder_every_kind_of_match_of_a_demand_meets_the_threshold(encoder) -> None:
+    """A bridge engineer is not a match for a separator-coating demand, however the similarity of two
+    Chinese texts rounds; a patent's list of demands (no graded pairs) keeps every record with evidence."""
+    docs = [
+        MatchDoc(
+            kind=Kind.EXPERT, id="coat", title="周教授", text="锂电池隔膜陶瓷涂覆, 涂布工艺, 隔膜耐热收缩"
+        ),
+        MatchDoc(kind=Kind.EXPERT, id="bridge", title="钱教授", text="桥梁结构健康监测, 混凝土养护工艺"),
+        achievement("p", "一种锂电池隔膜的陶瓷涂覆工艺"),
+        demand("锂电池隔膜陶瓷涂覆工艺", id="d", text="提升陶瓷涂覆层均匀性和耐热收缩性能"),
+    ]
+    engine = MatchEngine.build(docs, encoder=encoder, config=MatchConfig())
+    query = docs[-1]
+    weak = engine.rank(query, include_weak=True, target_kind=Kind.EXPERT)
+    assert [m.id for m in weak] == ["coat", "bridge"]
+    assert weak[1].score < engine.config.min_match <= weak[0].score
+    assert [m.id for m in engine.rank(query, target_kind=Kind.EXPERT)] == ["coat"]
+    patent = docs[2]
+    assert [m.id for m in engine.rank(patent, target_kind=Kind.DEMAND)] == ["d"]

@@ -254,3 +254,62 @@ def test_every_pair_the_product_needs_is_ranked() -> None:
         assert any(r.code in ("title_terms", "terms") for r in matches[0].reasons)
     platform_match = engine.rank(demand_doc, include_weak=True, target_kind=Kind.PILOT_PLATFORM)[0]
     assert ("chain", "产业链相同: 新能源") in _said(platform_match)
+
+
+def test_a_demand_word_no_record_holds_lowers_the_evidence_not_the_order() -> None:
+    """永磁体退磁检测 against motors that never mention 退磁: the best record carries less of the demand
+    than it would if the demand did not ask for it, so its evidence (and 匹配度) is lower."""
+    engine = MatchEngine.build(
+        [
+            achievement("rotor", "永磁同步电机转子结构"),
+            achievement("clutch", "永磁离合器"),
+            achievement("pump", "离心泵叶轮"),
+        ]
+    )
+    plain = engine.rank(demand("永磁电机"), include_weak=True, target_kind=Kind.ACHIEVEMENT)
+    unseen = engine.rank(demand("永磁电机退磁"), include_weak=True, target_kind=Kind.ACHIEVEMENT)
+    assert [m.id for m in unseen][:2] == [m.id for m in plain][:2] == ["rotor", "clutch"]
+    assert unseen[0].signals["lexical"] < plain[0].signals["lexical"]
+    assert unseen[0].score < plain[0].score
+    ignored = engine.config.replace(unseen_weight=0.0)
+    engine.use_config(ignored)
+    as_before = engine.rank(demand("永磁电机退磁"), include_weak=True, target_kind=Kind.ACHIEVEMENT)
+    assert as_before[0].signals["lexical"] == pytest.approx(plain[0].signals["lexical"])
+
+
+def test_without_the_semantic_signal_only_achievements_meet_the_threshold() -> None:
+    """Lexical-only 匹配度 leans on the IPC prior; an expert who shares the demand's key words has none, so
+    the threshold would hide him. The encoder case is in test_encoder.py."""
+    engine = MatchEngine.build(
+        [
+            MatchDoc(kind=Kind.EXPERT, id="coat", title="周教授", text="锂电池隔膜与涂层"),
+            achievement("ipc", "耐高温锂电池隔膜", labels={"ipc": ["H01M"]}),
+            achievement("bare", "锂电池隔膜回收方法"),
+        ]
+    )
+    query = demand("锂电池隔膜涂覆工艺", text="提升隔膜耐热性")
+    experts = engine.rank(query, target_kind=Kind.EXPERT)
+    assert [m.id for m in experts] == ["coat"] and experts[0].score < engine.config.min_match
+    achievements = engine.rank(query, target_kind=Kind.ACHIEVEMENT, include_weak=True)
+    assert [m.id for m in achievements] == ["ipc", "bare"]
+    assert achievements[1].score < engine.config.min_match
+    assert [m.id for m in engine.rank(query, target_kind=Kind.ACHIEVEMENT)] == ["ipc"]
+
+
+def test_reasons_name_the_demand_title_words_a_record_never_mentions() -> None:
+    """A record on the demand's object but not its problem says so; one that covers the title does not."""
+    engine = MatchEngine.build(
+        [
+            achievement("rotor", "永磁同步电机转子结构"),
+            achievement("test", "一种永磁电机退磁检测装置"),
+            *[achievement(f"pump{i}", f"离心泵叶轮{i}号设计方法") for i in range(20)],
+        ]
+    )
+    matches = engine.rank(demand("驱动电机永磁体退磁检测"), include_weak=True, target_kind=Kind.ACHIEVEMENT)
+    by_id = {m.id: m for m in matches}
+    rotor = [r for r in by_id["rotor"].reasons if r.code == "missing_terms"]
+    assert len(rotor) == 1 and "退磁" in rotor[0].text and "检测" in rotor[0].text
+    assert "永磁体" not in rotor[0].text  # the record holds 永磁: partly covered is not "never mentioned"
+    missing = [r.text for r in by_id["test"].reasons if r.code == "missing_terms"]
+    assert missing == ["需求标题中的 驱动 未在该记录中出现"]
+    assert matches[0].id == "test"

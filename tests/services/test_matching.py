@@ -24,6 +24,7 @@ from techbridge.services import matching
 from techbridge.services.matching import PAIRS, match_record, run_batch
 from techbridge.store.db import get_engine, session_scope, write_best_effort
 from techbridge.store.deals import NewDeal, insert_deal
+from techbridge.store.facets import latest_match_time
 from techbridge.store.matches import list_matches
 from techbridge.store.records import archive_record, iter_records, update_record, upsert_records
 from techbridge.store.tables import DemandRow, MatchResultRow
@@ -486,3 +487,26 @@ def test_requests_waiting_for_the_index_are_served_first_come_first_served(
     for thread in (holder, *waiters):
         thread.join(30)
     assert order == list(range(6))
+
+
+def test_a_run_that_finds_nothing_good_enough_still_records_when_it_ran(seeded: str, tmp_path: Path) -> None:
+    """An empty list is an answer: the page says 暂无足够相关的… with the time, not "never matched"."""
+    settings = Settings(data_dir=tmp_path / "data")
+    blockchain = _ids(seeded, "achievement")["区块链数据存储方法"]
+    with session_scope(seeded) as session:
+        assert latest_match_time(session, source_kind="achievement", source_id=blockchain) is None
+        results = match_record(
+            session, "achievement", blockchain, scope=Scope(zone_code="wuxi"), settings=settings
+        )
+    assert results[Kind.DEMAND] == []  # shares nothing with the only demand
+    with session_scope(seeded) as session:
+        first = latest_match_time(session, source_kind="achievement", source_id=blockchain)
+        assert first is not None
+        match_record(session, "achievement", blockchain, scope=Scope(zone_code="wuxi"), settings=settings)
+    with session_scope(seeded) as session:
+        again = latest_match_time(session, source_kind="achievement", source_id=blockchain)
+        assert again is not None and again >= first  # one row per record, moved forward
+        archive_record(session, "achievement", blockchain, scope=Scope.platform())
+    run_batch(seeded, settings=settings)
+    with session_scope(seeded) as session:  # an archived record has no matches, and no time for them
+        assert latest_match_time(session, source_kind="achievement", source_id=blockchain) is None

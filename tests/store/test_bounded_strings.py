@@ -99,6 +99,7 @@ OTHER: dict[tuple[str, str], object] = {
     ("deal_files", "uploaded_by"): (User, "username"),
     ("match_results", "source_kind"): KINDS,
     ("match_results", "target_kind"): KINDS,
+    ("match_runs", "source_kind"): KINDS,
     ("match_results", "source_zone"): (Record, "zone_code"),
     ("match_results", "target_zone"): (Record, "zone_code"),
     ("import_log", "kind"): KINDS,

@@ -144,7 +144,9 @@ SCHEMAS: dict[str, KindSchemas] = {kind: build_schemas(kind) for kind in RECORD_
 class MatchReason(BaseModel):
     """One reason as batch matching stores it (the engine's ``Reason``)."""
 
-    code: str = Field(description="Stable for programs: terms, title_terms, ipc, chain, zone …")
+    code: str = Field(
+        description="Stable for programs: terms, title_terms, missing_terms, dense, ipc, chain, zone …"
+    )
     text: str = Field(description="For people, in Chinese")
     terms: list[str] = Field(default_factory=list, description="The words source and target share, if any")
 

@@ -49,6 +49,8 @@ class MatchConfig:
         pair with an encoder, one without, fitted on demand-knownitem-dev (see docs/matching.md).
     min_match: the probability below which a record is not shown as a match (匹配度 = 100 × probability).
     min_reason_share: a signal is named as a reason only if it gave at least this share of the score.
+    unseen_weight: how much a demand word that no record holds weighs in the query's own weight, as a share
+        of the idf of a word in no record (see MatchEngine._lexical_signal).
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -58,10 +60,11 @@ class MatchConfig:
     nb_share: float = 0.3
     mu: float = 1000.0
     dense_floor: float = 0.5
-    calibration_dense: tuple[float, float] = (14.35, -13.67)
-    calibration_lexical: tuple[float, float] = (16.07, -7.20)
+    calibration_dense: tuple[float, float] = (15.23, -14.98)
+    calibration_lexical: tuple[float, float] = (15.87, -7.66)
     min_match: float = 0.3
     min_reason_share: float = 0.1
+    unseen_weight: float = 1.0
 
     @classmethod
     def with_weights(cls, overrides: Mapping[str, float]) -> MatchConfig:

@@ -28,9 +28,9 @@ from .signals import SIGNALS
 KINDS = list(Kind)
 _CHUNK = 20_000  # documents analysed per batch while building: bounds memory at a million records
 _SHOWN_TERMS = 5
-CALIBRATED_TARGETS = (Kind.ACHIEVEMENT,)
-"""Target kinds whose 匹配度 threshold rests on graded data (demand → achievement); the other directions keep
-only the evidence rule (a shared word or semantic similarity) until graded pairs exist for them."""
+_SHOWN_MISSING = 3
+_SPECIFIC_DF_SHARE = 0.05
+"""A demand-title word held by more than this share of records is too common to name as missing (方法)."""
 _SHOWN_LABEL_SHARE = 0.05  # a predicted label is named only above this probability
 
 
@@ -227,8 +227,8 @@ class MatchEngine:
 
         ``Match.score`` is the calibrated probability that a reader judges the record relevant (匹配度 is
         100 × score). Records with no specific evidence (no shared term and no semantic similarity), and
-        achievements below ``config.min_match``, are left out unless ``include_weak``: an honest list may
-        be short or empty.
+        a demand's matches below ``config.min_match``, are left out unless ``include_weak``: an honest list
+        may be short or empty.
         """
         filters = filters or Filters()
         candidates = self._candidates(query, target_kind=target_kind, filters=filters)
@@ -256,7 +256,7 @@ class MatchEngine:
         total = np.where(candidates, total, -np.inf)
         top = self._top(total, min(top_k, int(candidates.sum())))
         probability = self.calibrated(total[top], dense="dense" in parts)
-        if not include_weak and target_kind in CALIBRATED_TARGETS:
+        if not include_weak and self._thresholded(query, target_kind, dense="dense" in parts):
             keep = probability >= self.config.min_match
             top, probability = top[keep], probability[keep]
         matches = []
@@ -269,6 +269,18 @@ class MatchEngine:
         if explain:
             matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
         return matches
+
+    @staticmethod
+    def _thresholded(query: MatchDoc, target_kind: Kind, *, dense: bool) -> bool:
+        """Whether ``min_match`` applies: to a demand's achievements always (the calibration's own pairs),
+        and to its experts, instruments and pilot platforms when the semantic signal is on. With it, every
+        kind is scored on the same scale and a list of experts at 匹配度 1 is filler; without it, the lexical
+        calibration gives most of its confidence to the IPC prior, which those kinds do not carry, and would
+        hide an expert who shares the demand's key words. The reverse direction (a patent's or an expert's
+        demands) has no graded pairs and keeps only the evidence rule."""
+        if query.kind != Kind.DEMAND:
+            return False
+        return target_kind == Kind.ACHIEVEMENT or dense
 
     def calibrated(self, fused: np.ndarray, *, dense: bool) -> np.ndarray:
         """P(relevant) from the fused score: a logistic fitted on graded demands (monotone, so it keeps
@@ -285,12 +297,19 @@ class MatchEngine:
         Scaling by the best hit alone gives every list a perfect top even when it shares one common word;
         scaling by the query's weight alone (sum of idf) makes long demands look weak next to the field
         prior. The geometric mean keeps the order of BM25 and was best on the graded demands
-        (docs/matching.md).
+        (docs/matching.md). The query's weight counts the words no live record holds at the idf of a
+        word in no record (``config.unseen_weight`` of it): when the catalogue lacks the demand's key
+        word (退磁 in 永磁体退磁检测), no record can carry the demand, and the score says so.
         """
         best = float(lexical[candidates].max())
-        # Only terms some live record holds count: the vocabulary keeps the words of deleted records,
-        # and an index updated in place must score exactly as a rebuilt one.
-        own = float((terms.counts * stats.idf)[stats.df > 0].sum())
+        # Words only deleted records held count as unseen: the vocabulary keeps them, and an index
+        # updated in place must score exactly as a rebuilt one.
+        held = stats.df > 0
+        unseen = terms.unseen + float(terms.counts[~held].sum())
+        no_record_idf = float(np.log1p((max(self.lexical.n_alive, 1) + 0.5) / 0.5))
+        own = (
+            float((terms.counts * stats.idf)[held].sum()) + self.config.unseen_weight * unseen * no_record_idf
+        )
         if best <= 0 or own <= 0:
             return np.zeros_like(lexical)
         return np.minimum(lexical / np.sqrt(best * own), 1.0)
@@ -397,6 +416,14 @@ class MatchEngine:
         in_text = self.lexical.contains(top, terms.ids)
         in_title = self.lexical.contains(top, terms.ids, title=True)
         zone_names = self.zone_names()
+        df = dict(zip(vocab_terms, stats.df.tolist(), strict=True))
+        specific = max(1.0, _SPECIFIC_DF_SHARE * self.lexical.n_alive)
+        title_words = (
+            [w for w in readable_terms(self.analyzer.tokenize(query.title)) if df.get(w, 0) <= specific]
+            if query.kind == Kind.DEMAND
+            else []
+        )
+        title_words.sort(key=lambda w: df.get(w, 0))
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
             total = sum(v for v in match.signals.values() if v > 0) or 1.0
@@ -415,6 +442,10 @@ class MatchEngine:
             dense = match.signals.get("dense", 0.0)
             if dense > 0 and (share["dense"] >= self.config.min_reason_share or not found):
                 found.append(why.dense(self._cosine(dense)))
+            held = [t for t, hit in zip(vocab_terms, in_text[row], strict=True) if hit and len(t) >= 2]
+            missing = [w for w in title_words if not any(h in w for h in held)]
+            if found and missing:
+                found.append(why.missing_terms(missing[:_SHOWN_MISSING]))
             if found:  # a field or product reason never stands alone
                 found.extend(self._label_reasons(query, pos=int(pos), dists=dists, share=share))
                 found.extend(

@@ -23,10 +23,12 @@ _MAX_SEGMENTS = 8
 
 
 class QueryTerms(NamedTuple):
-    """Query term ids (known to the vocabulary) with their counts in the query."""
+    """Query term ids (known to the vocabulary) with their counts in the query, and how many of the
+    query's tokens the vocabulary does not know (words no record has ever held)."""
 
     ids: np.ndarray
     counts: np.ndarray
+    unseen: int = 0
 
 
 class TermStats(NamedTuple):
@@ -181,10 +183,9 @@ class LexicalIndex:
 
     # -- scoring ----------------------------------------------------------------------------------
     def query_terms(self, tokens: Sequence[str]) -> QueryTerms:
-        ids, counts = np.unique(
-            np.asarray(self.term_ids(tokens, grow=False), dtype=np.int64), return_counts=True
-        )
-        return QueryTerms(ids, counts.astype(np.float32))
+        known = self.term_ids(tokens, grow=False)
+        ids, counts = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
+        return QueryTerms(ids, counts.astype(np.float32), len(tokens) - len(known))
 
     def _live_postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         parts = [s.postings(term) for s in self._segments]

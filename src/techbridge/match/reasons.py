@@ -27,6 +27,12 @@ def matched_terms(terms: list[str], *, in_title: bool) -> Reason:
     )
 
 
+def missing_terms(terms: list[str]) -> Reason:
+    """Words of the demand's title the record never mentions: a reader sees at once when a record is on
+    the demand's object but not its problem (a motor rotor for 永磁体退磁检测)."""
+    return Reason("missing_terms", f"需求标题中的 {'、'.join(terms)} 未在该记录中出现")
+
+
 def shared_labels(field: str, labels: list[str]) -> Reason:
     return Reason(field, f"{FIELD_NAMES_ZH[field]}相同: {'、'.join(labels)}")
 

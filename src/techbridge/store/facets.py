@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
 from .records import table_for, visible_clause
-from .tables import MatchResultRow, ZoneRow
+from .tables import MatchResultRow, MatchRunRow, ZoneRow
 
 
 def facet_counts(
@@ -38,9 +38,9 @@ def zone_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
 
 
 def latest_match_time(session: Session, *, source_kind: str, source_id: int) -> datetime | None:
-    """When the stored matches of one record were last computed (None if never)."""
-    stmt = select(func.max(MatchResultRow.computed_at)).where(
-        MatchResultRow.source_kind == source_kind, MatchResultRow.source_id == source_id
+    """When the matches of one record were last computed, even if none was good enough (None if never)."""
+    stmt = select(MatchRunRow.computed_at).where(
+        MatchRunRow.source_kind == source_kind, MatchRunRow.source_id == source_id
     )
     return session.scalar(stmt)
 

@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..domain.access import Scope
 from ..domain.enums import DemandStatus
 from .records import table_for, visible_clause
-from .tables import DemandRow, MatchResultRow, RecordMixin, utcnow
+from .tables import DemandRow, MatchResultRow, MatchRunRow, RecordMixin, utcnow
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,14 @@ def replace_matches(
             MatchResultRow.target_kind == target_kind,
         )
     )
+    now = utcnow()
+    run = (MatchRunRow.source_kind == source_kind) & (MatchRunRow.source_id == source_id)
+    session.execute(delete(MatchRunRow).where(run))  # the source row is locked above: no race on the key
+    session.execute(
+        insert(MatchRunRow), [{"source_kind": source_kind, "source_id": source_id, "computed_at": now}]
+    )
     if not matches:
         return
-    now = utcnow()
     session.execute(
         insert(MatchResultRow),
         [
@@ -95,6 +100,9 @@ def delete_matches(session: Session, *, kind: str, ids: Collection[int]) -> None
     id_list = sorted(ids)
     for start in range(0, len(id_list), 900):  # stay under SQLite's bound-parameter limit
         chunk = id_list[start : start + 900]
+        session.execute(
+            delete(MatchRunRow).where(MatchRunRow.source_kind == kind, MatchRunRow.source_id.in_(chunk))
+        )
         session.execute(
             delete(MatchResultRow).where(
                 or_(

@@ -208,6 +208,16 @@ class MatchResultRow(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class MatchRunRow(Base):
+    """When one record's matches were last computed, kept even when the run found nothing good enough:
+    an empty list is an answer ("暂无足够相关的…, 计算于 …"), not a sign that matching never ran."""
+
+    __tablename__ = "match_runs"
+    source_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ImportLogRow(Base):
     """One line per import run, so a zone can see what came in, from which file, and when."""
 

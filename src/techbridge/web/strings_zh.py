@@ -143,6 +143,7 @@ MATCH_REASON_LABELS = {
     "availability": "可用性",
     "capacity": "承接能力",
     "dense": "语义",
+    "missing_terms": "未涉及",
 }
 
 MSG = {
