@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from techbridge.api.app import SERVER_OPTIONS, create_app
+from techbridge.app import SERVER_OPTIONS, create_app
 from techbridge.config import Settings
 from techbridge.domain.accounts import Role, User
 from techbridge.errors import NotAuthenticated, PermissionDenied, TooManyLoginAttempts
