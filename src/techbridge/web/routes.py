@@ -6,7 +6,6 @@ a 404 page, a refused action a 403 page, and no login a redirect to the login pa
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 from dataclasses import replace
 from enum import StrEnum
@@ -475,7 +474,6 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
                 "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
-                "matching_ready": importlib.util.find_spec(record_service.MATCHING_MODULE) is not None,
                 "computed_at": computed_at,
                 "matching_queued": queued,
                 "can_run": can_write(viewer, kind, source.record),
@@ -493,9 +491,6 @@ def _add_match_routes(router: APIRouter, view: KindView) -> None:
                 )
         except Busy as exc:  # a busy database or match index: say so, the stored results stay
             flash.add(request, response, exc.message, "error")
-            return response
-        except ServiceUnavailable:
-            flash.add(request, response, MSG["matching_unavailable"], "info")
             return response
         flash.add(request, response, MSG["matching_done"])
         return response
@@ -658,7 +653,7 @@ async def admin_user_active(request: Request, viewer: AdminViewer, db: DbUrl, us
 
 
 def mount(app: FastAPI) -> None:
-    """Add the pages and their static files to ``app`` (``api.app.create_app`` calls this)."""
+    """Add the pages and their static files to ``app`` (``techbridge.app.create_app`` calls this)."""
     from .dashboard import deal_pages
     from .views import archive, exports, imports, jobs, notifications, settings
 
