@@ -8,19 +8,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "techbridge"
-LAYERS = ("domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api", "web", "cli")
+LAYERS = ("domain", "text", "store", "match", "ingest", "analytics", "services", "api", "web", "cli")
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "text": set(),
     "store": {"domain"},
     "match": {"domain", "text"},
     "ingest": {"domain", "text", "store"},
-    "deals": {"domain", "store", "match"},
     "analytics": {"domain", "store"},
-    "services": {"domain", "text", "store", "match", "ingest", "deals", "analytics"},
-    "api": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services"},
-    "web": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services"},
-    "cli": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api", "app"},
+    "services": {"domain", "text", "store", "match", "ingest", "analytics"},
+    "api": {"domain", "text", "store", "match", "ingest", "analytics", "services"},
+    "web": {"domain", "text", "store", "match", "ingest", "analytics", "services"},
+    "cli": {"domain", "text", "store", "match", "ingest", "analytics", "services", "api", "app"},
 }
 COMPOSITION_ROOT = "app"
 """``techbridge/app.py`` puts the API and the web pages together; nothing else imports both."""
