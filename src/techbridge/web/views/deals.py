@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import FileResponse, RedirectResponse, Response
 
@@ -32,14 +32,14 @@ from ...store.db import session_scope
 from ...store.facets import zone_names
 from ...store.tables import utcnow
 from .. import flash
-from ..deps import CurrentViewer, DbUrl, check_csrf, get_web_settings, load_viewer
-from ..pageroute import PageRoute
+from ..deps import CurrentViewer, DbUrl, get_web_settings
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
+from . import page_router
 
 # The app's UploadLimit middleware refuses a body over TECHBRIDGE_UPLOAD_MAX_MB (413) before it is read.
-router = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+router = page_router()
 
 
 def _files(request: Request) -> deal_work.FileStore:
