@@ -17,8 +17,8 @@ ALLOWED: dict[str, set[str]] = {
     "ingest": {"domain", "text", "store"},
     "analytics": {"domain", "store"},
     "services": {"domain", "text", "store", "match", "ingest", "analytics"},
-    "api": {"domain", "text", "store", "match", "ingest", "analytics", "services"},
-    "web": {"domain", "text", "store", "match", "ingest", "analytics", "services"},
+    "api": {"domain", "text", "store", "match", "ingest", "analytics", "services", "request_context"},
+    "web": {"domain", "text", "store", "match", "ingest", "analytics", "services", "request_context"},
     "cli": {"domain", "text", "store", "match", "ingest", "analytics", "services", "api", "app"},
 }
 COMPOSITION_ROOT = "app"

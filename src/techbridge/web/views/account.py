@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from ...domain.accounts import User
 from ...errors import TechBridgeError
+from ...request_context import client_ip
 from ...services import accounts
 from ...store.db import session_scope
 from ...store.facets import zone_names
@@ -47,7 +48,7 @@ async def password_change(request: Request, viewer: CurrentViewer, db: DbUrl) ->
                 user=viewer,
                 current_password=str(form.get("current_password", "")),
                 new_password=str(form.get("new_password", "")),
-                ip=request.client.host if request.client else "",
+                ip=client_ip(request),
                 keep=accounts.Credential(session_key=request.state.browser_session.nonce),
             )
     except TechBridgeError as exc:

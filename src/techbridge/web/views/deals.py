@@ -25,6 +25,7 @@ from ...domain.deals import (
     stage_durations,
 )
 from ...errors import PermissionDenied, TechBridgeError
+from ...request_context import app_settings
 from ...services import deal_work, deals
 from ...services import records as record_service
 from ...store.accounts import display_names
@@ -32,7 +33,7 @@ from ...store.db import session_scope
 from ...store.facets import zone_names
 from ...store.tables import utcnow
 from .. import flash
-from ..deps import CurrentViewer, DbUrl, get_web_settings
+from ..deps import CurrentViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
@@ -43,7 +44,7 @@ router = page_router()
 
 
 def _files(request: Request) -> deal_work.FileStore:
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     return deal_work.FileStore(settings.data_dir, settings.upload_max_mb << 20)
 
 
@@ -110,7 +111,7 @@ def _detail(
         "people": people,
         "contacts": deal_work.contacts(db, deal, user=viewer),
         "allowed_types": "、".join(s.lstrip(".").upper() for s in deal_work.ALLOWED_SUFFIXES),
-        "max_mb": get_web_settings(request).upload_max_mb,
+        "max_mb": app_settings(request).upload_max_mb,
         "stage_form": {"to_stage": next_stage.value if next_stage else ""},
         "stage_error": "",
         "drop_error": "",

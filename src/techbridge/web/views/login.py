@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from ...errors import PermissionDenied, ServiceUnavailable, TechBridgeError, TooManyLoginAttempts
+from ...request_context import app_settings, client_ip
 from ...services import accounts, sessions
 from ...store.db import session_scope
 from .. import flash
-from ..deps import DbUrl, check_csrf, get_web_settings, load_viewer, secure_cookies
+from ..deps import DbUrl, check_csrf, load_viewer, secure_cookies
 from ..pageroute import PageRoute
 from ..strings_zh import MSG
 from ..templating import render
@@ -60,7 +61,7 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
     cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie_token or not secrets.compare_digest(cookie_token, str(form.get("csrf_token", ""))):
         return _login_form(request, next_url=next_url, error=MSG["csrf_failed"], username=username)
-    ip = request.client.host if request.client else ""
+    ip = client_ip(request)
     try:
         with session_scope(db) as session:
             user = accounts.authenticate(
@@ -74,7 +75,7 @@ async def login_submit(request: Request, db: DbUrl) -> Response:
     except (PermissionDenied, TechBridgeError):
         return _login_form(request, next_url=next_url, error=MSG["login_failed"], username=username)
     response = redirect(request, _safe_next(next_url))
-    cookie = sessions.encode_session(get_web_settings(request).secret_key, browser)
+    cookie = sessions.encode_session(app_settings(request).secret_key, browser)
     response.set_cookie(
         sessions.SESSION_COOKIE, cookie, **sessions.cookie_options(secure=secure_cookies(request))
     )

@@ -12,6 +12,7 @@ from ...domain.accounts import OWNER_FIELDS, User, can_write, deal_enterprise
 from ...domain.deal_rules import can_start_deal
 from ...errors import Busy, TechBridgeError
 from ...match import MatchConfig
+from ...request_context import app_settings
 from ...services import deals as deal_service
 from ...services import jobs as job_service
 from ...services import records as record_service
@@ -20,7 +21,7 @@ from ...store.db import session_scope
 from ...store.facets import latest_match_time, zone_names
 from ...store.records import StoredRecord, kind_of
 from .. import flash
-from ..deps import CurrentViewer, DbUrl, get_web_settings
+from ..deps import CurrentViewer, DbUrl
 from ..kinds import VIEWS, KindView
 from ..strings_zh import FIELDS, KIND_NOUNS, MSG
 from ..templating import render
@@ -137,7 +138,7 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
         try:
             with session_scope(db) as session:
                 record_service.run_matching(
-                    session, kind, record_id, user=viewer, settings=get_web_settings(request)
+                    session, kind, record_id, user=viewer, settings=app_settings(request)
                 )
         except Busy as exc:  # a busy database or match index: say so, the stored results stay
             flash.add(request, response, exc.message, "error")
