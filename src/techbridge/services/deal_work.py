@@ -179,6 +179,7 @@ def advance_with_files(
 ) -> Deal:
     """``deals.advance`` with files stored and linked to the stage change; a refused change keeps none."""
     deal = deals.get_deal(url, deal_id, viewer=user)
+    deals.require_officer(user, deal)
     saved = _save_all(files, deal.id, uploads)
     attachments: list[Attachment] = []
     try:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
 from ..domain.accounts import LinkedRecords, User, deal_view, owner_of
+from ..domain.deal_rules import is_officer
 from ..domain.deals import (
     RESOURCE_KINDS,
     STAGE_LABELS_ZH,
@@ -22,6 +23,7 @@ from ..domain.deals import (
     DealEvent,
     DealResource,
     DealStage,
+    stage_durations,
     transition_problem,
 )
 from ..domain.records import Record
@@ -192,6 +194,54 @@ def drop(
 ) -> Deal:
     """End a deal as 终止; the reason is required and kept on the deal."""
     return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
+
+
+OFFICERS_ONLY = "只有项目所属园区的管理员可以推进或终止撮合项目"
+
+
+def require_officer(user: User, deal: Deal) -> None:
+    """Only the officers of the deal's zone move or drop it: the one rule the API and the pages ask."""
+    if not is_officer(user, deal):
+        raise PermissionDenied(OFFICERS_ONLY)
+
+
+def advance_as(
+    url: str,
+    deal_id: int,
+    *,
+    user: User,
+    to_stage: DealStage,
+    note: str = "",
+    attachments: Sequence[Attachment] = (),
+    contract_value: float | None = None,
+    funding_amount: float | None = None,
+    at: datetime | None = None,
+) -> Deal:
+    """``advance`` as a signed-in user does it: a deal they cannot see is 404, one of another zone 403."""
+    require_officer(user, get_deal(url, deal_id, viewer=user))
+    return advance(
+        url,
+        deal_id,
+        to_stage=to_stage,
+        actor=user.username,
+        scope=user.scope,
+        note=note,
+        attachments=attachments,
+        contract_value=contract_value,
+        funding_amount=funding_amount,
+        at=at,
+    )
+
+
+def drop_as(url: str, deal_id: int, *, user: User, reason: str) -> Deal:
+    """``drop`` as a signed-in user does it (see ``advance_as``)."""
+    return advance_as(url, deal_id, user=user, to_stage=DealStage.DROPPED, note=reason)
+
+
+def stage_days(deal: Deal, *, now: datetime | None = None) -> dict[DealStage, float]:
+    """Days spent in each stage, to one decimal; the open stage is counted up to ``now``."""
+    spent = stage_durations(deal.events, now=now or utcnow())
+    return {stage: round(d.total_seconds() / 86400, 1) for stage, d in spent.items()}
 
 
 def _linked(session: Session, found: Sequence[Deal]) -> LinkedRecords:

@@ -14,9 +14,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from ...domain.accounts import deal_enterprise
-from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage, stage_durations
+from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage
 from ...services import deals
-from ...store.tables import utcnow
 from ..deps import AdminUser, CurrentUser, DbUrlDep
 from ..schemas import MAX_ID, PageNumber, PerPage
 
@@ -33,8 +32,7 @@ class DealPublic(Deal):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def stage_days(self) -> dict[str, float]:
-        spent = stage_durations(self.events, now=utcnow())
-        return {stage.value: round(d.total_seconds() / 86400, 1) for stage, d in spent.items()}
+        return {stage.value: days for stage, days in deals.stage_days(self).items()}
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -122,12 +120,11 @@ def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic
 
 @router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
 def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -> DealPublic:
-    deal = deals.advance(
+    deal = deals.advance_as(
         url,
         deal_id,
+        user=user,
         to_stage=body.to_stage,
-        actor=user.username,
-        scope=user.scope,
         note=body.note,
         attachments=body.attachments,
         contract_value=body.contract_value,
@@ -139,5 +136,5 @@ def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -
 
 @router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
 def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
-    deals.drop(url, deal_id, reason=body.reason, actor=user.username, scope=user.scope)
+    deals.drop_as(url, deal_id, user=user, reason=body.reason)
     return _public(deals.get_deal(url, deal_id, viewer=user))

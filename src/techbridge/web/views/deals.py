@@ -22,16 +22,14 @@ from ...domain.deals import (
     Deal,
     DealStage,
     parse_stage,
-    stage_durations,
 )
-from ...errors import PermissionDenied, TechBridgeError
+from ...errors import TechBridgeError
 from ...request_context import app_settings
 from ...services import deal_work, deals
 from ...services import records as record_service
 from ...store.accounts import display_names
 from ...store.db import session_scope
 from ...store.facets import zone_names
-from ...store.tables import utcnow
 from .. import flash
 from ..deps import CurrentViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
@@ -92,9 +90,7 @@ def _detail(
         people = display_names(
             session, [deal.created_by, *(e.actor for e in deal.events), *(n.author for n in notes)]
         )
-    days = {
-        s: round(d.total_seconds() / 86400, 1) for s, d in stage_durations(deal.events, now=utcnow()).items()
-    }
+    days = deals.stage_days(deal)
     next_stage = PIPELINE[PIPELINE.index(deal.stage) + 1] if deal.stage not in CLOSED_STAGES else None
     context = {
         "nav_active": "deals",
@@ -143,7 +139,7 @@ def _money(value: object) -> float | None:
 @router.post("/deals/{deal_id}/advance")
 async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
     deal = _deal(db, viewer, deal_id)
-    _check_officer(viewer, deal)
+    deals.require_officer(viewer, deal)  # a 403 page; a refused stage change is shown in the form
     form = await _form(request)
     values = {k: str(form.get(k, "")) for k in ("to_stage", "note", "contract_value", "funding_amount")}
     try:
@@ -167,20 +163,14 @@ async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_
     return response
 
 
-def _check_officer(viewer: User, deal: Deal) -> None:
-    """Only the deal zone's officers move it; a closed deal's refusal is shown by the form instead."""
-    if not (viewer.is_admin and viewer.scope.can_edit(zone_code=deal.zone_code)):
-        raise PermissionDenied("只有项目所属园区的管理员可以推进或终止撮合项目")
-
-
 @router.post("/deals/{deal_id}/drop")
 async def deal_drop(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
     deal = _deal(db, viewer, deal_id)
-    _check_officer(viewer, deal)
+    deals.require_officer(viewer, deal)
     form = await request.form()
     reason = str(form.get("reason", ""))
     try:
-        deals.drop(db, deal_id, reason=reason, actor=viewer.username, scope=viewer.scope)
+        deals.drop_as(db, deal_id, user=viewer, reason=reason)
     except TechBridgeError as exc:
         return _detail(request, viewer, db, deal, status_code=422, drop_error=exc.message, drop_reason=reason)
     response = RedirectResponse(urls.deal(deal_id), status_code=303)
