@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from ..domain.accounts import LinkedRecords, User, deal_view, owner_of
+from ..domain.accounts import LinkedRecords, User, deal_enterprise, deal_view, owner_of
 from ..domain.deal_rules import is_officer
 from ..domain.deals import (
     RESOURCE_KINDS,
@@ -143,6 +143,31 @@ def start_deal(
         deal = deal_store.insert_deal(session, new, first)
         notifications.deal_changed(session, deal, actor=actor, linked=_linked(session, [deal]))
         return deal
+
+
+def start_deal_as(
+    url: str,
+    *,
+    user: User,
+    resources: Sequence[ResourceRef],
+    demand_id: int | None = None,
+    enterprise: str = "",
+    zone_code: str | None = None,
+    note: str = "",
+) -> Deal:
+    """``start_deal`` as a signed-in user does it: an organisation only for its own demand or with its own
+    resources (``domain.accounts.deal_enterprise``), an officer for the zone."""
+    return start_deal(
+        url,
+        resources=resources,
+        actor=user.username,
+        scope=user.scope,
+        demand_id=demand_id,
+        enterprise=enterprise,
+        zone_code=zone_code,
+        note=note,
+        on_behalf_of=deal_enterprise(user),
+    )
 
 
 def advance(

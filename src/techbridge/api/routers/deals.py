@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from ...domain.accounts import deal_enterprise
 from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage
 from ...services import deals
 from ..deps import AdminUser, CurrentUser, DbUrlDep
@@ -104,16 +103,14 @@ def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
 def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic:
-    deal = deals.start_deal(
+    deal = deals.start_deal_as(
         url,
+        user=user,
         resources=[(r.kind, r.id) for r in body.resources],
-        actor=user.username,
-        scope=user.scope,
         demand_id=body.demand_id,
         enterprise=body.enterprise,
         zone_code=body.zone_code,
         note=body.note,
-        on_behalf_of=deal_enterprise(user),
     )
     return _public(deals.get_deal(url, deal.id, viewer=user))
 

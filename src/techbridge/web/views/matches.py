@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ...domain.accounts import OWNER_FIELDS, User, can_write, deal_enterprise
+from ...domain.accounts import OWNER_FIELDS, User, can_write
 from ...domain.deal_rules import can_start_deal
 from ...errors import Busy, TechBridgeError
 from ...match import MatchConfig
@@ -156,13 +156,11 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
             demand_id, resources = record_id, [(target_kind, target_id)]
         else:
             demand_id, resources = target_id, [(kind, record_id)]
-        deal = deal_service.start_deal(
+        deal = deal_service.start_deal_as(
             db,
+            user=viewer,
             resources=resources,
-            actor=viewer.username,
-            scope=viewer.scope,
             demand_id=demand_id,
-            on_behalf_of=deal_enterprise(viewer),
             note=str(form.get("note", "")).strip()[:2000],
         )
         # The new deal's page is where the next step (contact, stage history) happens.
