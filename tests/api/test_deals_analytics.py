@@ -132,3 +132,15 @@ def test_a_supplying_zones_officer_sees_the_deal_but_neither_moves_nor_drops_it(
         refused = _post(api, path, "cd_admin", body)
         assert refused.status_code == 403 and refused.json()["detail"] == deals.OFFICERS_ONLY
     assert api.get(f"/deals/{deal['id']}", "wuxi_admin").json()["stage"] == "matched"  # type: ignore[attr-defined]
+
+
+def test_the_deal_list_pages_with_the_total_count(api: Api) -> None:
+    made = [
+        _start(api, "wuxi_admin", demand, patent).json()["id"]
+        for demand, patent in (("wuxi_private", "cd_shared_patent"), ("wuxi_shared", "cd_shared_patent"))
+    ]
+    first = api.get("/deals", "wuxi_admin", params={"per_page": 1}).json()  # type: ignore[attr-defined]
+    second = api.get("/deals", "wuxi_admin", params={"per_page": 1, "page": 2}).json()  # type: ignore[attr-defined]
+    beyond = api.get("/deals", "wuxi_admin", params={"per_page": 1, "page": 3}).json()  # type: ignore[attr-defined]
+    assert [first["count"], second["count"], beyond["count"]] == [2, 2, 2]
+    assert [d["id"] for d in first["data"] + second["data"] + beyond["data"]] == made[::-1]  # newest first

@@ -8,12 +8,13 @@ which applies ``domain.accounts.deal_view``: lists, detail pages, the board and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from ..domain.accounts import LinkedRecords, User, deal_enterprise, deal_view, owner_of
+from ..domain.accounts import LinkedRecords, Role, User, deal_enterprise, deal_view, owner_of
 from ..domain.deal_rules import is_officer
 from ..domain.deals import (
     RESOURCE_KINDS,
@@ -285,6 +286,14 @@ def _linked(session: Session, found: Sequence[Deal]) -> LinkedRecords:
     return linked
 
 
+def party_of(user: User) -> deal_store.Party | None:
+    """An organisation's account sees only the deals it is party to; officers (None) see their zone's."""
+    if user.is_admin:
+        return None
+    expert_name = user.display_name if user.role == Role.EXPERT else None
+    return deal_store.Party(user.organization or "", user.zone_code or "", expert_name)
+
+
 def readable_deals(
     session: Session, *, viewer: User, within: Scope | None = None, stage: DealStage | None = None
 ) -> list[Deal]:
@@ -292,9 +301,33 @@ def readable_deals(
 
     ``within`` narrows to one zone's deals (a platform admin looking at one zone); it never widens.
     """
-    found = deal_store.list_deals(session, scope=within or viewer.scope, stage=stage)
+    found = deal_store.list_deals(session, scope=within or viewer.scope, stage=stage, party=party_of(viewer))
+    return _readable(session, viewer, found)
+
+
+def _readable(session: Session, viewer: User, found: Sequence[Deal]) -> list[Deal]:
+    # The SQL already chose the viewer's deals; ``deal_view`` redacts them (and stays the rule's last word).
     linked = _linked(session, found)
     return [view for deal in found if (view := deal_view(viewer, deal, linked)) is not None]
+
+
+@dataclass(frozen=True)
+class DealPage:
+    items: list[Deal]
+    total: int
+
+
+def page_deals(
+    url: str, *, viewer: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
+) -> DealPage:
+    """One page of ``list_deals``, paged in the database (LIMIT/OFFSET and a COUNT), not in Python."""
+    scope, party = viewer.scope, party_of(viewer)
+    with session_scope(url) as session:
+        found = deal_store.list_deals(
+            session, scope=scope, stage=stage, party=party, limit=per_page, offset=(page - 1) * per_page
+        )
+        total = deal_store.count_deals(session, scope=scope, stage=stage, party=party)
+        return DealPage(items=_readable(session, viewer, found), total=total)
 
 
 def get_deal(url: str, deal_id: int, *, viewer: User) -> Deal:

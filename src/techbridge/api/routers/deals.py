@@ -86,11 +86,10 @@ def _public(deal: Deal) -> DealPublic:
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
 def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
-    found = deals.list_deals(url, viewer=user, stage=params.stage)
-    start = (params.page - 1) * params.per_page
+    found = deals.page_deals(url, viewer=user, stage=params.stage, page=params.page, per_page=params.per_page)
     return DealsPublic(
-        data=[_public(d) for d in found[start : start + params.per_page]],
-        count=len(found),
+        data=[_public(d) for d in found.items],
+        count=found.total,
         page=params.page,
         per_page=params.per_page,
     )
