@@ -71,10 +71,10 @@ def test_each_reader_pages_through_exactly_the_deals_the_rule_shows(
     for reader in readers:
         expected = _by_the_python_rule(db_url, reader)
         seen.add(len(expected))
-        assert [d.id for d in deals.list_deals(db_url, viewer=reader)] == expected, reader
+        assert [d.id for d in deals.list_deals(db_url, user=reader)] == expected, reader
         paged: list[int] = []
         for page in range(1, 4):
-            found = deals.page_deals(db_url, viewer=reader, page=page, per_page=2)
+            found = deals.page_deals(db_url, user=reader, page=page, per_page=2)
             assert found.total == len(expected), reader
             paged += [d.id for d in found.items]
         assert paged == expected, reader

@@ -244,7 +244,7 @@ def advance_as(
     at: datetime | None = None,
 ) -> Deal:
     """``advance`` as a signed-in user does it: a deal they cannot see is 404, one of another zone 403."""
-    require_officer(user, get_deal(url, deal_id, viewer=user))
+    require_officer(user, get_deal(url, deal_id, user=user))
     return advance(
         url,
         deal_id,
@@ -295,20 +295,20 @@ def party_of(user: User) -> deal_store.Party | None:
 
 
 def readable_deals(
-    session: Session, *, viewer: User, within: Scope | None = None, stage: DealStage | None = None
+    session: Session, *, user: User, within: Scope | None = None, stage: DealStage | None = None
 ) -> list[Deal]:
-    """The deals ``viewer`` may see, newest first, each redacted to what the viewer may read.
+    """The deals ``user`` may see, newest first, each redacted to what the user may read.
 
     ``within`` narrows to one zone's deals (a platform admin looking at one zone); it never widens.
     """
-    found = deal_store.list_deals(session, scope=within or viewer.scope, stage=stage, party=party_of(viewer))
-    return _readable(session, viewer, found)
+    found = deal_store.list_deals(session, scope=within or user.scope, stage=stage, party=party_of(user))
+    return _readable(session, user, found)
 
 
-def _readable(session: Session, viewer: User, found: Sequence[Deal]) -> list[Deal]:
-    # The SQL already chose the viewer's deals; ``deal_view`` redacts them (and stays the rule's last word).
+def _readable(session: Session, user: User, found: Sequence[Deal]) -> list[Deal]:
+    # The SQL already chose the user's deals; ``deal_view`` redacts them (and stays the rule's last word).
     linked = _linked(session, found)
-    return [view for deal in found if (view := deal_view(viewer, deal, linked)) is not None]
+    return [view for deal in found if (view := deal_view(user, deal, linked)) is not None]
 
 
 @dataclass(frozen=True)
@@ -318,29 +318,29 @@ class DealPage:
 
 
 def page_deals(
-    url: str, *, viewer: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
+    url: str, *, user: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
 ) -> DealPage:
     """One page of ``list_deals``, paged in the database (LIMIT/OFFSET and a COUNT), not in Python."""
-    scope, party = viewer.scope, party_of(viewer)
+    scope, party = user.scope, party_of(user)
     with session_scope(url) as session:
         found = deal_store.list_deals(
             session, scope=scope, stage=stage, party=party, limit=per_page, offset=(page - 1) * per_page
         )
         total = deal_store.count_deals(session, scope=scope, stage=stage, party=party)
-        return DealPage(items=_readable(session, viewer, found), total=total)
+        return DealPage(items=_readable(session, user, found), total=total)
 
 
-def get_deal(url: str, deal_id: int, *, viewer: User) -> Deal:
-    """One deal as ``viewer`` may read it; a deal the viewer may not see is absent (404), never 403."""
+def get_deal(url: str, deal_id: int, *, user: User) -> Deal:
+    """One deal as ``user`` may read it; a deal the user may not see is absent (404), never 403."""
     with session_scope(url) as session:
-        deal = deal_store.get_deal(session, deal_id, scope=viewer.scope)
-        view = deal_view(viewer, deal, _linked(session, [deal]))
+        deal = deal_store.get_deal(session, deal_id, scope=user.scope)
+        view = deal_view(user, deal, _linked(session, [deal]))
     if view is None:
         raise NotFound("撮合项目", deal_id)
     return view
 
 
-def list_deals(url: str, *, viewer: User, stage: DealStage | None = None) -> list[Deal]:
-    """The deals ``viewer`` may see, newest first (see ``readable_deals``)."""
+def list_deals(url: str, *, user: User, stage: DealStage | None = None) -> list[Deal]:
+    """The deals ``user`` may see, newest first (see ``readable_deals``)."""
     with session_scope(url) as session:
-        return readable_deals(session, viewer=viewer, stage=stage)
+        return readable_deals(session, user=user, stage=stage)

@@ -86,7 +86,7 @@ def _public(deal: Deal) -> DealPublic:
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
 def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
-    found = deals.page_deals(url, viewer=user, stage=params.stage, page=params.page, per_page=params.per_page)
+    found = deals.page_deals(url, user=user, stage=params.stage, page=params.page, per_page=params.per_page)
     return DealsPublic(
         data=[_public(d) for d in found.items],
         count=found.total,
@@ -97,7 +97,7 @@ def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery
 
 @router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
 def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
-    return _public(deals.get_deal(url, deal_id, viewer=user))
+    return _public(deals.get_deal(url, deal_id, user=user))
 
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
@@ -111,7 +111,7 @@ def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic
         zone_code=body.zone_code,
         note=body.note,
     )
-    return _public(deals.get_deal(url, deal.id, viewer=user))
+    return _public(deals.get_deal(url, deal.id, user=user))
 
 
 @router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
@@ -127,10 +127,10 @@ def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -
         funding_amount=body.funding_amount,
         at=body.at,
     )
-    return _public(deals.get_deal(url, deal.id, viewer=user))
+    return _public(deals.get_deal(url, deal.id, user=user))
 
 
 @router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
 def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
     deals.drop_as(url, deal_id, user=user, reason=body.reason)
-    return _public(deals.get_deal(url, deal_id, viewer=user))
+    return _public(deals.get_deal(url, deal_id, user=user))

@@ -40,7 +40,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
     scope = analytics.scope_for(viewer.scope, zone or None)
 
     def get(name: str) -> Any:
-        return analytics.compute(db, name, viewer=viewer, zone=zone or None)
+        return analytics.compute(db, name, user=viewer, zone=zone or None)
 
     funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
     with session_scope(db) as session:
@@ -77,7 +77,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
 @router.get("/dashboard/funnel")
 def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-    funnel = analytics.compute(db, "funnel", viewer=viewer, zone=zone or None)
+    funnel = analytics.compute(db, "funnel", user=viewer, zone=zone or None)
     assert isinstance(funnel, Funnel)
     return render(
         request,
@@ -100,7 +100,7 @@ def monthly_report(
     scope = analytics.scope_for(viewer.scope, zone or None)
     now = datetime.now(display_tz(request))
     month = month or now.strftime("%Y-%m")
-    report = analytics.monthly_report(db, viewer=viewer, month=month, zone=zone or None)
+    report = analytics.monthly_report(db, user=viewer, month=month, zone=zone or None)
     zone_label = _zone_label(db, scope.zone_code)
     flows = report.cross_zone.flows
     with session_scope(db) as session:

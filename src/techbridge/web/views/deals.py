@@ -60,7 +60,7 @@ def _uploads(form: FormData, name: str) -> list[deal_work.Upload]:
 
 @router.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, viewer=viewer)
+    found = deals.list_deals(db, user=viewer)
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     with session_scope(db) as session:
@@ -118,7 +118,7 @@ def _detail(
 
 
 def _deal(db: str, viewer: User, deal_id: int) -> Deal:
-    return deals.get_deal(db, deal_id, viewer=viewer)
+    return deals.get_deal(db, deal_id, user=viewer)
 
 
 @router.get("/deals/{deal_id}")
