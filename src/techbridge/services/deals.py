@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
@@ -231,32 +232,22 @@ def require_officer(user: User, deal: Deal) -> None:
         raise PermissionDenied(OFFICERS_ONLY)
 
 
+class StageChange(TypedDict, total=False):
+    """What a stage change may carry besides its target (the keyword arguments of ``advance``)."""
+
+    note: str
+    attachments: Sequence[Attachment]
+    contract_value: float | None
+    funding_amount: float | None
+    at: datetime | None
+
+
 def advance_as(
-    url: str,
-    deal_id: int,
-    *,
-    user: User,
-    to_stage: DealStage,
-    note: str = "",
-    attachments: Sequence[Attachment] = (),
-    contract_value: float | None = None,
-    funding_amount: float | None = None,
-    at: datetime | None = None,
+    url: str, deal_id: int, *, user: User, to_stage: DealStage, **change: Unpack[StageChange]
 ) -> Deal:
     """``advance`` as a signed-in user does it: a deal they cannot see is 404, one of another zone 403."""
     require_officer(user, get_deal(url, deal_id, user=user))
-    return advance(
-        url,
-        deal_id,
-        to_stage=to_stage,
-        actor=user.username,
-        scope=user.scope,
-        note=note,
-        attachments=attachments,
-        contract_value=contract_value,
-        funding_amount=funding_amount,
-        at=at,
-    )
+    return advance(url, deal_id, to_stage=to_stage, actor=user.username, scope=user.scope, **change)
 
 
 def drop_as(url: str, deal_id: int, *, user: User, reason: str) -> Deal:
