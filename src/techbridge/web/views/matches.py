@@ -1,5 +1,6 @@
-"""What a match result says to the person reading it: reasons relative to the viewer's own zone, and
-whether the 发起对接 button would be allowed for them."""
+"""A record's match page, running matching on it, and 发起对接 from a match (``add_match_routes``, which
+``views.records`` calls for each matchable kind); and what a match says to the person reading it: reasons
+relative to the viewer's own zone, and whether the 发起对接 button would be allowed for them."""
 
 from __future__ import annotations
 
