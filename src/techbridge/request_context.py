@@ -1,5 +1,5 @@
-"""What both doors (the REST API and the web pages) read from an HTTP request: the app's settings and the
-client's address. One definition, so the two never disagree about either.
+"""What both doors (the REST API and the web pages) read from an HTTP request: the app's settings, its
+database and the client's address. One definition, so the two never disagree about any of them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,11 @@ def app_settings(request: Request) -> Settings:
     """The settings the app was built with (``create_app(settings)``), else the process's own."""
     settings = getattr(request.app.state, "settings", None)
     return settings if isinstance(settings, Settings) else get_settings()
+
+
+def database_url(request: Request) -> str:
+    """The database the app was built for."""
+    return app_settings(request).resolved_database_url
 
 
 def client_ip(request: Request) -> str:

@@ -21,7 +21,7 @@ from ..config import Settings
 from ..domain.access import Scope
 from ..domain.accounts import User
 from ..errors import NotAuthenticated, PermissionDenied
-from ..request_context import app_settings, client_ip
+from ..request_context import app_settings, client_ip, database_url
 from ..services import accounts
 from ..services.sessions import CSRF_HEADER, SESSION_COOKIE, check_csrf, decode_session, resume_session
 from ..store.db import session_scope
@@ -34,11 +34,7 @@ _bearer = HTTPBearer(auto_error=False, description="API token from POST /api/v1/
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
-def get_db_url(settings: SettingsDep) -> str:
-    return settings.resolved_database_url
-
-
-DbUrlDep = Annotated[str, Depends(get_db_url)]
+DbUrlDep = Annotated[str, Depends(database_url)]
 
 
 def get_session(url: DbUrlDep) -> Iterator[Session]:

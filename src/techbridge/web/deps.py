@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from ..domain.accounts import User
 from ..errors import PermissionDenied, TechBridgeError
-from ..request_context import app_settings
+from ..request_context import app_settings, database_url
 from ..services import sessions
 from ..store.db import session_scope
 from ..store.facets import zone_names
@@ -28,10 +28,6 @@ class LoginRequired(Exception):
 def display_tz(request: Request) -> ZoneInfo:
     """The zone pages show times in and bookings are entered in (``TECHBRIDGE_DISPLAY_TIMEZONE``)."""
     return app_settings(request).tz
-
-
-def get_db_url(request: Request) -> str:
-    return app_settings(request).resolved_database_url
 
 
 def secure_cookies(request: Request) -> bool:
@@ -54,7 +50,7 @@ def load_viewer(request: Request) -> None:
     if browser is None:
         return
     try:
-        with session_scope(get_db_url(request)) as db:
+        with session_scope(database_url(request)) as db:
             viewer = sessions.resume_session(db, browser)
             if viewer.zone_code:
                 request.state.viewer_zone_name = zone_names(db, [viewer.zone_code])[viewer.zone_code]
@@ -93,6 +89,6 @@ async def check_csrf(request: Request) -> None:
         raise PermissionDenied(MSG["csrf_failed"])
 
 
-DbUrl = Annotated[str, Depends(get_db_url)]
+DbUrl = Annotated[str, Depends(database_url)]
 CurrentViewer = Annotated[User, Depends(get_viewer)]
 AdminViewer = Annotated[User, Depends(require_admin)]
