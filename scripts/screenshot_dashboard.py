@@ -18,7 +18,7 @@ import uvicorn
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import select, update
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.services.demo import DEMO_PASSWORD, load_demo
 from techbridge.store.db import session_scope

@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMANDS = (

@@ -8,20 +8,21 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "techbridge"
-LAYERS = ("domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api", "web", "cli")
+LAYERS = ("domain", "text", "store", "match", "ingest", "analytics", "services", "api", "web", "cli")
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "text": set(),
     "store": {"domain"},
     "match": {"domain", "text"},
     "ingest": {"domain", "text", "store"},
-    "deals": {"domain", "store", "match"},
     "analytics": {"domain", "store"},
-    "services": {"domain", "text", "store", "match", "ingest", "deals", "analytics"},
-    "api": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "web"},
-    "web": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api"},
-    "cli": {"domain", "text", "store", "match", "ingest", "deals", "analytics", "services", "api"},
+    "services": {"domain", "text", "store", "match", "ingest", "analytics"},
+    "api": {"domain", "text", "store", "match", "ingest", "analytics", "services", "request_context"},
+    "web": {"domain", "text", "store", "match", "ingest", "analytics", "services", "request_context"},
+    "cli": {"domain", "text", "store", "match", "ingest", "analytics", "services", "api", "app"},
 }
+COMPOSITION_ROOT = "app"
+"""``techbridge/app.py`` puts the API and the web pages together; nothing else imports both."""
 SHARED = {"errors", "config", "__version__"}  # leaf modules anyone may use
 
 
@@ -67,3 +68,35 @@ def test_no_module_imports_another_modules_private_names() -> None:
                 assert not private, (
                     f"{path.relative_to(PACKAGE)} imports private {private} from {node.module}"
                 )
+
+
+def test_only_the_composition_root_imports_both_api_and_web() -> None:
+    """The API and the pages are siblings on ``services``: neither loads the other, not even by name."""
+    for path in PACKAGE.rglob("*.py"):
+        layers = _imported_layers(path)
+        text = path.read_text(encoding="utf-8")
+        named = {layer for layer in ("api", "web") if f'"techbridge.{layer}' in text}
+        if path == PACKAGE / f"{COMPOSITION_ROOT}.py":
+            assert {"api", "web"} <= layers
+            continue
+        if path.is_relative_to(PACKAGE / "api"):
+            assert "web" not in layers | named, f"{path.relative_to(PACKAGE)} reaches into web"
+        if path.is_relative_to(PACKAGE / "web"):
+            assert "api" not in layers | named, f"{path.relative_to(PACKAGE)} reaches into api"
+        assert not {"api", "web"} <= layers, f"{path.relative_to(PACKAGE)} imports both api and web"
+
+
+def test_no_module_loads_another_by_name() -> None:
+    """Dependencies are imports the architecture test can see, not ``importlib`` strings
+    (``"techbridge.app:create_app"``, uvicorn's entry point, names a function, not a module to load)."""
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                parts = node.value.split(".")
+                module = PACKAGE.joinpath(*parts[1:])
+                is_module = (
+                    len(parts) > 1
+                    and parts[0] == "techbridge"
+                    and (module.with_suffix(".py").exists() or (module / "__init__.py").exists())
+                )
+                assert not is_module, f"{path.relative_to(PACKAGE)} names module {node.value!r}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.services.demo import (
     DEMO_ACCOUNTS,

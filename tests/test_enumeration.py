@@ -37,8 +37,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from techbridge.api.app import create_app
 from techbridge.api.schemas import KINDS_BY_PATH
+from techbridge.app import create_app
 from techbridge.config import Settings, get_settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role, officer

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from techbridge.api.app import SERVER_OPTIONS, create_app
+from techbridge.app import SERVER_OPTIONS, create_app
 from techbridge.config import Settings
 from techbridge.domain.accounts import Role, User
 from techbridge.errors import NotAuthenticated, PermissionDenied, TooManyLoginAttempts
@@ -117,6 +117,29 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(sqlite_url: str, 
     direct.post("/api/v1/login", json=body, headers={"X-Forwarded-For": "192.0.2.9"})
     with session_scope(sqlite_url) as s:
         assert "192.0.2.9" not in set(s.scalars(select(LoginAttemptRow.ip)))
+
+
+def test_the_login_page_and_the_api_count_the_same_client_address(sqlite_url: str, tmp_path: Path) -> None:
+    """Both doors ask ``request_context.client_ip``: behind a trusted proxy, the forwarded address."""
+    _make(sqlite_url)
+    settings = Settings(
+        database_url=sqlite_url, data_dir=tmp_path, secret_key="test-secret", trusted_proxies=["testclient"]
+    )
+    client = TestClient(create_app(settings))
+    client.post(
+        "/api/v1/login",
+        json={"username": "wuxi_corp", "password": "wrong guess"},
+        headers={"X-Forwarded-For": "203.0.113.8"},
+    )
+    token = client.get("/login").cookies["tb_login_csrf"]
+    page = client.post(
+        "/login",
+        data={"username": "wuxi_corp", "password": "wrong guess", "csrf_token": token},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert page.status_code == 401
+    with session_scope(sqlite_url) as s:
+        assert sorted(s.scalars(select(LoginAttemptRow.ip))) == ["203.0.113.8", "203.0.113.9"]
 
 
 def test_trusted_proxies_setting_reads_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:

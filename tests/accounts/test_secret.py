@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import OLD_DEFAULT_SECRETS, SECRET_FILE, Settings, get_settings, resolve_secret
 from techbridge.domain.accounts import Role
 from techbridge.services import accounts

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from techbridge.api.app import create_app
+from techbridge.api.app import create_api
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.services import accounts
 from techbridge.services.sessions import (
@@ -200,10 +196,17 @@ def test_openapi_has_stable_unique_operation_ids(api: Api) -> None:
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
-def test_web_pages_are_mounted_when_the_web_package_provides_them(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    mounted: list[FastAPI] = []
-    monkeypatch.setitem(sys.modules, "techbridge.web.routes", types.SimpleNamespace(mount=mounted.append))
-    app = create_app(Settings(database_url=sqlite_url, secret_key="test-secret"))
-    assert mounted == [app]
+def test_the_api_stands_alone_and_the_site_adds_the_pages(sqlite_url: str) -> None:
+    """``api.app.create_api`` knows no web page; the composition root (``techbridge.app``) mounts them."""
+    settings = Settings(database_url=sqlite_url, secret_key="test-secret")
+    api_only = TestClient(create_api(settings))
+    assert api_only.get("/api/v1/openapi.json").status_code == 200
+    missing = api_only.get("/login")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/json"
+    site = TestClient(create_app(settings))
+    page = site.get("/login")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert (
+        site.get("/api/v1/openapi.json").json()["paths"]
+        == api_only.get("/api/v1/openapi.json").json()["paths"]
+    )

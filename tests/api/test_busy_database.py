@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.services import matching
 from techbridge.store.accounts import ApiTokenRow, UserSessionRow

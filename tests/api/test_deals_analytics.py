@@ -11,6 +11,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from techbridge.services import deals
+
 from .conftest import Api
 
 
@@ -117,3 +119,28 @@ def test_analytics_endpoints_export_and_report(api: Api) -> None:
     report = api.get("/analytics/report/2026-02", "wuxi_admin")  # type: ignore[attr-defined]
     assert report.status_code == 200 and report.json()["zone"] == "wuxi"
     assert api.client.get("/api/v1/analytics/funnel").status_code == 401
+
+
+def test_a_supplying_zones_officer_sees_the_deal_but_neither_moves_nor_drops_it(api: Api) -> None:
+    """``services.deals.require_officer`` is the one rule behind the API and the deal page alike."""
+    deal = _start(api, "wuxi_admin", "wuxi_private", "cd_shared_patent").json()
+    assert api.get(f"/deals/{deal['id']}", "cd_admin").status_code == 200  # type: ignore[attr-defined]
+    for path, body in (
+        (f"/deals/{deal['id']}/transitions", {"to_stage": "contacted"}),
+        (f"/deals/{deal['id']}/drop", {"reason": "不做了"}),
+    ):
+        refused = _post(api, path, "cd_admin", body)
+        assert refused.status_code == 403 and refused.json()["detail"] == deals.OFFICERS_ONLY
+    assert api.get(f"/deals/{deal['id']}", "wuxi_admin").json()["stage"] == "matched"  # type: ignore[attr-defined]
+
+
+def test_the_deal_list_pages_with_the_total_count(api: Api) -> None:
+    made = [
+        _start(api, "wuxi_admin", demand, patent).json()["id"]
+        for demand, patent in (("wuxi_private", "cd_shared_patent"), ("wuxi_shared", "cd_shared_patent"))
+    ]
+    first = api.get("/deals", "wuxi_admin", params={"per_page": 1}).json()  # type: ignore[attr-defined]
+    second = api.get("/deals", "wuxi_admin", params={"per_page": 1, "page": 2}).json()  # type: ignore[attr-defined]
+    beyond = api.get("/deals", "wuxi_admin", params={"per_page": 1, "page": 3}).json()  # type: ignore[attr-defined]
+    assert [first["count"], second["count"], beyond["count"]] == [2, 2, 2]
+    assert [d["id"] for d in first["data"] + second["data"] + beyond["data"]] == made[::-1]  # newest first

@@ -31,7 +31,7 @@ def _start(url: str, world: dict[str, int], **extra: object) -> int:
 
 
 def test_start_deal_takes_zone_title_and_chain_from_the_demand(db_url: str, world: dict[str, int]) -> None:
-    deal = deals.get_deal(db_url, _start(db_url, world), viewer=officer(WUXI.zone_code))
+    deal = deals.get_deal(db_url, _start(db_url, world), user=officer(WUXI.zone_code))
     assert (deal.zone_code, deal.stage, deal.enterprise) == ("wuxi", DealStage.MATCHED, "无锡甲电池公司")
     assert (deal.title, deal.industry_chain) == ("锂电池隔膜涂覆工艺", "新能源")
     assert {(r.kind, r.zone_code) for r in deal.resources} == {
@@ -111,7 +111,7 @@ def test_refused_transitions_raise_and_change_nothing(db_url: str, world: dict[s
         deals.advance(
             db_url, deal_id, to_stage=DealStage.CONTACTED, actor="wang", scope=WUXI, at=T0 - timedelta(days=1)
         )
-    deal = deals.get_deal(db_url, deal_id, viewer=officer(WUXI.zone_code))
+    deal = deals.get_deal(db_url, deal_id, user=officer(WUXI.zone_code))
     assert deal.stage == DealStage.MATCHED and len(deal.events) == 1
 
 
@@ -131,16 +131,14 @@ def test_cross_zone_deal_is_visible_to_the_supplier_but_only_the_owner_advances(
     db_url: str, world: dict[str, int]
 ) -> None:
     deal_id = _start(db_url, world)
-    assert deals.get_deal(db_url, deal_id, viewer=officer(CHENGDU.zone_code)).id == deal_id
-    assert [d.id for d in deals.list_deals(db_url, viewer=officer(CHENGDU.zone_code))] == [deal_id]
+    assert deals.get_deal(db_url, deal_id, user=officer(CHENGDU.zone_code)).id == deal_id
+    assert [d.id for d in deals.list_deals(db_url, user=officer(CHENGDU.zone_code))] == [deal_id]
     with pytest.raises(ZoneAccessDenied):
         deals.advance(db_url, deal_id, to_stage=DealStage.CONTACTED, actor="li", scope=CHENGDU)
     with pytest.raises(NotFound):
-        deals.get_deal(db_url, deal_id, viewer=officer(BEIJING.zone_code))
-    assert deals.list_deals(db_url, viewer=officer(BEIJING.zone_code)) == []
-    assert [d.id for d in deals.list_deals(db_url, viewer=officer(None), stage=DealStage.MATCHED)] == [
-        deal_id
-    ]
+        deals.get_deal(db_url, deal_id, user=officer(BEIJING.zone_code))
+    assert deals.list_deals(db_url, user=officer(BEIJING.zone_code)) == []
+    assert [d.id for d in deals.list_deals(db_url, user=officer(None), stage=DealStage.MATCHED)] == [deal_id]
 
 
 def test_private_resource_of_another_zone_cannot_be_linked(db_url: str, world: dict[str, int]) -> None:
@@ -222,11 +220,11 @@ def test_the_owner_of_a_resource_is_a_party_who_sees_and_may_start_the_deal(
         on_behalf_of="江南大学",
     )
     assert [(r.kind, r.owner) for r in deal.resources] == [("achievement", "江南大学")]
-    assert [d.id for d in deals.list_deals(db_url, viewer=_org(Role.UNIVERSITY, "江南大学"))] == [deal.id]
-    assert deals.get_deal(db_url, deal.id, viewer=_org(Role.ENTERPRISE, "无锡甲电池公司")).id == deal.id
-    assert deals.list_deals(db_url, viewer=_org(Role.UNIVERSITY, "另一所大学")) == []
+    assert [d.id for d in deals.list_deals(db_url, user=_org(Role.UNIVERSITY, "江南大学"))] == [deal.id]
+    assert deals.get_deal(db_url, deal.id, user=_org(Role.ENTERPRISE, "无锡甲电池公司")).id == deal.id
+    assert deals.list_deals(db_url, user=_org(Role.UNIVERSITY, "另一所大学")) == []
     with pytest.raises(NotFound):
-        deals.get_deal(db_url, deal.id, viewer=_org(Role.UNIVERSITY, "另一所大学"))
+        deals.get_deal(db_url, deal.id, user=_org(Role.UNIVERSITY, "另一所大学"))
     with pytest.raises(TechBridgeError, match="只能为本单位的需求发起撮合"):
         deals.start_deal(
             db_url,

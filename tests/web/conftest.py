@@ -23,7 +23,7 @@ from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import Role

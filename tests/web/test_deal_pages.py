@@ -67,9 +67,7 @@ def test_advance_form_records_note_attachment_and_rejects_a_skip(
     assert again.texts("#to_stage option[selected]") == ["融资"]
     assert again.soup.select_one("#note")["aria-invalid"] == "true"
     assert again.texts("h1") == [PRIVATE_DEMAND]
-    assert (
-        deals.get_deal(settings.resolved_database_url, deal_id, viewer=officer("wuxi")).stage == "contacted"
-    )
+    assert deals.get_deal(settings.resolved_database_url, deal_id, user=officer("wuxi")).stage == "contacted"
 
 
 def test_enterprise_sees_its_deal_but_no_stage_form(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.accounts import Role
 from techbridge.domain.records import Zone

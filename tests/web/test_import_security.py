@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from techbridge.api.app import create_app
+from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import officer
@@ -218,4 +218,4 @@ def test_a_deal_attachment_over_the_cap_is_413(
         files={"attachments": ("大文件.zip", io.BytesIO(b"x" * (2 * 1024 * 1024)), "application/zip")},
     )
     assert refused.status_code == 413 and "1 MB" in refused.text
-    assert deals.get_deal(settings.resolved_database_url, deal_id, viewer=officer("wuxi")).stage == "matched"
+    assert deals.get_deal(settings.resolved_database_url, deal_id, user=officer("wuxi")).stage == "matched"

@@ -11,7 +11,6 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from techbridge.config import Settings
-from techbridge.services import records as record_service
 from techbridge.services.sessions import SESSION_COOKIE
 
 from .conftest import BEIJING, Html
@@ -453,17 +452,6 @@ def test_calendar_weeks_at_the_ends_of_the_calendar_are_pages_not_errors(
             data={"csrf_token": page.csrf(), "day": week, "start": "23:00", "end": "23:30", "purpose": "XRD"},
         )
         assert booked.status_code in (200, 400), booked.text[:300]  # booked, or a page saying why not
-
-
-def test_run_matching_without_the_engine_says_so(
-    ent: TestClient, html, private_demand_id, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(record_service, "MATCHING_MODULE", "techbridge.services.no_such_engine")
-    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
-    assert page.texts(".content > .flash-info") == ["匹配引擎尚未启用, 当前显示的是已存储的匹配结果"]
-    form = page.soup.select_one("form[action$='/matches/run']")
-    after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
-    assert after.texts(".flash-info")[0].startswith("匹配引擎尚未启用")
 
 
 def test_run_matching_runs_the_engine_with_the_apps_settings_and_shows_fresh_results(

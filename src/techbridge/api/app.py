@@ -1,8 +1,11 @@
-"""The FastAPI application factory: REST API under /api/v1, errors mapped once, web pages mounted."""
+"""The REST API under /api/v1 on a FastAPI app: its routes, its errors mapped once, its middleware.
+
+The whole site (API plus web pages) is put together in ``techbridge.app``; this module knows nothing of
+the web pages.
+"""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import asdict
 from typing import Any
 
@@ -27,11 +30,6 @@ from .security import SecurityHeadersMiddleware
 from .uploads import UploadLimit
 
 API_PREFIX = "/api/v1"
-WEB_MODULE = "techbridge.web.routes"
-SERVER_OPTIONS: dict[str, object] = {"proxy_headers": False, "server_header": False}
-"""uvicorn options for serving the app (``techbridge serve``). uvicorn itself would believe
-X-Forwarded-For from 127.0.0.1, so any local client could pose as any address; the app reads proxy
-headers only from TECHBRIDGE_TRUSTED_PROXIES (see ``create_app``)."""
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -123,19 +121,10 @@ async def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(409, "数据与已有记录冲突 (conflicts with an existing record)")
 
 
-def _mount_web(app: FastAPI) -> None:
-    """The web pages are optional: mount them when the web package provides ``routes.mount(app)``."""
-    try:
-        routes = importlib.import_module(WEB_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != WEB_MODULE:
-            raise
-        return
-    routes.mount(app)
+def create_api(settings: Settings | None = None) -> FastAPI:
+    """The API app for ``settings`` (default: from the environment). The schema must be migrated.
 
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment). The schema must be migrated.
+    Other routes (the web pages) may be added to the app it returns: its middleware wraps them too.
 
     Raises ``ValueError`` when no usable secret can be had (production without TECHBRIDGE_SECRET_KEY).
     """
@@ -158,7 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(PoolTimeout, _operational_error)
-    _mount_web(app)
     docs = frozenset(p for p in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if p)
     app.add_middleware(SecurityHeadersMiddleware, docs_paths=docs)
     # Added last, so it runs first: the scheme it sets decides the HSTS header and Secure cookies.

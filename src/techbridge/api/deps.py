@@ -17,10 +17,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from ..config import Settings, get_settings
+from ..config import Settings
 from ..domain.access import Scope
 from ..domain.accounts import User
 from ..errors import NotAuthenticated, PermissionDenied
+from ..request_context import app_settings, client_ip, database_url
 from ..services import accounts
 from ..services.sessions import CSRF_HEADER, SESSION_COOKIE, check_csrf, decode_session, resume_session
 from ..store.db import session_scope
@@ -30,19 +31,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="API token from POST /api/v1/login or /api/v1/tokens")
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, Settings) else get_settings()
+SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-
-
-def get_db_url(settings: SettingsDep) -> str:
-    return settings.resolved_database_url
-
-
-DbUrlDep = Annotated[str, Depends(get_db_url)]
+DbUrlDep = Annotated[str, Depends(database_url)]
 
 
 def get_session(url: DbUrlDep) -> Iterator[Session]:
@@ -103,10 +95,6 @@ def get_zone(user: CurrentUser) -> Scope:
 
 
 ZoneDep = Annotated[Scope, Depends(get_zone)]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 ClientIp = Annotated[str, Depends(client_ip)]

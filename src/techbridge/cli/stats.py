@@ -50,12 +50,12 @@ def _command(name: str, metric: analytics.Metric) -> None:
         url = get_settings().resolved_database_url
         # The command line runs on the server itself: the operator reads as the platform admin.
         viewer = officer(None)
-        print_table(analytics.compute(url, name, viewer=viewer, zone=zone, threshold=threshold).table())
+        print_table(analytics.compute(url, name, user=viewer, zone=zone, threshold=threshold).table())
         if export is not None:
             file = analytics.export(
                 url,
                 name,
-                viewer=viewer,
+                user=viewer,
                 zone=zone,
                 fmt=export.suffix.lstrip(".").lower(),
                 threshold=threshold,

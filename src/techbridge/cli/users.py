@@ -60,7 +60,7 @@ def serve_command(
     """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
 
-    from ..api.app import SERVER_OPTIONS
+    from ..app import SERVER_OPTIONS
     from ..config import get_settings, resolve_secret
     from ..store.db import init_db
 
@@ -80,7 +80,7 @@ def serve_command(
     init_db(database_url())
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
     uvicorn.run(
-        "techbridge.api.app:create_app",
+        "techbridge.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -24,8 +24,13 @@ def is_party(deal: Deal, organization: str | None) -> bool:
     )
 
 
+def is_officer(user: User, deal: Deal) -> bool:
+    """An officer (admin) of the deal's own zone, or the platform admin: who moves and drops it."""
+    return user.is_admin and user.scope.can_edit(zone_code=deal.zone_code)
+
+
 def can_advance(user: User, deal: Deal) -> bool:
-    return user.is_admin and user.scope.can_edit(zone_code=deal.zone_code) and not deal.is_closed
+    return is_officer(user, deal) and not deal.is_closed
 
 
 def can_take_part(user: User, deal: Deal) -> bool:

@@ -56,7 +56,7 @@ class Inputs:
 
     @cached_property
     def deals(self) -> Sequence[Deal]:
-        return readable_deals(self.session, viewer=self.viewer, within=self.scope)
+        return readable_deals(self.session, user=self.viewer, within=self.scope)
 
 
 @dataclass(frozen=True)
@@ -110,13 +110,13 @@ def _metric(name: str) -> Metric:
 
 
 def compute(
-    url: str, name: str, *, viewer: User, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+    url: str, name: str, *, user: User, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
 ) -> Tabular:
-    """The typed, chart-ready result of one metric as ``viewer`` may see it (``zone``: platform admins)."""
+    """The typed, chart-ready result of one metric as ``user`` may see it (``zone``: platform admins)."""
     metric = _metric(name)
-    scope = scope_for(viewer.scope, zone)
+    scope = scope_for(user.scope, zone)
     with session_scope(url) as session:
-        return metric.compute(Inputs(session=session, scope=scope, viewer=viewer, threshold=threshold))
+        return metric.compute(Inputs(session=session, scope=scope, viewer=user, threshold=threshold))
 
 
 @dataclass(frozen=True)
@@ -130,29 +130,29 @@ def export(
     url: str,
     name: str,
     *,
-    viewer: User,
+    user: User,
     fmt: str,
     zone: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> ExportFile:
     """One metric's table as a CSV or XLSX file named after the metric, zone and day."""
-    table = compute(url, name, viewer=viewer, zone=zone, threshold=threshold).table()
+    table = compute(url, name, user=user, zone=zone, threshold=threshold).table()
     content = export_table(table, fmt)
-    stem = f"{name}-{scope_for(viewer.scope, zone).zone_code or 'platform'}-{date.today().isoformat()}"
+    stem = f"{name}-{scope_for(user.scope, zone).zone_code or 'platform'}-{date.today().isoformat()}"
     return ExportFile(filename=f"{stem}.{fmt}", content_type=CONTENT_TYPES[fmt], content=content)
 
 
 def monthly_report(
-    url: str, *, viewer: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+    url: str, *, user: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
 ) -> MonthlyReport:
-    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM'), as ``viewer`` may."""
+    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM'), as ``user`` may."""
     try:
         if len(month) != 7:
             raise ValueError(month)
         datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise InvalidInput(f"月份格式应为 YYYY-MM, 实际 {month!r}") from None
-    scope = scope_for(viewer.scope, zone)
+    scope = scope_for(user.scope, zone)
     with session_scope(url) as session:
-        deals = readable_deals(session, viewer=viewer, within=scope)
+        deals = readable_deals(session, user=user, within=scope)
         return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold)

@@ -142,7 +142,7 @@ def post_note(
     url: str, deal_id: int, *, user: User, body: str, uploads: Sequence[Upload], files: FileStore
 ) -> DealNote:
     """A party's follow-up note with optional files; everyone else on the deal is told."""
-    deal = deals.get_deal(url, deal_id, viewer=user)
+    deal = deals.get_deal(url, deal_id, user=user)
     if not can_take_part(user, deal):
         raise PermissionDenied("只有撮合项目的参与方可以留言或上传附件")
     text = body.strip()
@@ -178,7 +178,8 @@ def advance_with_files(
     url: str, deal_id: int, *, user: User, uploads: Sequence[Upload], files: FileStore, **transition: object
 ) -> Deal:
     """``deals.advance`` with files stored and linked to the stage change; a refused change keeps none."""
-    deal = deals.get_deal(url, deal_id, viewer=user)
+    deal = deals.get_deal(url, deal_id, user=user)
+    deals.require_officer(user, deal)
     saved = _save_all(files, deal.id, uploads)
     attachments: list[Attachment] = []
     try:
@@ -207,7 +208,7 @@ def advance_with_files(
 def open_file(url: str, deal_id: int, file_id: int, *, user: User, files: FileStore) -> tuple[Path, DealFile]:
     """The stored file of a deal the user takes part in: another zone's deal is 404, like the deal itself,
     and so is a file of a deal the user sees only redacted (a zone that supplied a resource)."""
-    if not can_take_part(user, deals.get_deal(url, deal_id, viewer=user)):
+    if not can_take_part(user, deals.get_deal(url, deal_id, user=user)):
         raise NotFound("附件", file_id)
     with session_scope(url) as session:
         found = note_store.get_file(session, deal_id, file_id)

@@ -8,12 +8,15 @@ which applies ``domain.accounts.deal_view``: lists, detail pages, the board and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
 from ..domain.access import Scope
-from ..domain.accounts import LinkedRecords, User, deal_view, owner_of
+from ..domain.accounts import LinkedRecords, Role, User, deal_enterprise, deal_view, owner_of
+from ..domain.deal_rules import is_officer
 from ..domain.deals import (
     RESOURCE_KINDS,
     STAGE_LABELS_ZH,
@@ -22,6 +25,7 @@ from ..domain.deals import (
     DealEvent,
     DealResource,
     DealStage,
+    stage_durations,
     transition_problem,
 )
 from ..domain.records import Record
@@ -143,6 +147,31 @@ def start_deal(
         return deal
 
 
+def start_deal_as(
+    url: str,
+    *,
+    user: User,
+    resources: Sequence[ResourceRef],
+    demand_id: int | None = None,
+    enterprise: str = "",
+    zone_code: str | None = None,
+    note: str = "",
+) -> Deal:
+    """``start_deal`` as a signed-in user does it: an organisation only for its own demand or with its own
+    resources (``domain.accounts.deal_enterprise``), an officer for the zone."""
+    return start_deal(
+        url,
+        resources=resources,
+        actor=user.username,
+        scope=user.scope,
+        demand_id=demand_id,
+        enterprise=enterprise,
+        zone_code=zone_code,
+        note=note,
+        on_behalf_of=deal_enterprise(user),
+    )
+
+
 def advance(
     url: str,
     deal_id: int,
@@ -194,6 +223,44 @@ def drop(
     return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
 
 
+OFFICERS_ONLY = "只有项目所属园区的管理员可以推进或终止撮合项目"
+
+
+def require_officer(user: User, deal: Deal) -> None:
+    """Only the officers of the deal's zone move or drop it: the one rule the API and the pages ask."""
+    if not is_officer(user, deal):
+        raise PermissionDenied(OFFICERS_ONLY)
+
+
+class StageChange(TypedDict, total=False):
+    """What a stage change may carry besides its target (the keyword arguments of ``advance``)."""
+
+    note: str
+    attachments: Sequence[Attachment]
+    contract_value: float | None
+    funding_amount: float | None
+    at: datetime | None
+
+
+def advance_as(
+    url: str, deal_id: int, *, user: User, to_stage: DealStage, **change: Unpack[StageChange]
+) -> Deal:
+    """``advance`` as a signed-in user does it: a deal they cannot see is 404, one of another zone 403."""
+    require_officer(user, get_deal(url, deal_id, user=user))
+    return advance(url, deal_id, to_stage=to_stage, actor=user.username, scope=user.scope, **change)
+
+
+def drop_as(url: str, deal_id: int, *, user: User, reason: str) -> Deal:
+    """``drop`` as a signed-in user does it (see ``advance_as``)."""
+    return advance_as(url, deal_id, user=user, to_stage=DealStage.DROPPED, note=reason)
+
+
+def stage_days(deal: Deal, *, now: datetime | None = None) -> dict[DealStage, float]:
+    """Days spent in each stage, to one decimal; the open stage is counted up to ``now``."""
+    spent = stage_durations(deal.events, now=now or utcnow())
+    return {stage: round(d.total_seconds() / 86400, 1) for stage, d in spent.items()}
+
+
 def _linked(session: Session, found: Sequence[Deal]) -> LinkedRecords:
     """The demands and resources the deals link, as stored, so the rule can judge each one."""
     wanted: dict[str, set[int]] = {}
@@ -210,29 +277,61 @@ def _linked(session: Session, found: Sequence[Deal]) -> LinkedRecords:
     return linked
 
 
+def party_of(user: User) -> deal_store.Party | None:
+    """An organisation's account sees only the deals it is party to; officers (None) see their zone's."""
+    if user.is_admin:
+        return None
+    expert_name = user.display_name if user.role == Role.EXPERT else None
+    return deal_store.Party(user.organization or "", user.zone_code or "", expert_name)
+
+
 def readable_deals(
-    session: Session, *, viewer: User, within: Scope | None = None, stage: DealStage | None = None
+    session: Session, *, user: User, within: Scope | None = None, stage: DealStage | None = None
 ) -> list[Deal]:
-    """The deals ``viewer`` may see, newest first, each redacted to what the viewer may read.
+    """The deals ``user`` may see, newest first, each redacted to what the user may read.
 
     ``within`` narrows to one zone's deals (a platform admin looking at one zone); it never widens.
     """
-    found = deal_store.list_deals(session, scope=within or viewer.scope, stage=stage)
+    found = deal_store.list_deals(session, scope=within or user.scope, stage=stage, party=party_of(user))
+    return _readable(session, user, found)
+
+
+def _readable(session: Session, user: User, found: Sequence[Deal]) -> list[Deal]:
+    # The SQL already chose the user's deals; ``deal_view`` redacts them (and stays the rule's last word).
     linked = _linked(session, found)
-    return [view for deal in found if (view := deal_view(viewer, deal, linked)) is not None]
+    return [view for deal in found if (view := deal_view(user, deal, linked)) is not None]
 
 
-def get_deal(url: str, deal_id: int, *, viewer: User) -> Deal:
-    """One deal as ``viewer`` may read it; a deal the viewer may not see is absent (404), never 403."""
+@dataclass(frozen=True)
+class DealPage:
+    items: list[Deal]
+    total: int
+
+
+def page_deals(
+    url: str, *, user: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
+) -> DealPage:
+    """One page of ``list_deals``, paged in the database (LIMIT/OFFSET and a COUNT), not in Python."""
+    scope, party = user.scope, party_of(user)
     with session_scope(url) as session:
-        deal = deal_store.get_deal(session, deal_id, scope=viewer.scope)
-        view = deal_view(viewer, deal, _linked(session, [deal]))
+        found = deal_store.list_deals(
+            session, scope=scope, stage=stage, party=party, limit=per_page, offset=(page - 1) * per_page
+        )
+        total = deal_store.count_deals(session, scope=scope, stage=stage, party=party)
+        return DealPage(items=_readable(session, user, found), total=total)
+
+
+def get_deal(url: str, deal_id: int, *, user: User) -> Deal:
+    """One deal as ``user`` may read it; a deal the user may not see is absent (404), never 403."""
+    with session_scope(url) as session:
+        deal = deal_store.get_deal(session, deal_id, scope=user.scope)
+        view = deal_view(user, deal, _linked(session, [deal]))
     if view is None:
         raise NotFound("撮合项目", deal_id)
     return view
 
 
-def list_deals(url: str, *, viewer: User, stage: DealStage | None = None) -> list[Deal]:
-    """The deals ``viewer`` may see, newest first (see ``readable_deals``)."""
+def list_deals(url: str, *, user: User, stage: DealStage | None = None) -> list[Deal]:
+    """The deals ``user`` may see, newest first (see ``readable_deals``)."""
     with session_scope(url) as session:
-        return readable_deals(session, viewer=viewer, stage=stage)
+        return readable_deals(session, user=user, stage=stage)

@@ -123,7 +123,7 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
     the dashboard have something to show. Runs only on a database with no deals yet.
     """
     scope = Scope(zone_code)
-    if deals.list_deals(url, viewer=officer(None)):
+    if deals.list_deals(url, user=officer(None)):
         return 0
     rng = random.Random(seed)
     with session_scope(url) as session:

@@ -5,7 +5,6 @@ The API and the web pages both call these, so a rule enforced here holds behind 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,11 +13,11 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..domain.accounts import User, can_write, fill_ownership, owner_of, redact
 from ..domain.records import RECORD_TYPES
-from ..errors import PermissionDenied, ServiceUnavailable, TechBridgeError
+from ..errors import PermissionDenied, TechBridgeError
 from ..store import matches as match_store
 from ..store import records as store
 from ..store.records import KIND_LABELS_ZH, Page, RecordQuery, StoredRecord
-from . import jobs
+from . import jobs, matching
 
 
 @dataclass(frozen=True)
@@ -142,21 +141,13 @@ def matches_for(
     ]
 
 
-MATCHING_MODULE = "techbridge.services.matching"
-
-
 def run_matching(session: Session, kind: str, record_id: int, *, user: User, settings: Settings) -> None:
-    """Recompute and store the matches of one record the user owns (seam to the matching engine).
+    """Recompute and store the matches of one record the user owns, in the caller's transaction.
 
-    The engine provides ``techbridge.services.matching.match_record(session, kind, record_id, *, scope,
-    settings)``, which stores its results with ``store.matches.replace_matches`` in the caller's
-    transaction; ``settings`` are the app's (index directory, match weights), never the process default.
+    A plain call into ``services.matching`` (services build on each other; matching never needs this
+    module back); ``settings`` are the app's (index directory, match weights), never the process default.
     """
     current = store.get_record(session, kind, record_id, scope=user.scope).record
     if not can_write(user, kind, current):
         raise _refuse(user, kind, "运行匹配")
-    try:
-        engine = importlib.import_module(MATCHING_MODULE)
-    except ModuleNotFoundError:
-        raise ServiceUnavailable("匹配引擎尚未启用 (matching engine not installed)") from None
-    engine.match_record(session, kind, record_id, scope=user.scope, settings=settings)
+    matching.match_record(session, kind, record_id, scope=user.scope, settings=settings)

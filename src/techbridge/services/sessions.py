@@ -122,7 +122,7 @@ def end_session(db: Session, browser: BrowserSession) -> None:
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     if not secret_key:
         # An empty key signs nothing: anyone could make a cookie. create_app always resolves a secret.
-        raise RuntimeError("no secret key: build the app with techbridge.api.app.create_app")
+        raise RuntimeError("no secret key: build the app with techbridge.app.create_app")
     return URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
 
 
@@ -152,7 +152,7 @@ def decode_session(
 def csrf_token(secret_key: str, session: BrowserSession) -> str:
     """The CSRF token for forms of this session (stable for the session's lifetime)."""
     if not secret_key:
-        raise RuntimeError("no secret key: build the app with techbridge.api.app.create_app")
+        raise RuntimeError("no secret key: build the app with techbridge.app.create_app")
     digest = hmac.new(secret_key.encode("utf-8"), _CSRF_SALT + session.nonce.encode("utf-8"), "sha256")
     return digest.hexdigest()
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     exists,
     func,
     or_,
@@ -28,8 +29,18 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..domain.access import Scope
-from ..domain.deals import CLOSED_STAGES, Attachment, Deal, DealEvent, DealResource, DealStage
+from ..domain.accounts import OWNER_FIELDS
+from ..domain.deals import (
+    CLOSED_STAGES,
+    RESOURCE_KINDS,
+    Attachment,
+    Deal,
+    DealEvent,
+    DealResource,
+    DealStage,
+)
 from ..errors import NotFound
+from .records import table_for
 from .tables import Base, utcnow
 
 
@@ -217,18 +228,87 @@ def get_deal(session: Session, deal_id: int, *, scope: Scope) -> Deal:
     return _hydrate(session, [row])[0]
 
 
-def list_deals(
-    session: Session, *, scope: Scope, stage: DealStage | None = None, demand_id: int | None = None
-) -> list[Deal]:
-    """Visible deals, newest first, with resources and history."""
-    stmt = select(DealRow).where(visible_deals(scope))
-    if stage is not None:
-        stmt = stmt.where(DealRow.stage == stage.value)
-    if demand_id is not None:
-        stmt = stmt.where(DealRow.demand_id == demand_id)
-    return _hydrate(
-        session, list(session.scalars(stmt.order_by(DealRow.created_at.desc(), DealRow.id.desc())))
+@dataclass(frozen=True)
+class Party:
+    """An organisation's account (not a zone officer), which sees only the deals it is party to.
+
+    ``expert_name`` is set for an expert's account: it owns no record but its own expert profile.
+    """
+
+    organization: str
+    zone_code: str
+    expert_name: str | None = None
+
+
+def party_deals(party: Party) -> ColumnElement[bool]:
+    """``domain.accounts.is_deal_party`` as SQL, so a party's deal list can be paged in the database.
+
+    Party: the deal is for its enterprise in its zone, or one of the deal's resources was its own when the
+    deal was made (``owner``), or is its own now (the record's owner field, in its zone).
+    """
+    org, zone = party.organization, party.zone_code
+    resource = DealResourceRow
+    owned_then = exists().where(
+        resource.deal_id == DealRow.id, resource.owner == org, resource.resource_zone == zone
     )
+    owned_now = []
+    for kind in ("expert",) if party.expert_name is not None else RESOURCE_KINDS:
+        table = table_for(kind)
+        mine = [table.zone_code == zone, getattr(table, OWNER_FIELDS[kind]) == org]
+        if party.expert_name is not None:
+            mine.append(table.name == party.expert_name)  # type: ignore[attr-defined]
+        owned_now.append(
+            exists().where(
+                resource.deal_id == DealRow.id,
+                resource.resource_kind == kind,
+                table.id == resource.resource_id,
+                *mine,
+            )
+        )
+    return or_(and_(DealRow.enterprise == org, DealRow.zone_code == zone), owned_then, *owned_now)
+
+
+def _selected(
+    scope: Scope, *, stage: DealStage | None, demand_id: int | None, party: Party | None
+) -> list[ColumnElement[bool]]:
+    conditions = [visible_deals(scope)]
+    if stage is not None:
+        conditions.append(DealRow.stage == stage.value)
+    if demand_id is not None:
+        conditions.append(DealRow.demand_id == demand_id)
+    if party is not None:
+        conditions.append(party_deals(party))
+    return conditions
+
+
+def list_deals(
+    session: Session,
+    *,
+    scope: Scope,
+    stage: DealStage | None = None,
+    demand_id: int | None = None,
+    party: Party | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Deal]:
+    """Visible deals (only ``party``'s, when given), newest first, with resources and history; a page
+    of them with ``limit`` and ``offset``."""
+    stmt = (
+        select(DealRow)
+        .where(*_selected(scope, stage=stage, demand_id=demand_id, party=party))
+        .order_by(DealRow.created_at.desc(), DealRow.id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    return _hydrate(session, list(session.scalars(stmt)))
+
+
+def count_deals(
+    session: Session, *, scope: Scope, stage: DealStage | None = None, party: Party | None = None
+) -> int:
+    """How many deals ``list_deals`` would give without a page."""
+    stmt = select(func.count()).select_from(DealRow)
+    return session.scalar(stmt.where(*_selected(scope, stage=stage, demand_id=None, party=party))) or 0
 
 
 def record_event(session: Session, deal_id: int, event: DealEvent, *, drop_reason: str = "") -> Deal:

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
-from ..config import Settings, get_settings
 from ..domain.accounts import User
 from ..errors import PermissionDenied, TechBridgeError
+from ..request_context import app_settings, database_url
 from ..services import sessions
 from ..store.db import session_scope
 from ..store.facets import zone_names
@@ -25,23 +25,14 @@ class LoginRequired(Exception):
     """Raised when nobody is logged in; the page router turns it into a redirect to the login page."""
 
 
-def get_web_settings(request: Request) -> Settings:
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, Settings) else get_settings()
-
-
 def display_tz(request: Request) -> ZoneInfo:
     """The zone pages show times in and bookings are entered in (``TECHBRIDGE_DISPLAY_TIMEZONE``)."""
-    return get_web_settings(request).tz
-
-
-def get_db_url(request: Request) -> str:
-    return get_web_settings(request).resolved_database_url
+    return app_settings(request).tz
 
 
 def secure_cookies(request: Request) -> bool:
     """Whether cookies get the Secure flag: as configured, else in production and on HTTPS requests."""
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     if settings.cookie_secure is not None:
         return settings.cookie_secure
     return settings.is_production or request.url.scheme == "https"
@@ -49,7 +40,7 @@ def secure_cookies(request: Request) -> bool:
 
 def load_viewer(request: Request) -> None:
     """Resolve the session cookie once per request; an ended, expired or forged one just means logged out."""
-    secret = get_web_settings(request).secret_key
+    secret = app_settings(request).secret_key
     browser = sessions.decode_session(secret, request.cookies.get(sessions.SESSION_COOKIE))
     request.state.viewer = None
     request.state.viewer_zone_name = ""
@@ -59,7 +50,7 @@ def load_viewer(request: Request) -> None:
     if browser is None:
         return
     try:
-        with session_scope(get_db_url(request)) as db:
+        with session_scope(database_url(request)) as db:
             viewer = sessions.resume_session(db, browser)
             if viewer.zone_code:
                 request.state.viewer_zone_name = zone_names(db, [viewer.zone_code])[viewer.zone_code]
@@ -93,11 +84,11 @@ async def check_csrf(request: Request) -> None:
         raise LoginRequired  # the session ended (logout elsewhere, password change): log in again
     form = await request.form()
     token = form.get(sessions.CSRF_FIELD)
-    secret = get_web_settings(request).secret_key
+    secret = app_settings(request).secret_key
     if not sessions.check_csrf(secret, browser, token if isinstance(token, str) else None):
         raise PermissionDenied(MSG["csrf_failed"])
 
 
-DbUrl = Annotated[str, Depends(get_db_url)]
+DbUrl = Annotated[str, Depends(database_url)]
 CurrentViewer = Annotated[User, Depends(get_viewer)]
 AdminViewer = Annotated[User, Depends(require_admin)]

@@ -6,13 +6,14 @@ from fastapi import Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.responses import Response
 
-from .deps import get_web_settings, secure_cookies
+from ..request_context import app_settings
+from .deps import secure_cookies
 
 COOKIE = "tb_flash"
 
 
 def _serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(get_web_settings(request).secret_key, salt="techbridge.flash")
+    return URLSafeSerializer(app_settings(request).secret_key, salt="techbridge.flash")
 
 
 def add(request: Request, response: Response, message: str, level: str = "success") -> None:

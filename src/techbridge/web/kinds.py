@@ -53,6 +53,11 @@ class KindView:
     def is_matchable(self) -> bool:
         return bool(self.match_targets)
 
+    @property
+    def nav_key(self) -> str:
+        """The navigation entry its pages mark active: demands and achievements have their own."""
+        return self.kind if self.kind in ("demand", "achievement") else "capability"
+
 
 _VISIBILITY = Field("visibility", "select", _choices(Visibility), hint="共享后其他园区可以检索和匹配")
 

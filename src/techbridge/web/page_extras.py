@@ -11,11 +11,11 @@ from fastapi import Request
 
 from ..domain.accounts import Role, User
 from ..errors import TechBridgeError
+from ..request_context import database_url
 from ..services import notifications
 from ..store.db import session_scope
 from ..store.zone_registry import list_zones
 from ..store.zone_settings import zones_in_use
-from .deps import get_db_url
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ZONE_PICKER_PATHS = frozenset(
@@ -55,7 +55,7 @@ def page_extras(request: Request) -> dict[str, Any]:
     viewer = getattr(request.state, "viewer", None)
     if not isinstance(viewer, User):
         return {}
-    db = get_db_url(request)
+    db = database_url(request)
     try:
         with session_scope(db) as session:
             unread = notifications.unread_count(session, user=viewer)

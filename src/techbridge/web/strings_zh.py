@@ -163,7 +163,6 @@ MSG = {
     "booking_requested": "已提交预约, 等待仪器所属单位审批",
     "booking_conflict": "该时段已被预约, 请选择其他时间",
     "booking_order": "结束时间必须晚于开始时间",
-    "matching_unavailable": "匹配引擎尚未启用, 当前显示的是已存储的匹配结果",
     "matching_done": "匹配已完成",
     "deal_started": "已发起对接",
     "import_unavailable": "导入服务尚未启用",

@@ -38,7 +38,7 @@ def _add_metric_route(name: str, metric: analytics.Metric) -> None:
         zone: ZoneQuery = None,
         threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
     ) -> Any:
-        return analytics.compute(url, name, viewer=user, zone=zone, threshold=threshold)
+        return analytics.compute(url, name, user=user, zone=zone, threshold=threshold)
 
     read.__name__ = f"read_{name.replace('-', '_')}"
     router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
@@ -56,7 +56,7 @@ def monthly_report(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    return analytics.monthly_report(url, viewer=user, month=month, zone=zone, threshold=threshold)
+    return analytics.monthly_report(url, user=user, month=month, zone=zone, threshold=threshold)
 
 
 @router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
@@ -68,7 +68,7 @@ def export(
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> Response:
-    file = analytics.export(url, metric, viewer=user, fmt=format, zone=zone, threshold=threshold)
+    file = analytics.export(url, metric, user=user, fmt=format, zone=zone, threshold=threshold)
     return Response(
         file.content,
         media_type=file.content_type,

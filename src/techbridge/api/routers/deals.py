@@ -13,10 +13,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from ...domain.accounts import deal_enterprise
-from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage, stage_durations
+from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage
 from ...services import deals
-from ...store.tables import utcnow
 from ..deps import AdminUser, CurrentUser, DbUrlDep
 from ..schemas import MAX_ID, PageNumber, PerPage
 
@@ -33,8 +31,7 @@ class DealPublic(Deal):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def stage_days(self) -> dict[str, float]:
-        spent = stage_durations(self.events, now=utcnow())
-        return {stage.value: round(d.total_seconds() / 86400, 1) for stage, d in spent.items()}
+        return {stage.value: days for stage, days in deals.stage_days(self).items()}
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -89,11 +86,10 @@ def _public(deal: Deal) -> DealPublic:
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
 def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
-    found = deals.list_deals(url, viewer=user, stage=params.stage)
-    start = (params.page - 1) * params.per_page
+    found = deals.page_deals(url, user=user, stage=params.stage, page=params.page, per_page=params.per_page)
     return DealsPublic(
-        data=[_public(d) for d in found[start : start + params.per_page]],
-        count=len(found),
+        data=[_public(d) for d in found.items],
+        count=found.total,
         page=params.page,
         per_page=params.per_page,
     )
@@ -101,43 +97,40 @@ def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery
 
 @router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
 def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
-    return _public(deals.get_deal(url, deal_id, viewer=user))
+    return _public(deals.get_deal(url, deal_id, user=user))
 
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
 def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic:
-    deal = deals.start_deal(
+    deal = deals.start_deal_as(
         url,
+        user=user,
         resources=[(r.kind, r.id) for r in body.resources],
-        actor=user.username,
-        scope=user.scope,
         demand_id=body.demand_id,
         enterprise=body.enterprise,
         zone_code=body.zone_code,
         note=body.note,
-        on_behalf_of=deal_enterprise(user),
     )
-    return _public(deals.get_deal(url, deal.id, viewer=user))
+    return _public(deals.get_deal(url, deal.id, user=user))
 
 
 @router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
 def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -> DealPublic:
-    deal = deals.advance(
+    deal = deals.advance_as(
         url,
         deal_id,
+        user=user,
         to_stage=body.to_stage,
-        actor=user.username,
-        scope=user.scope,
         note=body.note,
         attachments=body.attachments,
         contract_value=body.contract_value,
         funding_amount=body.funding_amount,
         at=body.at,
     )
-    return _public(deals.get_deal(url, deal.id, viewer=user))
+    return _public(deals.get_deal(url, deal.id, user=user))
 
 
 @router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
 def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
-    deals.drop(url, deal_id, reason=body.reason, actor=user.username, scope=user.scope)
-    return _public(deals.get_deal(url, deal_id, viewer=user))
+    deals.drop_as(url, deal_id, user=user, reason=body.reason)
+    return _public(deals.get_deal(url, deal_id, user=user))

@@ -1,4 +1,4 @@
-"""Page modules added beside ``routes.py``, one per area (jobs, imports, exports, notifications, settings).
+"""The page modules, one per resource (login, home, records, matches, deals, bookings, imports …).
 
 Each module exposes ``router``; ``routes.mount`` includes them. They share ``page_router`` so their
 errors render as pages exactly like the others, and the two answers most of their actions give.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -28,13 +28,13 @@ from ...store.bookings import BookingConflict
 from ...store.db import session_scope
 from ...store.records import StoredRecord
 from .. import flash
-from ..deps import CurrentViewer, DbUrl, check_csrf, display_tz, load_viewer
-from ..pageroute import PageRoute
+from ..deps import CurrentViewer, DbUrl, display_tz
 from ..strings_zh import MSG
 from ..templating import render
 from ..urls import urls
+from . import page_router
 
-router = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+router = page_router()
 
 HOUR_PX = 36
 DURATIONS = (

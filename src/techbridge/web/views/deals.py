@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import FileResponse, RedirectResponse, Response
 
@@ -22,28 +22,27 @@ from ...domain.deals import (
     Deal,
     DealStage,
     parse_stage,
-    stage_durations,
 )
-from ...errors import PermissionDenied, TechBridgeError
+from ...errors import TechBridgeError
+from ...request_context import app_settings
 from ...services import deal_work, deals
 from ...services import records as record_service
 from ...store.accounts import display_names
 from ...store.db import session_scope
 from ...store.facets import zone_names
-from ...store.tables import utcnow
 from .. import flash
-from ..deps import CurrentViewer, DbUrl, check_csrf, get_web_settings, load_viewer
-from ..pageroute import PageRoute
+from ..deps import CurrentViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
+from . import page_router
 
 # The app's UploadLimit middleware refuses a body over TECHBRIDGE_UPLOAD_MAX_MB (413) before it is read.
-router = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+router = page_router()
 
 
 def _files(request: Request) -> deal_work.FileStore:
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     return deal_work.FileStore(settings.data_dir, settings.upload_max_mb << 20)
 
 
@@ -61,7 +60,7 @@ def _uploads(form: FormData, name: str) -> list[deal_work.Upload]:
 
 @router.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, viewer=viewer)
+    found = deals.list_deals(db, user=viewer)
     columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
     dropped = [d for d in found if d.stage == DealStage.DROPPED]
     with session_scope(db) as session:
@@ -91,9 +90,7 @@ def _detail(
         people = display_names(
             session, [deal.created_by, *(e.actor for e in deal.events), *(n.author for n in notes)]
         )
-    days = {
-        s: round(d.total_seconds() / 86400, 1) for s, d in stage_durations(deal.events, now=utcnow()).items()
-    }
+    days = deals.stage_days(deal)
     next_stage = PIPELINE[PIPELINE.index(deal.stage) + 1] if deal.stage not in CLOSED_STAGES else None
     context = {
         "nav_active": "deals",
@@ -110,7 +107,7 @@ def _detail(
         "people": people,
         "contacts": deal_work.contacts(db, deal, user=viewer),
         "allowed_types": "、".join(s.lstrip(".").upper() for s in deal_work.ALLOWED_SUFFIXES),
-        "max_mb": get_web_settings(request).upload_max_mb,
+        "max_mb": app_settings(request).upload_max_mb,
         "stage_form": {"to_stage": next_stage.value if next_stage else ""},
         "stage_error": "",
         "drop_error": "",
@@ -121,7 +118,7 @@ def _detail(
 
 
 def _deal(db: str, viewer: User, deal_id: int) -> Deal:
-    return deals.get_deal(db, deal_id, viewer=viewer)
+    return deals.get_deal(db, deal_id, user=viewer)
 
 
 @router.get("/deals/{deal_id}")
@@ -142,7 +139,7 @@ def _money(value: object) -> float | None:
 @router.post("/deals/{deal_id}/advance")
 async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
     deal = _deal(db, viewer, deal_id)
-    _check_officer(viewer, deal)
+    deals.require_officer(viewer, deal)  # a 403 page; a refused stage change is shown in the form
     form = await _form(request)
     values = {k: str(form.get(k, "")) for k in ("to_stage", "note", "contract_value", "funding_amount")}
     try:
@@ -166,20 +163,14 @@ async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_
     return response
 
 
-def _check_officer(viewer: User, deal: Deal) -> None:
-    """Only the deal zone's officers move it; a closed deal's refusal is shown by the form instead."""
-    if not (viewer.is_admin and viewer.scope.can_edit(zone_code=deal.zone_code)):
-        raise PermissionDenied("只有项目所属园区的管理员可以推进或终止撮合项目")
-
-
 @router.post("/deals/{deal_id}/drop")
 async def deal_drop(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int) -> Response:
     deal = _deal(db, viewer, deal_id)
-    _check_officer(viewer, deal)
+    deals.require_officer(viewer, deal)
     form = await request.form()
     reason = str(form.get("reason", ""))
     try:
-        deals.drop(db, deal_id, reason=reason, actor=viewer.username, scope=viewer.scope)
+        deals.drop_as(db, deal_id, user=viewer, reason=reason)
     except TechBridgeError as exc:
         return _detail(request, viewer, db, deal, status_code=422, drop_error=exc.message, drop_reason=reason)
     response = RedirectResponse(urls.deal(deal_id), status_code=303)

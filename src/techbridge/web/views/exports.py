@@ -10,10 +10,11 @@ from fastapi import Request
 from starlette.responses import Response
 
 from ...errors import TechBridgeError
+from ...request_context import app_settings
 from ...services import tasks, transfer
 from ...store.db import session_scope
 from ...store.tables import utcnow
-from ..deps import CurrentViewer, DbUrl, get_web_settings
+from ..deps import CurrentViewer, DbUrl
 from ..kinds import VIEWS
 from ..page_extras import LOCAL_TZ
 from ..urls import urls
@@ -38,7 +39,7 @@ def _export_route(kind: str) -> None:
             filters=tuple((f.name, str(form.get(f.name, ""))) for f in view.filters if form.get(f.name)),
             archived=form.get("archived") == "1",
         )
-        settings = get_web_settings(request)
+        settings = app_settings(request)
         with session_scope(db) as session:
             rows = tasks.export_size(session, user=viewer, request=wanted)
             job = None

@@ -16,9 +16,10 @@ from starlette.responses import Response
 from ...domain.accounts import User
 from ...errors import TechBridgeError
 from ...ingest.export import write_template
+from ...request_context import app_settings
 from ...services import jobs, tasks, uploads
 from ...store.db import session_scope
-from ..deps import AdminViewer, DbUrl, get_web_settings
+from ..deps import AdminViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS, MSG
 from ..templating import render
 from ..urls import urls
@@ -96,7 +97,7 @@ def _start_preview(
         return _mapping_page(request, db, viewer, plan, zone)
     with session_scope(db) as session:
         job = tasks.submit_import_preview(
-            session, get_web_settings(request), user=viewer, plan=plan, zone_code=zone, chosen=chosen
+            session, app_settings(request), user=viewer, plan=plan, zone_code=zone, chosen=chosen
         )
     return redirect(request, urls.job(job.id))
 
@@ -108,7 +109,7 @@ async def import_upload(request: Request, viewer: AdminViewer, db: DbUrl) -> Res
     kind, upload = str(form.get("kind", "")), form.get("file")
     if kind not in uploads.IMPORT_KINDS or not isinstance(upload, UploadFile) or not upload.filename:
         return _page(request, db, viewer, status_code=422, message=MSG["import_no_file"], kind=kind)
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     try:
         zone = _zone(viewer, form)
         stored = uploads.save_upload(settings, filename=upload.filename, stream=upload.file)
@@ -133,7 +134,7 @@ async def import_mapping(request: Request, viewer: AdminViewer, db: DbUrl) -> Re
     for key, header in form.multi_items():
         if key.startswith("h") and key[1:].isdigit() and isinstance(header, str):
             chosen[header] = str(form.get(f"f{key[1:]}", ""))
-    stored = uploads.find_upload(get_web_settings(request), str(form.get("token", "")))
+    stored = uploads.find_upload(app_settings(request), str(form.get("token", "")))
     with session_scope(db) as session:
         plan = uploads.plan_upload(session, stored, kind=kind, zone_code=zone, explicit=chosen)
     return _start_preview(request, db, viewer, plan, zone, chosen)
@@ -145,7 +146,7 @@ async def import_confirm(request: Request, viewer: AdminViewer, db: DbUrl, previ
     with session_scope(db) as session:
         job = tasks.confirm_import(
             session,
-            get_web_settings(request),
+            app_settings(request),
             user=viewer,
             preview_id=preview_id,
             skip_invalid=form.get("skip_invalid") == "true",

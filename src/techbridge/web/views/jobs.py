@@ -11,10 +11,11 @@ from fastapi import Request
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.responses import Response
 
+from ...request_context import app_settings
 from ...services import jobs, tasks, uploads
 from ...store.db import session_scope
 from ...store.jobs import Job
-from ..deps import AdminViewer, CurrentViewer, DbUrl, get_web_settings
+from ..deps import AdminViewer, CurrentViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
@@ -33,7 +34,7 @@ STATE_TONES = {
 
 @router.get("/jobs")
 def job_list(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     with session_scope(db) as session:
         found = [
             j for j in jobs.list_visible(session, user=viewer, limit=100) if not zone or j.zone_code == zone
@@ -64,7 +65,7 @@ def _import_context(request: Request, db: str, viewer: Any, job: Job) -> dict[st
     """A validated upload: the mapping it used (to adjust) and whether its file is still there."""
     params = job.params
     kind = str(params.get("kind", ""))
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     try:
         uploads.find_upload(settings, str(params.get("upload", "")))
         expired = False
@@ -84,7 +85,7 @@ def _import_context(request: Request, db: str, viewer: Any, job: Job) -> dict[st
 
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) -> Response:
-    settings = get_web_settings(request)
+    settings = app_settings(request)
     with session_scope(db) as session:
         job = jobs.get_visible(session, user=viewer, job_id=job_id)
     context: dict[str, Any] = {
@@ -107,13 +108,13 @@ def job_status(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) 
     """The small JSON the job page polls: state, done/total, percent, note."""
     with session_scope(db) as session:
         job = jobs.get_visible(session, user=viewer, job_id=job_id)
-    return JSONResponse(jobs.status(get_web_settings(request), job).as_json())
+    return JSONResponse(jobs.status(app_settings(request), job).as_json())
 
 
 @router.post("/jobs/{job_id}/cancel")
 def job_cancel(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) -> Response:
     with session_scope(db) as session:
-        job = jobs.cancel(session, get_web_settings(request), user=viewer, job_id=job_id)
+        job = jobs.cancel(session, app_settings(request), user=viewer, job_id=job_id)
     if job.state == "cancelled":
         return redirect(request, urls.job(job_id), "任务已取消", "info")
     return redirect(
@@ -125,5 +126,5 @@ def job_cancel(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int) 
 def job_file(request: Request, viewer: CurrentViewer, db: DbUrl, job_id: int, name: str) -> Response:
     with session_scope(db) as session:
         job = jobs.get_visible(session, user=viewer, job_id=job_id)
-    path = jobs.job_file(get_web_settings(request), job, name)
+    path = jobs.job_file(app_settings(request), job, name)
     return FileResponse(path, filename=name)

@@ -1,12 +1,33 @@
-"""What a match result says to the person reading it: reasons relative to the viewer's own zone, and
-whether the 发起对接 button would be allowed for them."""
+"""A record's match page, running matching on it, and 发起对接 from a match (``add_match_routes``, which
+``views.records`` calls for each matchable kind); and what a match says to the person reading it: reasons
+relative to the viewer's own zone, and whether the 发起对接 button would be allowed for them."""
 
 from __future__ import annotations
 
-from ...domain.accounts import OWNER_FIELDS, User
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ...domain.accounts import OWNER_FIELDS, User, can_write
 from ...domain.deal_rules import can_start_deal
+from ...errors import Busy, TechBridgeError
+from ...match import MatchConfig
+from ...request_context import app_settings
+from ...services import deals as deal_service
+from ...services import jobs as job_service
+from ...services import records as record_service
 from ...services.records import MatchView
+from ...store.db import session_scope
+from ...store.facets import latest_match_time, zone_names
 from ...store.records import StoredRecord, kind_of
+from .. import flash
+from ..deps import CurrentViewer, DbUrl
+from ..kinds import VIEWS, KindView
+from ..strings_zh import FIELDS, KIND_NOUNS, MSG
+from ..templating import render
+from ..urls import urls
+from . import redirect
 
 
 def viewer_reason(
@@ -41,3 +62,109 @@ def may_start_deal(viewer: User, source: StoredRecord, match: MatchView) -> bool
         demand_org=getattr(record, "organization", None),
         resource_owners=[match.target_owner],
     )
+
+
+MATCHES_PER_KIND = 10
+
+
+def _reason_parts(raw: object) -> tuple[str, str, list[str]]:
+    """A stored reason as (code, text, matched terms); reasons are stored as dicts (older rows as lists)."""
+    if isinstance(raw, list | tuple) and len(raw) >= 2:
+        return str(raw[0]), str(raw[1]), [str(t) for t in (raw[2] if len(raw) > 2 else [])]
+    if isinstance(raw, dict):
+        return str(raw.get("code", "")), str(raw.get("text", raw)), [str(t) for t in raw.get("terms") or []]
+    return "", str(raw), []
+
+
+def _match_row(match: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
+    """A stored match with its reasons and the words it shares with the source (marked on the page)."""
+    reasons = [_reason_parts(r) for r in match.reasons]
+    return match, reasons, [t for _, _, terms in reasons for t in terms]
+
+
+_SOURCE_TEXT = {"demand": "description", "achievement": "abstract", "expert": "bio"}
+"""The field a source's matched words are marked in, beside its title."""
+
+
+def add_match_routes(router: APIRouter, view: KindView) -> None:
+    kind = view.kind
+
+    @router.get("/{record_id}/matches")
+    def matches_page(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        with session_scope(db) as session:
+            source = record_service.get_visible(session, kind, record_id, user=viewer)
+            found = record_service.matches_for(
+                session, kind, record_id, user=viewer, target_kind=None, limit=MATCHES_PER_KIND
+            )
+            zones = zone_names(session, {source.record.zone_code} | {m.target_zone for m in found})
+            computed_at = latest_match_time(session, source_kind=kind, source_id=record_id)
+            queued = job_service.queued_matching(session, kind=kind, record_id=record_id)
+
+        def row(m: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
+            # The zone reason is told from the viewer's side (本园区 = the viewer's zone).
+            match, reasons, terms = _match_row(m)
+            return match, [viewer_reason(r, match, viewer, zones) for r in reasons], terms
+
+        groups = [
+            (target, [row(m) for m in found if m.target_kind == target]) for target in view.match_targets
+        ]
+        shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
+        return render(
+            request,
+            "matches.html",
+            {
+                "kind": kind,
+                "view": view,
+                "nav_active": view.nav_key,
+                "source": source,
+                "title": getattr(source.record, view.title_field),
+                "groups": groups,
+                "zones": zones,
+                "shared_terms": shared_terms,
+                "source_text": getattr(source.record, _SOURCE_TEXT.get(kind, ""), ""),
+                "min_match": round(100 * MatchConfig().min_match),
+                "views": VIEWS,
+                "kind_nouns": KIND_NOUNS,
+                "owner_labels": {t: FIELDS[OWNER_FIELDS[t]] for t in view.match_targets},
+                "computed_at": computed_at,
+                "matching_queued": queued,
+                "can_run": can_write(viewer, kind, source.record),
+                "can_start": {(m.target_kind, m.target_id): may_start_deal(viewer, source, m) for m in found},
+            },
+        )
+
+    @router.post("/{record_id}/matches/run")
+    def run_matching(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        response = redirect(request, urls.matches(kind, record_id))
+        try:
+            with session_scope(db) as session:
+                record_service.run_matching(
+                    session, kind, record_id, user=viewer, settings=app_settings(request)
+                )
+        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+            flash.add(request, response, exc.message, "error")
+            return response
+        flash.add(request, response, MSG["matching_done"])
+        return response
+
+    @router.post("/{record_id}/deals")
+    async def start_deal(request: Request, viewer: CurrentViewer, db: DbUrl, record_id: int) -> Response:
+        form = await request.form()
+        target_kind, target_id = str(form.get("target_kind", "")), int(str(form.get("target_id", "0")) or 0)
+        if target_kind not in view.match_targets:
+            raise TechBridgeError("请选择要对接的资源")
+        if kind == "demand":
+            demand_id, resources = record_id, [(target_kind, target_id)]
+        else:
+            demand_id, resources = target_id, [(kind, record_id)]
+        deal = deal_service.start_deal_as(
+            db,
+            user=viewer,
+            resources=resources,
+            demand_id=demand_id,
+            note=str(form.get("note", "")).strip()[:2000],
+        )
+        # The new deal's page is where the next step (contact, stage history) happens.
+        response = redirect(request, urls.deal(deal.id))
+        flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
+        return response

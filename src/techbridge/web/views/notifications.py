@@ -6,9 +6,10 @@ from fastapi import Request
 from starlette.responses import Response
 
 from ...errors import TechBridgeError
+from ...request_context import app_settings
 from ...services import notifications
 from ...store.db import session_scope
-from ..deps import CurrentViewer, DbUrl, get_web_settings
+from ..deps import CurrentViewer, DbUrl
 from ..paging import make_pager
 from ..templating import render
 from ..urls import urls
@@ -42,7 +43,7 @@ def inbox(
             "unread_only": unread,
             "prefs": prefs,
             "kind_labels": notifications.KIND_LABELS,
-            "smtp_configured": bool(get_web_settings(request).smtp_host),
+            "smtp_configured": bool(app_settings(request).smtp_host),
         },
     )
 

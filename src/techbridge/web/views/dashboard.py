@@ -1,6 +1,6 @@
 """The 科创云图 dashboard, the funnel page and the monthly report (the deal pages are ``views/deals``).
 
-Thin like ``routes``: parse, call ``services.analytics``, turn its typed results into ECharts options
+Thin like every view: parse, call ``services.analytics``, turn its typed results into ECharts options
 (``charts``), render.
 """
 
@@ -9,20 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Request
 from starlette.responses import Response
 
-from ..analytics.models import Funnel
-from ..services import analytics
-from ..store.accounts import display_names
-from ..store.db import session_scope
-from ..store.facets import zone_names
-from .charts import breakdown_option, funnel_option, map_option, pie_option, sankey_option, trend_option
-from .deps import CurrentViewer, DbUrl, check_csrf, display_tz, load_viewer
-from .pageroute import PageRoute
-from .templating import render, tz_label
+from ...analytics.models import Funnel
+from ...services import analytics
+from ...store.accounts import display_names
+from ...store.db import session_scope
+from ...store.facets import zone_names
+from ..charts import breakdown_option, funnel_option, map_option, pie_option, sankey_option, trend_option
+from ..deps import CurrentViewer, DbUrl, display_tz
+from ..templating import render, tz_label
+from . import page_router
 
-deal_pages = APIRouter(route_class=PageRoute, dependencies=[Depends(load_viewer), Depends(check_csrf)])
+router = page_router()
 
 
 # -- dashboard and report ----------------------------------------------------------------------------
@@ -35,12 +35,12 @@ def _zone_label(db: str, zone_code: str | None) -> str:
         return zone_names(session, [zone_code]).get(zone_code, zone_code)
 
 
-@deal_pages.get("/dashboard")
+@router.get("/dashboard")
 def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
 
     def get(name: str) -> Any:
-        return analytics.compute(db, name, viewer=viewer, zone=zone or None)
+        return analytics.compute(db, name, user=viewer, zone=zone or None)
 
     funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
     with session_scope(db) as session:
@@ -74,10 +74,10 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
     )
 
 
-@deal_pages.get("/dashboard/funnel")
+@router.get("/dashboard/funnel")
 def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-    funnel = analytics.compute(db, "funnel", viewer=viewer, zone=zone or None)
+    funnel = analytics.compute(db, "funnel", user=viewer, zone=zone or None)
     assert isinstance(funnel, Funnel)
     return render(
         request,
@@ -93,14 +93,14 @@ def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = 
     )
 
 
-@deal_pages.get("/reports/monthly")
+@router.get("/reports/monthly")
 def monthly_report(
     request: Request, viewer: CurrentViewer, db: DbUrl, month: str = "", zone: str = ""
 ) -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
     now = datetime.now(display_tz(request))
     month = month or now.strftime("%Y-%m")
-    report = analytics.monthly_report(db, viewer=viewer, month=month, zone=zone or None)
+    report = analytics.monthly_report(db, user=viewer, month=month, zone=zone or None)
     zone_label = _zone_label(db, scope.zone_code)
     flows = report.cross_zone.flows
     with session_scope(db) as session:
