@@ -80,13 +80,22 @@ def seeded(db_url: str) -> str:
         ),  # private to chengdu
         Achievement(title="区块链数据存储方法", ipc_codes=["G06F"], **wuxi),
     )
-    _add(db_url, "expert", Expert(name="周教授", fields=["材料科学与工程"], bio="锂电池隔膜与涂层", **wuxi))
-    _add(db_url, "instrument", Instrument(name="热重分析仪", description="隔膜涂层耐热性测试", **wuxi))
+    _add(
+        db_url,
+        "expert",
+        Expert(name="周教授", fields=["材料科学与工程"], bio="锂电池隔膜涂覆工艺与隔膜耐热性", **wuxi),
+    )
+    _add(
+        db_url, "instrument", Instrument(name="热重分析仪", description="锂电池隔膜涂覆层耐热性测试", **wuxi)
+    )
     _add(
         db_url,
         "pilot_platform",
         PilotPlatform(
-            name="新能源材料中试平台", industry_chains=["新能源"], capabilities="隔膜涂覆中试线", **wuxi
+            name="新能源材料中试平台",
+            industry_chains=["新能源"],
+            capabilities="锂电池隔膜涂覆工艺中试线",
+            **wuxi,
         ),
     )
     return db_url

@@ -256,7 +256,11 @@ class MatchEngine:
         total = np.where(candidates, total, -np.inf)
         top = self._top(total, min(top_k, int(candidates.sum())))
         probability = self.calibrated(total[top], dense="dense" in parts)
-        if not include_weak and self._thresholded(query, target_kind, dense="dense" in parts):
+        # The calibration was fitted on demand → achievement pairs. A demand's other kinds of match are
+        # scored by the same signals on the same scale, and experts at 匹配度 1 are filler, so the threshold
+        # holds for every match of a demand. The reverse direction (a patent's or an expert's demands) has
+        # no graded pairs and keeps only the evidence rule.
+        if not include_weak and query.kind == Kind.DEMAND:
             keep = probability >= self.config.min_match
             top, probability = top[keep], probability[keep]
         matches = []
@@ -269,18 +273,6 @@ class MatchEngine:
         if explain:
             matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
         return matches
-
-    @staticmethod
-    def _thresholded(query: MatchDoc, target_kind: Kind, *, dense: bool) -> bool:
-        """Whether ``min_match`` applies: to a demand's achievements always (the calibration's own pairs),
-        and to its experts, instruments and pilot platforms when the semantic signal is on. With it, every
-        kind is scored on the same scale and a list of experts at 匹配度 1 is filler; without it, the lexical
-        calibration gives most of its confidence to the IPC prior, which those kinds do not carry, and would
-        hide an expert who shares the demand's key words. The reverse direction (a patent's or an expert's
-        demands) has no graded pairs and keeps only the evidence rule."""
-        if query.kind != Kind.DEMAND:
-            return False
-        return target_kind == Kind.ACHIEVEMENT or dense
 
     def calibrated(self, fused: np.ndarray, *, dense: bool) -> np.ndarray:
         """P(relevant) from the fused score: a logistic fitted on graded demands (monotone, so it keeps
