@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..text import Analyzer, extract_keywords, readable_terms
+from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
 from . import reasons as why
 from .config import EVIDENCE_SIGNALS, MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
@@ -411,7 +411,11 @@ class MatchEngine:
         df = dict(zip(vocab_terms, stats.df.tolist(), strict=True))
         specific = max(1.0, _SPECIFIC_DF_SHARE * self.lexical.n_alive)
         title_words = (
-            [w for w in readable_terms(self.analyzer.tokenize(query.title)) if df.get(w, 0) <= specific]
+            [
+                w
+                for w in readable_terms(self.analyzer.tokenize(query.title))
+                if df.get(w, 0) <= specific and w not in WORK_WORDS
+            ]
             if query.kind == Kind.DEMAND
             else []
         )

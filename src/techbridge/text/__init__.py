@@ -4,7 +4,7 @@ Depends on nothing else in the project, so ingest, match and search can all shar
 """
 
 from .dictionary import TermDictionary, learn_terms
-from .keywords import DOMAIN_SINGLE_CHARS, extract_keywords, readable_terms
+from .keywords import DOMAIN_SINGLE_CHARS, WORK_WORDS, extract_keywords, readable_terms
 from .normalize import normalize
 from .segment import Analyzer, load_stopwords
 
@@ -12,6 +12,7 @@ __all__ = [
     "DOMAIN_SINGLE_CHARS",
     "Analyzer",
     "TermDictionary",
+    "WORK_WORDS",
     "extract_keywords",
     "learn_terms",
     "load_stopwords",

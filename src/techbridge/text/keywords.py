@@ -26,6 +26,14 @@ DOMAIN_SINGLE_CHARS = frozenset(
 every other matched term must have two or more characters."""
 
 
+WORK_WORDS = frozenset(
+    "升级 优化 提升 改进 改善 改造 提高 研发 开发 研究 设计 应用 实现 解决 工艺 技术 方法 方案 系统 装置 设备"
+    " 产品 项目 需求 新型 一种 相关 问题".split()
+)
+"""Words that say what kind of work a demand asks for, not its problem or object: a record that lacks
+升级 or 工艺 is not missing anything a reader would look for, so they are never named as missing."""
+
+
 def readable_terms(terms: Iterable[str]) -> list[str]:
     """Matched terms worth showing to a reader: two or more characters (or a known single-character
     term), and no fragment of a longer matched term ("高分子" hides "高分" and "分子").
