@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .lexical import QueryTerms, TermStats, load_sparse, resized, save_sparse
+from .lexical import QueryTerms, TermStats, load_array, load_sparse, resized, save_sparse
 
 NEGLIGIBLE = 1e-3
 """Label probability below which a label adds nothing to any record's score."""
@@ -129,17 +129,22 @@ class LabelField:
         path.mkdir(parents=True, exist_ok=True)
         (path / "labels.json").write_text(json.dumps(self.labels, ensure_ascii=False), encoding="utf-8")
         save_sparse(path / "doc_labels", self.doc_labels)
+        # The column view too, so processes that map the snapshot share it instead of each building it.
+        save_sparse(path / "doc_labels_by_label", self.doc_labels.tocsc())
         save_sparse(path / "term_counts", self.term_counts)
         np.save(path / "label_len.npy", self.label_len, allow_pickle=False)
         np.save(path / "label_docs.npy", self.label_docs, allow_pickle=False)
 
     @classmethod
-    def load(cls, path: Path, name: str) -> LabelField:
+    def load(cls, path: Path, name: str, *, mmap: bool = False) -> LabelField:
+        """``mmap``: map the arrays read-only; every update replaces them with new ones (``_count``)."""
         field = cls(name)
         field.labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
         field.index = {label: i for i, label in enumerate(field.labels)}
-        field.doc_labels = load_sparse(path / "doc_labels", sp.csr_matrix)
-        field.term_counts = load_sparse(path / "term_counts", sp.csc_matrix)
-        field.label_len = np.load(path / "label_len.npy", allow_pickle=False)
-        field.label_docs = np.load(path / "label_docs.npy", allow_pickle=False)
+        field.doc_labels = load_sparse(path / "doc_labels", sp.csr_matrix, mmap=mmap)
+        if (path / "doc_labels_by_label").exists():
+            field._by_label = load_sparse(path / "doc_labels_by_label", sp.csc_matrix, mmap=mmap)
+        field.term_counts = load_sparse(path / "term_counts", sp.csc_matrix, mmap=mmap)
+        field.label_len = load_array(path / "label_len.npy", mmap=mmap)
+        field.label_docs = load_array(path / "label_docs.npy", mmap=mmap)
         return field
