@@ -56,6 +56,14 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Web worker processes; each builds the app from the environment's settings, and all "
+            "share the match index's pages (docs/deployment.md)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
@@ -64,6 +72,9 @@ def serve_command(
     from ..config import get_settings, resolve_secret
     from ..store.db import init_db
 
+    if reload and workers > 1:
+        typer.secho("无法启动: --reload 与 --workers 不能同时使用", err=True, fg="red")
+        raise typer.Exit(2)
     try:
         settings = resolve_secret(get_settings())
     except ValueError as exc:
@@ -85,5 +96,6 @@ def serve_command(
         host=host,
         port=port,
         reload=reload,
+        workers=workers,
         **SERVER_OPTIONS,  # type: ignore[arg-type]
     )
