@@ -151,8 +151,8 @@ class Server:
         main = psutil.Process(self.proc.pid)
         if self.workers == 1:
             return [main]
-        children = main.children(recursive=True)
-        return [p for p in children if any("spawn_main" in part for part in p.cmdline())]
+        # uvicorn's workers are the server's children (forked or spawned); not its resource tracker
+        return [p for p in main.children() if not any("resource_tracker" in a for a in p.cmdline())]
 
     def supervisor(self) -> psutil.Process | None:
         return None if self.workers == 1 else psutil.Process(self.proc.pid)
