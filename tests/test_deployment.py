@@ -208,7 +208,10 @@ def _serve_and_check(site: Site, unit: str) -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
-        assert len(psutil.Process(server.pid).children()) >= workers
+        children = psutil.Process(server.pid).children()
+        assert len(children) >= workers
+        # Forked from the server process (sharing its loaded modules), not spawned afresh.
+        assert sum(c.cmdline() == psutil.Process(server.pid).cmdline() for c in children) == workers
         token = httpx.post(
             f"{base}/login", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30
         ).json()["access_token"]
@@ -342,3 +345,14 @@ def test_init_db_upgrades_an_existing_database(site: Site) -> None:
 def test_the_guide_links_from_the_readme() -> None:
     assert "(docs/deployment.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
     assert not REQUIRE_ALL or shutil.which("pg_dump"), "CI installs postgresql, which brings pg_dump"
+
+
+def test_serve_refuses_reload_with_several_workers() -> None:
+    done = subprocess.run(
+        [str(VENV_BIN / "techbridge"), "serve", "--reload", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--reload 与 --workers 不能同时使用" in done.stderr
