@@ -30,11 +30,9 @@ import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
 import httpx
@@ -104,14 +102,6 @@ def baseline_index(data_dir: Path, baseline_dir: Path) -> None:
             for key, micros in load_key_map(snapshot / "manifest", mmap=True).items()
         }
         (snapshot / "manifest.json").write_text(json.dumps(stamps), encoding="utf-8")
-
-
-def _baseline_src(dest: Path) -> Path:
-    archive = subprocess.check_output(["git", "-C", str(ROOT), "archive", BASELINE_REV, "src"])
-    shutil.rmtree(dest, ignore_errors=True)
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    return dest / "src"
 
 
 def _free_port() -> int:
@@ -264,7 +254,7 @@ def main() -> None:
         print(json.dumps(engine_latency(args.engine_latency, args.engine_queries)))  # noqa: T201
         return
 
-    from _common import echo, write_result
+    from _common import echo, source_at, write_result
     from bench_match_service import generate
 
     work = ROOT / "benchmarks" / "results" / "tmp" / f"workers-{args.size}"
@@ -287,7 +277,7 @@ def main() -> None:
     runs = []
     if not args.no_baseline:
         baseline_index(data_dir, work / "baseline-data")
-        env = _env(work / "baseline-data", url, _baseline_src(work / "baseline-src"))
+        env = _env(work / "baseline-data", url, source_at(BASELINE_REV, work / "baseline-src"))
         result = run_server(env, 1, requests=args.requests, log=work / "serve-baseline.log", mapped=False)
         runs.append({"code": f"baseline {BASELINE_REV}", **result})
         echo("baseline", runs[-1])
