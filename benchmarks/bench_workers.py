@@ -214,6 +214,34 @@ def run_server(env: dict[str, str], workers: int, *, requests: int, log: Path, m
         server.stop()
 
 
+def interleaved(baseline_env: dict[str, str], env: dict[str, str], requests: int, work: Path) -> dict:
+    """Single-demand latency of the baseline and of one mapped worker, both running, request by request
+    in turn: a machine shared with other jobs slows both alike. (Memory is not read here: the two
+    servers hold different copies, and nothing else maps the snapshot.)"""
+    servers = {
+        "baseline": Server(baseline_env, 1, work / "interleaved-baseline.log"),
+        "mapped": Server(env, 1, work / "interleaved-mapped.log"),
+    }
+    try:
+        times: dict[str, list[float]] = {name: [] for name in servers}
+        for server in servers.values():
+            server.match(1)  # loads the index
+        for i in range(requests):
+            for name, server in servers.items():
+                times[name].append(server.match(1 + i % DEMANDS) * 1000)
+        result = {
+            name: {"p50_ms": float(np.percentile(t, 50)), "p95_ms": float(np.percentile(t, 95))}
+            for name, t in times.items()
+        }
+        result["p50_ratio"] = result["mapped"]["p50_ms"] / result["baseline"]["p50_ms"]
+        result["p95_ratio"] = result["mapped"]["p95_ms"] / result["baseline"]["p95_ms"]
+        result["load_average"] = os.getloadavg()
+        return result
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
 def engine_latency(snapshot: str, queries: int) -> dict:
     """``rank`` on the snapshot read into memory and on the same snapshot mapped, interleaved."""
     from _common import RealText
@@ -275,10 +303,12 @@ def main() -> None:
     figures["snapshot_mib"] = sum(p.stat().st_size for p in snapshot.rglob("*") if p.is_file()) / 2**20
 
     runs = []
+    baseline_env = None
     if not args.no_baseline:
         baseline_index(data_dir, work / "baseline-data")
-        env = _env(work / "baseline-data", url, source_at(BASELINE_REV, work / "baseline-src"))
-        result = run_server(env, 1, requests=args.requests, log=work / "serve-baseline.log", mapped=False)
+        baseline_env = _env(work / "baseline-data", url, source_at(BASELINE_REV, work / "baseline-src"))
+        log = work / "serve-baseline.log"
+        result = run_server(baseline_env, 1, requests=args.requests, log=log, mapped=False)
         runs.append({"code": f"baseline {BASELINE_REV}", **result})
         echo("baseline", runs[-1])
     for workers in args.workers:
@@ -292,6 +322,9 @@ def main() -> None:
         runs.append({"code": "mapped", **result})
         echo(f"{workers} workers", runs[-1])
     figures["runs"] = runs
+    if baseline_env is not None:
+        figures["interleaved"] = interleaved(baseline_env, _env(data_dir, url), args.requests, work)
+        echo("interleaved", figures["interleaved"])
     figures["engine_rank"] = json.loads(
         subprocess.check_output(
             [
