@@ -76,6 +76,9 @@ def test_updates_after_a_mapped_load_leave_the_snapshot_alone_and_equal_a_rebuil
     ]
     engine.upsert([changed, *new])
     engine.remove(["achievement/g1", "achievement/unknown"])
+    # Copy-on-write of what changed only: the bulk (first segment, label × term counts) is still the map.
+    still_mapped = [engine.lexical._segments[0].tf.data, engine.fields["ipc"].term_counts.data]
+    assert not any(a.flags.writeable for a in still_mapped)
     final = [d for d in catalogue if d.id not in ("h1", "g1")] + [changed, *new]
     rebuilt = MatchEngine.build(final)
     assert len(engine) == len(final)
