@@ -242,6 +242,31 @@ def interleaved(baseline_env: dict[str, str], env: dict[str, str], requests: int
             server.stop()
 
 
+def update_cost(snapshot: str) -> dict:
+    """What one process holds privately for a mapped snapshot, and after one record changed in it."""
+    from _common import RealText
+
+    from techbridge.match import Kind, MatchEngine
+
+    text = RealText()
+    demand, (doc,) = text.demands(1)[0], list(text.achievements(1, seed=99, prefix="changed"))
+    del text
+    MatchEngine().analyzer.tokenize(demand.title)  # jieba's dictionary is not the index's
+    process = psutil.Process()
+    started = process.memory_full_info().uss
+    engine = MatchEngine.load(Path(snapshot), mmap=True)
+    engine.rank(demand, target_kind=Kind.ACHIEVEMENT, top_k=20)
+    loaded = process.memory_full_info().uss
+    engine.upsert([doc])
+    engine.rank(demand, target_kind=Kind.ACHIEVEMENT, top_k=20)
+    changed = process.memory_full_info().uss
+    return {
+        "vocabulary_terms": len(engine.lexical.vocab),
+        "private_after_load_mib": (loaded - started) / 2**20,
+        "private_after_one_change_mib": (changed - loaded) / 2**20,
+    }
+
+
 def engine_latency(snapshot: str, queries: int) -> dict:
     """``rank`` on the snapshot read into memory and on the same snapshot mapped, interleaved."""
     from _common import RealText
@@ -277,7 +302,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--prepare-only", action="store_true", help="build the store and index, then stop")
     parser.add_argument("--engine-latency", help=argparse.SUPPRESS)
+    parser.add_argument("--update-cost", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.update_cost:
+        print(json.dumps(update_cost(args.update_cost)))  # noqa: T201
+        return
     if args.engine_latency:
         print(json.dumps(engine_latency(args.engine_latency, args.engine_queries)))  # noqa: T201
         return
@@ -339,6 +368,9 @@ def main() -> None:
         )
     )
     echo("engine rank", figures["engine_rank"])
+    cost = subprocess.check_output([sys.executable, __file__, "--update-cost", str(snapshot)])
+    figures["one_process"] = json.loads(cost)
+    echo("one process", figures["one_process"])
     mapped = {r["n_workers"]: r for r in runs if r["code"] == "mapped"}
     if 1 in mapped and 4 in mapped:
         figures["pss_ratio_4_vs_1"] = mapped[4]["pss_mib"] / mapped[1]["pss_mib"]
