@@ -252,6 +252,7 @@ def test_the_deployment_guide_runs_as_written(site: Site, tmp_path: Path) -> Non
     assert site.environment()["TECHBRIDGE_ENVIRONMENT"] == "production"
     output = site.bash(blocks["init"], stdin=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n")
     assert "admin" in output
+    assert "change-this-password" not in output  # init-db once printed the database URL with it
     _seed(site.url)
 
     _serve_and_check(site, blocks["web"])
