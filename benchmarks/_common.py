@@ -7,9 +7,13 @@ import json
 import random
 import re
 import resource
+import shutil
+import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from io import BytesIO
 from pathlib import Path
 
 from techbridge.match import Kind, MatchDoc
@@ -18,6 +22,17 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not SHARED.exists():
     SHARED = Path("/work/shared/data")
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_at(rev: str, dest: Path) -> Path:
+    """The package source of commit ``rev`` (``git archive``) under ``dest``: a baseline measured in
+    the same run, put first on PYTHONPATH."""
+    archive = subprocess.check_output(["git", "-C", str(ROOT), "archive", rev, "src"])
+    shutil.rmtree(dest, ignore_errors=True)
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "src"
 
 
 def write_result(name: str, payload: dict) -> Path:

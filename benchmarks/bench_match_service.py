@@ -22,10 +22,8 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from itertools import islice
 from pathlib import Path
 
@@ -145,14 +143,6 @@ def _child(src: Path, *args: str) -> dict | float:
     return json.loads(subprocess.check_output([sys.executable, __file__, *args], env=env, cwd=ROOT))
 
 
-def _baseline_src(dest: Path) -> Path:
-    archive = subprocess.check_output(["git", "-C", str(ROOT), "archive", BASELINE_REV, "src"])
-    shutil.rmtree(dest, ignore_errors=True)
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    return dest / "src"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100_000)
@@ -169,7 +159,7 @@ def main() -> None:
         print(json.dumps(cold(os.environ["BENCH_URL"], round_no=args.cold_call)))  # noqa: T201
         return
 
-    from _common import echo, write_result
+    from _common import echo, source_at, write_result
 
     WORK.mkdir(parents=True, exist_ok=True)
     database = WORK / f"service-{args.size}.sqlite3"
@@ -177,7 +167,7 @@ def main() -> None:
     generate(database, args.size)
     echo("store ready", f"{time.perf_counter() - started:.0f} s")
     versions = {
-        "baseline": (_baseline_src(WORK / "baseline-src"), args.baseline_rounds),
+        "baseline": (source_at(BASELINE_REV, WORK / "baseline-src"), args.baseline_rounds),
         "incremental": (ROOT / "src", args.rounds),
     }
     figures: dict = {"achievements": args.size, "demands": DEMANDS, "baseline_rev": BASELINE_REV}

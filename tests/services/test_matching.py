@@ -451,6 +451,44 @@ def test_a_long_journal_is_folded_into_a_new_snapshot(
     assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
 
 
+def _ranked_by(index: matching._Index, sources: list) -> list[list[tuple[str, float]]]:
+    return [
+        [(m.id, m.score) for m in index.engine.rank(s, target_kind=t, top_k=50, explain=False)]
+        for s in sources
+        for t in PAIRS[s.kind]
+    ]
+
+
+def test_a_process_keeps_ranking_with_a_mapped_snapshot_another_process_replaced(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Web workers map the snapshot read-only; a writer that folds the journal into a new snapshot deletes
+    the old directory, and a worker still holding it ranks on (Linux keeps unlinked mapped files)."""
+    monkeypatch.setattr(matching, "_JOURNAL_MIN", 0)
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(seeded, settings=settings)
+    matching._LOADED.clear()
+    _rankings(seeded, settings)  # this "worker" loads the snapshot from disk
+    (worker,) = matching._LOADED.values()
+    assert not worker.engine.columns["kind"].flags.writeable  # a map of the snapshot, not a copy
+    old = worker.path / str(worker.snapshot)
+    with session_scope(seeded) as session:
+        sources = [doc for kind in PAIRS for doc in matching._live_sources(session, kind)]
+    before = _ranked_by(worker, sources)
+    matching._LOADED.clear()  # another process, the writer
+    _add(seeded, "achievement", Achievement(title="锂电池隔膜分切设备", zone_code="wuxi"))
+    run_batch(seeded, settings=settings)
+    assert not old.exists()
+    assert not list(worker.path.glob("*.partial"))  # snapshots are written under a temporary name
+    maps = Path("/proc/self/maps").read_text(encoding="utf-8")
+    assert f"{old}/columns/kind.npy (deleted)" in maps
+    assert _ranked_by(worker, sources) == before
+    (writer,) = matching._LOADED.values()
+    assert writer.snapshot != worker.snapshot
+    assert not writer.engine.columns["kind"].flags.writeable  # the writer too serves its new snapshot mapped
+    assert _rankings(seeded, settings) == _rankings(seeded, Settings(data_dir=tmp_path / "rebuilt"))
+
+
 def test_batch_matching_lets_other_writers_in_between_batches(
     seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -56,11 +56,14 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
 @app.command("init-db")
 def init_db_command() -> None:
     """Create or upgrade the database schema (runs the Alembic migrations)."""
+    from sqlalchemy.engine import make_url
+
     from ..store.db import init_db
 
     url = database_url()
     init_db(url)
-    console.print(f"数据库已就绪: {url}")
+    # Without the password: this line ends up in terminals, CI logs and the systemd journal.
+    console.print(f"数据库已就绪: {make_url(url).render_as_string(hide_password=True)}")
 
 
 @app.command("import")

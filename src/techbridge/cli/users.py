@@ -56,6 +56,14 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Web worker processes; each builds the app from the environment's settings, and all "
+            "share the match index's pages (docs/deployment.md)",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and the REST API (/api/v1, docs at /api/v1/docs)."""
     import uvicorn
@@ -64,6 +72,9 @@ def serve_command(
     from ..config import get_settings, resolve_secret
     from ..store.db import init_db
 
+    if reload and workers > 1:
+        typer.secho("无法启动: --reload 与 --workers 不能同时使用", err=True, fg="red")
+        raise typer.Exit(2)
     try:
         settings = resolve_secret(get_settings())
     except ValueError as exc:
@@ -78,6 +89,8 @@ def serve_command(
             bold=True,
         )
     init_db(database_url())
+    if workers > 1:
+        _share_with_workers(database_url())
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
     uvicorn.run(
         "techbridge.app:create_app",
@@ -85,5 +98,31 @@ def serve_command(
         host=host,
         port=port,
         reload=reload,
+        workers=workers,
         **SERVER_OPTIONS,  # type: ignore[arg-type]
     )
+
+
+def _share_with_workers(url: str) -> None:
+    """Load here what every worker needs and nobody changes (the app's modules, jieba's dictionary), then
+    fork the workers from this process instead of starting each afresh: those pages stay shared,
+    copy-on-write, instead of every worker importing and loading its own copy (about 180 MB each;
+    measured in benchmarks/bench_workers.py). The match index itself is shared through its mapped
+    snapshot (``MatchEngine.load``)."""
+    import gc
+    import multiprocessing
+
+    from uvicorn import _subprocess
+
+    from ..api.app import create_app
+    from ..store.db import get_engine
+    from ..text import Analyzer
+
+    create_app()  # imports every router and template helper
+    Analyzer().tokenize("预热")  # loads jieba's dictionary
+    get_engine(url).dispose()  # a pooled connection must not be shared by forked processes
+    gc.collect()
+    gc.freeze()  # the collector then never writes into the shared objects' headers
+    # uvicorn starts its workers with the "spawn" method (a fresh interpreter each); "fork" keeps the
+    # pages loaded above. Every worker still builds its own app (``create_app``) from the settings.
+    _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]

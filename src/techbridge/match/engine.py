@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
@@ -21,8 +21,9 @@ from .config import EVIDENCE_SIGNALS, MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder, unit_rows
 from .filters import Filters
+from .keys import KeyList, load_keys, positions_of, save_keys
 from .labels import LabelField
-from .lexical import LexicalIndex, QueryTerms, TermStats
+from .lexical import LexicalIndex, QueryTerms, TermStats, load_array
 from .signals import SIGNALS
 
 KINDS = list(Kind)
@@ -105,8 +106,8 @@ class MatchEngine:
         self.lexical = LexicalIndex(k1=self.config.k1, b=self.config.b)
         self.fields = {name: LabelField(name) for name in LABEL_FIELDS}
         self.zones: dict[str, int] = {}
-        self.keys: list[str] = []
-        self.positions: dict[str, int] = {}
+        self.keys: list[str] | KeyList = []
+        self.positions: MutableMapping[str, int] = {}
         self.columns = _columns([], self.zones)
         self.dense = np.zeros((0, 0), np.float32)
         self._term_list: list[str] = []
@@ -208,7 +209,7 @@ class MatchEngine:
             field.compact(keep)
         self.columns = {name: values[keep] for name, values in self.columns.items()}
         self.keys = [self.keys[i] for i in keep]
-        self.positions = {key: i for i, key in enumerate(self.keys)}
+        self.positions = positions_of(self.keys)
         if self.dense.size:
             self.dense = self.dense[keep]
 
@@ -514,8 +515,8 @@ class MatchEngine:
             np.save(path / "columns" / f"{name}.npy", values, allow_pickle=False)
         if self.dense.size:
             np.save(path / "dense.npy", self.dense, allow_pickle=False)
+        save_keys(path, list(self.keys))
         meta = {
-            "keys": self.keys,
             "zones": self.zone_names(),
             "config": self.config.to_json(),
             "analyzer": {
@@ -528,21 +529,32 @@ class MatchEngine:
         (path / "engine.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path, *, encoder: Encoder | None = None) -> MatchEngine:
+    def load(cls, path: Path, *, encoder: Encoder | None = None, mmap: bool = False) -> MatchEngine:
+        """The saved index; ``mmap`` maps its arrays read-only instead of reading them into memory, so
+        the processes serving one snapshot (web workers) share them in the page cache.
+
+        Updates after loading go to new memory and leave the mapped arrays as they are: new lexical
+        segments, new label counts, new columns (``upsert``, ``remove`` and ``compact`` never write in
+        place into a loaded array).
+        """
         meta = json.loads((path / "engine.json").read_text(encoding="utf-8"))
         engine = cls(
             config=MatchConfig.from_json(meta["config"]),
             analyzer=Analyzer(**meta["analyzer"]),
             encoder=encoder,
         )
-        engine.lexical = LexicalIndex.load(path / "lexical")
-        engine.fields = {name: LabelField.load(path / "labels" / name, name) for name in LABEL_FIELDS}
+        engine.lexical = LexicalIndex.load(path / "lexical", mmap=mmap)
+        engine.fields = {
+            name: LabelField.load(path / "labels" / name, name, mmap=mmap) for name in LABEL_FIELDS
+        }
         engine.columns = {
-            name: np.load(path / "columns" / f"{name}.npy", allow_pickle=False) for name in engine.columns
+            name: load_array(path / "columns" / f"{name}.npy", mmap=mmap) for name in engine.columns
         }
         engine.zones = {zone: i for i, zone in enumerate(meta["zones"])}
-        engine.keys = meta["keys"]
-        engine.positions = {key: i for i, key in enumerate(engine.keys)}
+        if "keys" in meta:  # written before the keys were arrays
+            engine.keys, engine.positions = list(meta["keys"]), positions_of(meta["keys"])
+        else:
+            engine.keys, engine.positions = load_keys(path, mmap=mmap)
         if (path / "dense.npy").exists():
-            engine.dense = np.load(path / "dense.npy", allow_pickle=False)
+            engine.dense = load_array(path / "dense.npy", mmap=mmap)
         return engine

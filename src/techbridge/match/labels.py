@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .lexical import QueryTerms, TermStats, load_sparse, resized, save_sparse
+from .lexical import QueryTerms, TermStats, load_array, load_sparse, resized, save_sparse
 
 NEGLIGIBLE = 1e-3
 """Label probability below which a label adds nothing to any record's score."""
@@ -33,6 +33,9 @@ class LabelField:
         self.index: dict[str, int] = {}
         self.doc_labels = sp.csr_matrix((0, 0), dtype=np.float32)
         self.term_counts = sp.csc_matrix((0, 0), dtype=np.float32)
+        # Counts added (or, negative, removed) since loading: the loaded matrix may be a read-only map
+        # shared by other processes, and copying it whole for one record would make it private.
+        self._count_changes: sp.csc_matrix | None = None
         self.label_len = np.zeros(0, np.float64)
         self.label_docs = np.zeros(0, np.float64)
         self._by_label: sp.csc_matrix | None = None  # column view of doc_labels, rebuilt after changes
@@ -69,10 +72,12 @@ class LabelField:
         self._by_label = None
 
     def _count(self, labels: sp.csr_matrix, tf: sp.csr_matrix, *, sign: float) -> None:
-        n_labels, n_terms = self.n_labels, max(tf.shape[1], self.term_counts.shape[1])
+        changes = self._count_changes
+        n_labels = self.n_labels
+        n_terms = max(tf.shape[1], self.term_counts.shape[1], 0 if changes is None else changes.shape[1])
         labels = resized(labels, (labels.shape[0], n_labels))
-        delta = (labels.T @ resized(tf, (tf.shape[0], n_terms))).tocsc()
-        self.term_counts = resized(self.term_counts, (n_labels, n_terms)) + sign * delta
+        delta = sign * (labels.T @ resized(tf, (tf.shape[0], n_terms))).tocsc()
+        self._count_changes = delta if changes is None else resized(changes, delta.shape) + delta
         grow = n_labels - self.label_len.size
         self.label_len = (
             np.pad(self.label_len, (0, grow)) + sign * (labels.T @ np.asarray(tf.sum(axis=1))).ravel()
@@ -87,7 +92,7 @@ class LabelField:
             return np.zeros(self.n_labels)
         ids, counts = query.ids[known], query.counts[known]
         background = mu * stats.cf[known] / max(total_len, 1.0)
-        counts_lt = self.term_counts[:, ids].toarray()
+        counts_lt = self._term_columns(ids)
         with np.errstate(divide="ignore"):
             log_prior = np.log(self.label_docs / self.label_docs.sum())
             log_like = np.log(counts_lt + background) - np.log(self.label_len + mu)[:, None]
@@ -95,6 +100,24 @@ class LabelField:
         log_post -= log_post.max()
         post = np.exp(log_post)
         return post / post.sum()
+
+    def _term_columns(self, ids: np.ndarray) -> np.ndarray:
+        """Dense label × ``ids`` counts: the loaded counts plus the changes since (terms and labels
+        added since loading are beyond the loaded matrix and count zero there)."""
+        out = np.zeros((self.n_labels, ids.size), np.float32)
+        for matrix in (self.term_counts, self._count_changes):
+            if matrix is None or not matrix.shape[0]:
+                continue
+            known = ids < matrix.shape[1]
+            out[: matrix.shape[0], known] += matrix[:, ids[known]].toarray()
+        return out
+
+    def counts(self) -> sp.csc_matrix:
+        """Label × term counts of the live records (the loaded ones plus every change since)."""
+        if self._count_changes is None:
+            return self.term_counts
+        shape = self._count_changes.shape
+        return (resized(self.term_counts, shape) + self._count_changes).tocsc()
 
     def feedback(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Label distribution of the top lexical hits, weighted by their scores; zeros if none has labels."""
@@ -129,17 +152,22 @@ class LabelField:
         path.mkdir(parents=True, exist_ok=True)
         (path / "labels.json").write_text(json.dumps(self.labels, ensure_ascii=False), encoding="utf-8")
         save_sparse(path / "doc_labels", self.doc_labels)
-        save_sparse(path / "term_counts", self.term_counts)
+        # The column view too, so processes that map the snapshot share it instead of each building it.
+        save_sparse(path / "doc_labels_by_label", self.doc_labels.tocsc())
+        save_sparse(path / "term_counts", self.counts())
         np.save(path / "label_len.npy", self.label_len, allow_pickle=False)
         np.save(path / "label_docs.npy", self.label_docs, allow_pickle=False)
 
     @classmethod
-    def load(cls, path: Path, name: str) -> LabelField:
+    def load(cls, path: Path, name: str, *, mmap: bool = False) -> LabelField:
+        """``mmap``: map the arrays read-only; every update replaces them with new ones (``_count``)."""
         field = cls(name)
         field.labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
         field.index = {label: i for i, label in enumerate(field.labels)}
-        field.doc_labels = load_sparse(path / "doc_labels", sp.csr_matrix)
-        field.term_counts = load_sparse(path / "term_counts", sp.csc_matrix)
-        field.label_len = np.load(path / "label_len.npy", allow_pickle=False)
-        field.label_docs = np.load(path / "label_docs.npy", allow_pickle=False)
+        field.doc_labels = load_sparse(path / "doc_labels", sp.csr_matrix, mmap=mmap)
+        if (path / "doc_labels_by_label").exists():
+            field._by_label = load_sparse(path / "doc_labels_by_label", sp.csc_matrix, mmap=mmap)
+        field.term_counts = load_sparse(path / "term_counts", sp.csc_matrix, mmap=mmap)
+        field.label_len = load_array(path / "label_len.npy", mmap=mmap)
+        field.label_docs = load_array(path / "label_docs.npy", mmap=mmap)
         return field

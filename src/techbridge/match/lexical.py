@@ -237,15 +237,16 @@ class LexicalIndex:
         (path / "params.json").write_text(json.dumps({"k1": self.k1, "b": self.b}), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> LexicalIndex:
+    def load(cls, path: Path, *, mmap: bool = False) -> LexicalIndex:
+        """``mmap``: map the arrays read-only (see ``load_array``); updates then go to new segments."""
         index = cls(**json.loads((path / "params.json").read_text(encoding="utf-8")))
         terms = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
         index.vocab = {t: i for i, t in enumerate(terms)}
-        index.doc_len = np.load(path / "doc_len.npy", allow_pickle=False)
+        index.doc_len = load_array(path / "doc_len.npy", mmap=mmap)
         index.alive = np.ones(index.doc_len.size, bool)
         index.total_len = float(index.doc_len.sum(dtype=np.float64))
-        tf = load_sparse(path / "tf", sp.csc_matrix)
-        index._segments = [_Segment(0, tf, load_sparse(path / "title_tf", sp.csc_matrix))]
+        tf = load_sparse(path / "tf", sp.csc_matrix, mmap=mmap)
+        index._segments = [_Segment(0, tf, load_sparse(path / "title_tf", sp.csc_matrix, mmap=mmap))]
         return index
 
 
@@ -257,7 +258,26 @@ def save_sparse(stem: Path, matrix: sp.spmatrix) -> None:
     (stem / "shape.json").write_text(json.dumps(list(matrix.shape)), encoding="utf-8")
 
 
-def load_sparse(stem: Path, kind: type[sp.csr_matrix] | type[sp.csc_matrix]) -> sp.spmatrix:
-    parts = [np.load(stem / f"{p}.npy", allow_pickle=False) for p in ("data", "indices", "indptr")]
+def load_array(path: Path, *, mmap: bool = False) -> np.ndarray:
+    """A saved array, or with ``mmap`` a read-only map of the file: every process that maps the same
+    snapshot shares its pages in the page cache, and a write into it raises instead of diverging.
+
+    On Linux a mapped file stays readable after it is unlinked, so a newer snapshot may delete this one
+    while a process still ranks with it.
+    """
+    if mmap:
+        try:
+            return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+        except ValueError:  # an empty array has no pages to map
+            pass
+    return np.load(path, allow_pickle=False)
+
+
+def load_sparse(
+    stem: Path, kind: type[sp.csr_matrix] | type[sp.csc_matrix], *, mmap: bool = False
+) -> sp.spmatrix:
+    """The matrix on the saved arrays themselves: scipy copies none of them when their index dtypes are
+    what it would choose (int32 below 2**31 entries, as saved), so a mapped matrix stays mapped."""
+    parts = [load_array(stem / f"{p}.npy", mmap=mmap) for p in ("data", "indices", "indptr")]
     shape = tuple(json.loads((stem / "shape.json").read_text(encoding="utf-8")))
-    return kind(tuple(parts), shape=shape)
+    return kind(tuple(parts), shape=shape, copy=False)

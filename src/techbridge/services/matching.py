@@ -19,10 +19,10 @@ import shutil
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +35,7 @@ from ..errors import Busy
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine, Reason
 from ..match import documents as converters
 from ..match.encoders import Encoder, load_encoder
+from ..match.keys import load_key_map, save_key_map
 from ..store.db import session_scope
 from ..store.deals import as_utc, experts_in_deals_changed, open_deal_counts
 from ..store.matches import RETIRED_DEMAND_STATUSES, NewMatch, delete_matches, replace_matches
@@ -153,6 +154,14 @@ def _stamp(value: datetime) -> str:
     return as_utc(value).isoformat()
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(value: datetime) -> int:
+    """A timestamp as whole microseconds since 1970 (UTC): exact, and storable in an int64 array."""
+    return (as_utc(value) - _EPOCH) // timedelta(microseconds=1)
+
+
 def _fingerprint(session: Session) -> dict[str, Any]:
     """Which database this is: its URL, and the first record of each kind (a recreated database at the
     same URL starts over with other creation times)."""
@@ -208,7 +217,7 @@ class _Index:
         self.path = path
         self.database = database
         self.engine = MatchEngine(config=config, encoder=encoder)
-        self.seen: dict[str, str] = {}
+        self.seen: MutableMapping[str, int] = {}  # key → updated_at (µs) of the version indexed
         self.watermarks: dict[str, str | None] = {"records": None, "deals": None}
         self.read_from: dict[str, str | None] = {"records": None, "deals": None}
         self.generation = 0
@@ -241,14 +250,23 @@ class _Index:
             index.generation, index.saved_state = state["generation"], state
             index.snapshot = state["snapshot"]
             if index.snapshot is not None:
-                index.engine = MatchEngine.load(path / index.snapshot, encoder=encoder)
-                index.seen = json.loads((path / index.snapshot / "manifest.json").read_text(encoding="utf-8"))
+                index._load_snapshot(encoder)
             index.journal = index._journal_log.read()
             index.reread = set(index.journal)
             index.unbatched = index._unbatched_log.read()
         index.engine.use_config(config)
         index.database = database
         return index
+
+    def _load_snapshot(self, encoder: Encoder | None) -> None:
+        """Map the snapshot read-only: every process serving it shares its pages (``MatchEngine.load``)."""
+        snapshot = self.path / str(self.snapshot)
+        self.engine = MatchEngine.load(snapshot, encoder=encoder, mmap=True)
+        if (snapshot / "manifest.json").exists():  # written before the manifest was arrays
+            stamps = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
+            self.seen = {key: _micros(datetime.fromisoformat(stamp)) for key, stamp in stamps.items()}
+        else:
+            self.seen = load_key_map(snapshot / "manifest", mmap=True)
 
     def sync(self, session: Session, *, full: bool = False, progress: Progress | None = None) -> SyncDelta:
         """Bring the index up to date with the store; ``full`` compares every record instead of reading
@@ -272,7 +290,7 @@ class _Index:
                 if stamp.is_archived:
                     if key in self.seen:
                         delta.removed.add(key)
-                elif self.seen.get(key) != _stamp(stamp.updated_at):
+                elif self.seen.get(key) != _micros(stamp.updated_at):
                     wanted[kind].add(stamp.id)
         for expert_id, updated_at in experts_in_deals_changed(session, since=since["deals"]):
             self._advance("deals", updated_at)
@@ -317,7 +335,7 @@ class _Index:
             delta.removed |= gone & self.seen.keys()
             for stored, doc in zip(live, _docs(session, live), strict=True):
                 delta.docs.append(doc)
-                self.seen[doc.key] = _stamp(stored.updated_at)
+                self.seen[doc.key] = _micros(stored.updated_at)
                 if _is_retired(stored):
                     delta.retired_demands.add(doc.key)
 
@@ -333,10 +351,7 @@ class _Index:
                 _JOURNAL_MIN, _JOURNAL_SHARE * len(self.engine)
             ):
                 replaced, self.snapshot = self.snapshot or "", f"snapshot-{self.generation}"
-                self.engine.save(self.path / self.snapshot)
-                (self.path / self.snapshot / "manifest.json").write_text(
-                    json.dumps(self.seen, ensure_ascii=False), encoding="utf-8"
-                )
+                self._write_snapshot()
                 self.journal = set()
             else:
                 self._journal_log.append(self.unsaved)
@@ -349,7 +364,25 @@ class _Index:
         if replaced is not None:  # only now that the state points at the new snapshot
             self._journal_log.clear()
             if replaced:
+                # Processes still ranking with the old snapshot keep its mapped pages: on Linux an
+                # unlinked file lives on until its last map is gone (tests/services: test_index_sharing).
                 shutil.rmtree(self.path / replaced, ignore_errors=True)
+            # Serve from the snapshot just written, mapped, like every other process: the compacted
+            # arrays this process built are freed instead of staying private to it.
+            config = self.engine.config
+            self._load_snapshot(self.engine.encoder)
+            self.engine.use_config(config)
+
+    def _write_snapshot(self) -> None:
+        """Write the snapshot under a temporary name and rename it when complete: a process finds either
+        no snapshot directory or a whole one (``state.json`` names it only after that)."""
+        final = self.path / str(self.snapshot)
+        staged = self.path / f"{self.snapshot}.partial"
+        shutil.rmtree(staged, ignore_errors=True)  # left by a writer that died
+        self.engine.save(staged)
+        save_key_map(staged / "manifest", self.seen)
+        shutil.rmtree(final, ignore_errors=True)  # a leftover of the same name that no state names
+        staged.rename(final)
 
     def _write_state(self) -> None:
         state = {
