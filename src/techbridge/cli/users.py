@@ -114,7 +114,7 @@ def _share_with_workers(url: str) -> None:
 
     from uvicorn import _subprocess
 
-    from ..api.app import create_app
+    from ..app import create_app
     from ..store.db import get_engine
     from ..text import Analyzer
 
