@@ -168,7 +168,14 @@ def _seed(url: str) -> None:
         upsert_records(
             session,
             "demand",
-            [Demand(title="锂电池隔膜涂覆工艺", organization="无锡某新能源公司", **wuxi)],
+            [
+                Demand(
+                    title="锂电池隔膜陶瓷涂层",
+                    description="需要锂电池隔膜陶瓷涂层的制备方法",
+                    organization="无锡某新能源公司",
+                    **wuxi,
+                )
+            ],
         )
         upsert_records(
             session,
