@@ -254,3 +254,12 @@ def test_every_pair_the_product_needs_is_ranked() -> None:
         assert any(r.code in ("title_terms", "terms") for r in matches[0].reasons)
     platform_match = engine.rank(demand_doc, include_weak=True, target_kind=Kind.PILOT_PLATFORM)[0]
     assert ("chain", "产业链相同: 新能源") in _said(platform_match)
+
+
+def test_top_breaks_ties_by_position_also_at_the_last_place() -> None:
+    """argpartition alone picks any record tied at the k-th place; shards of a catalogue must pick the
+    same one as a single index (the earliest), or their merged lists differ."""
+    total = np.array([0.5, 0.9, 0.7, 0.7, 0.7, 0.7, 0.1] * 50, np.float32)
+    for k in range(1, 12):
+        expected = sorted(range(total.size), key=lambda i: (-total[i], i))[:k]
+        assert MatchEngine._top(total, k).tolist() == expected

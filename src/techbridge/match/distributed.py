@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, count, islice
+from itertools import count, islice
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -234,16 +234,25 @@ class Shard:
         analyzer: Analyzer,
         encoder: Encoder | None,
     ) -> None:
-        import ray
-
+        """``chunks``: object refs of the shard's (records, ordinals) chunks, read one at a time so the
+        shard never holds more raw records than one chunk beside its index; ``labels``: the catalogue's."""
         self.engine = MatchEngine(config=config, analyzer=analyzer, encoder=encoder)
         for name, values in labels.items():
             self.engine.fields[name].extend(values)
-        parts = [ray.get(ref) for ref in chunks]  # one shard's records: its share of the catalogue
-        self.ordinals = np.concatenate([o for _, o in parts]) if parts else np.empty(0, np.int64)
-        self.engine.upsert(chain.from_iterable(docs for docs, _ in parts))
+        ordinals: list[np.ndarray] = []
+        self.engine.upsert(self._records(chunks, ordinals))
         self.engine.compact()
+        self.ordinals = np.concatenate(ordinals) if ordinals else np.empty(0, np.int64)
         self._scans: dict[tuple[str, int], Scanned] = {}
+
+    @staticmethod
+    def _records(chunks: list, ordinals: list[np.ndarray]) -> Iterator[MatchDoc]:
+        import ray
+
+        for ref in chunks:
+            docs, numbers = ray.get(ref)
+            ordinals.append(numbers)
+            yield from docs
 
     def info(self) -> dict[str, Any]:
         import ray

@@ -448,10 +448,16 @@ class MatchEngine:
 
     @staticmethod
     def _top(total: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` best positions, best first; equal totals in position order, also at the k-th place
+        (argpartition alone picks any of the records tied there, and shards must pick the same)."""
         if k <= 0:
             return np.empty(0, np.int64)
-        part = np.argpartition(-total, k - 1)[:k] if k < total.size else np.arange(total.size)
-        return part[np.lexsort((part, -total[part]))]
+        if k < total.size:
+            kth = total[np.argpartition(-total, k - 1)[k - 1]]
+            part = np.flatnonzero(total >= kth)
+        else:
+            part = np.arange(total.size)
+        return part[np.lexsort((part, -total[part]))][:k]
 
     def _candidates(self, query: MatchDoc, *, target_kind: Kind, filters: Filters) -> np.ndarray:
         chain_hits = None
