@@ -41,7 +41,7 @@ def catalogue(size: int = 20_000, *, seed: int = 5) -> list[MatchDoc]:
             is_shared=rng.random() < 0.3,
             trl=rng.randint(1, 9),
         )
-        for i, r in enumerate(records)
+        for i, r in enumerate(records[:size])
     ]
     sentences = [s for r in records if r["text"] for s in re.split(r"(?<=[。；;])", r["text"]) if len(s) > 8]
     with (DATA / "cn-patent-ipc-titles" / "patent_titles_ipc_subclasses.csv").open(encoding="utf-8") as f:

@@ -293,9 +293,13 @@ class MatchEngine:
         """Phase 1: the live statistics of the query's words here, and the query's stored vector."""
         ids = self.lexical.word_ids(words.words)
         df, cf = self.lexical.term_counts(ids)
-        known = sp.diags((ids >= 0).astype(np.float32))
+        known = np.flatnonzero(ids >= 0)
+        # Columns of the known words, placed at their place among all the query's words.
+        place = sp.csr_matrix(
+            (np.ones(known.size, np.float32), (np.arange(known.size), known)), shape=(known.size, ids.size)
+        )
         label_counts = {
-            name: (field.term_counts[:, np.maximum(ids, 0)] @ known).tocsr()
+            name: (field.term_counts[:, ids[known]] @ place).tocsr()
             for name, field in self._weighted_fields()
         }
         own = self.positions.get(query.key)
