@@ -96,6 +96,8 @@ def connected(cluster: Cluster) -> Iterator[None]:
 class ShardedMatcher:
     """The driver's side: builds the shards from ``docs`` (unique keys, in catalogue order), ranks batches.
 
+    ``chunk`` records go to one shard at a time (default ``CHUNK``).
+
     >>> with connected(Cluster(shards=2)):                                   # doctest: +SKIP
     ...     matcher = ShardedMatcher(docs, cluster=Cluster(shards=2))
     ...     lists = matcher.rank_many([Query(demand, Kind.ACHIEVEMENT, Filters())], top_k=10)
@@ -109,9 +111,11 @@ class ShardedMatcher:
         config: MatchConfig | None = None,
         analyzer: Analyzer | None = None,
         encoder: Encoder | None = None,
+        chunk: int | None = None,
     ) -> None:
         import ray
 
+        chunk_size = chunk or CHUNK
         self.config = config or MatchConfig()
         self.analyzer = analyzer or Analyzer()
         self._finisher = MatchEngine(config=self.config, analyzer=self.analyzer)
@@ -120,7 +124,7 @@ class ShardedMatcher:
         ordinal = 0
         iterator = iter(docs)
         for turn in count():
-            chunk = list(islice(iterator, CHUNK))
+            chunk = list(islice(iterator, chunk_size))
             if not chunk:
                 break
             for doc in chunk:  # the catalogue's label numbering: first seen, first numbered
