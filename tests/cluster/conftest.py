@@ -23,6 +23,8 @@ def import_ray() -> ModuleType:
 def local_ray() -> Iterator[ModuleType]:
     """A local Ray cluster of 4 logical CPUs (shards ask for one each), shut down after the module."""
     ray = import_ray()
-    ray.init(num_cpus=4, namespace="techbridge", include_dashboard=False, log_to_driver=False)
+    ray.init(
+        address="local", num_cpus=4, namespace="techbridge", include_dashboard=False, log_to_driver=False
+    )
     yield ray
     ray.shutdown()

@@ -79,6 +79,10 @@ def two_nodes() -> Iterator[str]:
             ray.shutdown()
         for process in reversed(nodes):
             _stop(process)
+        # ``ray stop`` would also forget the cluster: later ray.init() calls must not look for it.
+        current = Path("/tmp/ray/ray_current_cluster")
+        if current.exists() and current.read_text().strip().endswith(f":{port}"):
+            current.unlink()
 
 
 def test_shards_pinned_to_two_nodes_rank_as_one_engine(two_nodes: str) -> None:

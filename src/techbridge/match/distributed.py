@@ -84,7 +84,9 @@ def connected(cluster: Cluster) -> Iterator[None]:
         return
     if cluster.address == "auto":
         cpus = max(os.cpu_count() or 1, math.ceil(cluster.shards * cluster.cpus_per_shard))
-        ray.init(num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False)
+        ray.init(  # "local": a new cluster even where ``ray start`` left one running or its address behind
+            address="local", num_cpus=cpus, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False
+        )
     else:
         ray.init(address=cluster.address, namespace=NAMESPACE, log_to_driver=False)
     try:
