@@ -20,6 +20,7 @@ import os
 import resource
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import count, islice
@@ -171,16 +172,17 @@ class ShardedMatcher:
         include_weak: bool = False,
     ) -> list[list[Match]]:
         """The catalogue's top ``top_k`` for each query, exactly as ``MatchEngine.rank`` would rank it."""
+        batches = [queries[start : start + CALL_BATCH] for start in range(0, len(queries), CALL_BATCH)]
         results: list[list[Match]] = []
-        for start in range(0, len(queries), CALL_BATCH):
-            results.extend(
-                self._rank_batch(
-                    queries[start : start + CALL_BATCH],
-                    top_k=top_k,
-                    explain=explain,
-                    include_weak=include_weak,
-                )
-            )
+        # Two batches in flight: the driver merges one while the shards work on the other.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for lists in pool.map(
+                lambda batch: self._rank_batch(
+                    batch, top_k=top_k, explain=explain, include_weak=include_weak
+                ),
+                batches,
+            ):
+                results.extend(lists)
         return results
 
     def _rank_batch(
@@ -205,24 +207,46 @@ class ShardedMatcher:
             for i, g in enumerate(globals_)
         ]
         hits = ray.get(
-            [
-                s.score.remote(batch, docs_ref, globals_ref, contexts, top_k, explain, include_weak)
-                for s in self.shards
-            ]
+            [s.score.remote(batch, docs_ref, globals_ref, contexts, top_k, include_weak) for s in self.shards]
         )
+        merged = [
+            None if context is None else merge_hits([part[i] for part in hits], top_k)
+            for i, context in enumerate(contexts)
+        ]
+        if explain:  # reasons only for the merged top-k, each from the shard holding the record
+            wanted = [
+                [
+                    ([], np.empty(0, np.int64))
+                    if m is None
+                    else (
+                        [match for match, shard in zip(m.matches, m.shards, strict=True) if shard == n],
+                        m.ordinals[m.shards == n],
+                    )
+                    for m in merged
+                ]
+                for n in range(len(self.shards))
+            ]
+            explained = ray.get(
+                [
+                    s.explain.remote(docs_ref, globals_ref, contexts, wanted[n])
+                    for n, s in enumerate(self.shards)
+                ]
+            )
+            for i, m in enumerate(merged):
+                if m is not None:
+                    lists = [iter(part[i]) for part in explained]
+                    m.matches[:] = [next(lists[shard]) for shard in m.shards]
         results = []
-        for i, (query, context) in enumerate(zip(queries, contexts, strict=True)):
-            if context is None:
+        for i, (query, m) in enumerate(zip(queries, merged, strict=True)):
+            if m is None:
                 results.append([])
                 continue
-            parts = [part[i] for part in hits]
-            matches, totals = merge_hits(parts, top_k)
             results.append(
                 self._finisher.finish(
-                    matches,
-                    totals,
+                    m.matches,
+                    m.totals,
                     target_kind=query.target_kind,
-                    dense=parts[0].dense,
+                    dense=hits[0][i].dense,
                     include_weak=include_weak,
                 )
             )
@@ -296,7 +320,6 @@ class Shard:
         globals_: list[QueryGlobals],
         contexts: list[QueryContext | None],
         top_k: int,
-        explain: bool,
         include_weak: bool,
     ) -> list[Hits | None]:
         out: list[Hits | None] = []
@@ -313,9 +336,26 @@ class Shard:
                     context,
                     scanned,
                     top_k=top_k,
-                    explain=explain,
+                    explain=False,
                     include_weak=include_weak,
                     ordinals=self.ordinals,
                 )
             )
+        return out
+
+    def explain(
+        self,
+        queries: list[Query],
+        globals_: list[QueryGlobals],
+        contexts: list[QueryContext | None],
+        wanted: list[tuple[list[Match], np.ndarray]],
+    ) -> list[list[Match]]:
+        """Reasons for this shard's records in each merged top-k (``wanted``: matches and ordinals)."""
+        out = []
+        for query, g, context, (matches, ordinals) in zip(queries, globals_, contexts, wanted, strict=True):
+            if context is None or not matches:
+                out.append(matches)
+                continue
+            positions = np.searchsorted(self.ordinals, ordinals)  # ordinals ascend with positions
+            out.append(self.engine.explain(query.doc, g, context, matches, positions))
         return out

@@ -268,9 +268,13 @@ class MatchEngine:
             explain=explain,
             include_weak=include_weak,
         )
-        matches, totals = merge_hits([hits], top_k)
+        merged = merge_hits([hits], top_k)
         return self.finish(
-            matches, totals, target_kind=target_kind, dense=hits.dense, include_weak=include_weak
+            merged.matches,
+            merged.totals,
+            target_kind=target_kind,
+            dense=hits.dense,
+            include_weak=include_weak,
         )
 
     # The phases of ``rank`` (match/phases.py): a shard of a catalogue answers each with the catalogue's
@@ -385,6 +389,19 @@ class MatchEngine:
             matches=matches,
             dense="dense" in parts,
         )
+
+    def explain(
+        self,
+        query: MatchDoc,
+        globals_: QueryGlobals,
+        context: QueryContext,
+        matches: list[Match],
+        positions: np.ndarray,
+    ) -> list[Match]:
+        """Phase 4: reasons for some of this index's matches (on a shard, those in the merged top-k)."""
+        terms = globals_.local(self.lexical.word_ids(globals_.words))
+        dists = self._label_distributions(query, context)
+        return self._explain(query, matches, top=positions, terms=terms, globals_=globals_, dists=dists)
 
     def finish(
         self, matches: list[Match], totals: np.ndarray, *, target_kind: Kind, dense: bool, include_weak: bool

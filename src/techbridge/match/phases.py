@@ -10,7 +10,8 @@ shard of the catalogue (one shard when the engine is alone) and merged here:
    → ``merge_statistics``: the catalogue's idf and naive Bayes label distributions (``QueryGlobals``);
 2. ``scan``: BM25 with those globals → the shard's best hit and its best ``prf_docs`` hits with labels
    → ``merge_scans``: the catalogue's best hit and label distributions (``QueryContext``);
-3. ``score``: fused totals, top-k and reasons → ``merge_hits``: the catalogue's top-k, calibrated.
+3. ``score``: fused totals and top-k → ``merge_hits``: the catalogue's top-k (then calibrated);
+4. reasons for the merged top-k only, each by the shard that holds the record (``MatchEngine.explain``).
 
 Equal results need equal arithmetic, not only equal formulas: sums run over words in a fixed order (the
 words sorted, ``LexicalIndex.query_terms``), labels keep the catalogue's numbering in every shard
@@ -170,11 +171,21 @@ class Hits(NamedTuple):
     dense: bool
 
 
-def merge_hits(parts: Sequence[Hits], top_k: int) -> tuple[list, np.ndarray]:
-    """The catalogue's top ``top_k`` (by total, then ordinal) and their fused totals."""
+class Merged(NamedTuple):
+    """The catalogue's top-k: matches, fused totals, ordinals, and the shard each came from."""
+
+    matches: list
+    totals: np.ndarray
+    ordinals: np.ndarray
+    shards: np.ndarray
+
+
+def merge_hits(parts: Sequence[Hits], top_k: int) -> Merged:
+    """The catalogue's top ``top_k``, by total, then ordinal."""
     k = min(top_k, sum(p.candidates for p in parts))
     ordinals = np.concatenate([p.ordinals for p in parts])
     totals = np.concatenate([p.totals for p in parts])
+    shards = np.repeat(np.arange(len(parts)), [len(p.matches) for p in parts])
     matches = [m for p in parts for m in p.matches]
     order = np.lexsort((ordinals, -totals))[:k]
-    return [matches[i] for i in order], totals[order]
+    return Merged([matches[i] for i in order], totals[order], ordinals[order], shards[order])
