@@ -158,7 +158,7 @@ class ShardedMatcher:
         self.corpus = Corpus.total(ray.get([s.corpus.remote() for s in self.shards]))
 
     def info(self) -> list[dict[str, Any]]:
-        """Per shard: process id, node, records and peak memory (for tests and the benchmark)."""
+        """Per shard: process id, node, records, peak memory and CPU seconds (tests, the benchmark)."""
         import ray
 
         return ray.get([s.info.remote() for s in self.shards])
@@ -292,6 +292,7 @@ class Shard:
             "node_id": ray.get_runtime_context().get_node_id(),
             "records": len(self.engine),
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu_s": sum(resource.getrusage(resource.RUSAGE_SELF)[:2]),
         }
 
     def corpus(self) -> Corpus:
