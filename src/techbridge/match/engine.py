@@ -518,10 +518,12 @@ class MatchEngine:
     ) -> list[Match]:
         """Reasons a reader can check: the words both texts contain, the semantic similarity, and a field
         or product reason only where it carried a real share of the score."""
-        vocab_terms = list(globals_.words)
-        idf = dict(zip(vocab_terms, globals_.stats.idf.tolist(), strict=True)).__getitem__
-        in_text = self.lexical.contains(top, terms.ids)
-        in_title = self.lexical.contains(top, terms.ids, title=True)
+        # Words in the order the query says them: equally weighted words are shown as the reader wrote them.
+        said = np.argsort(globals_.first, kind="stable")
+        vocab_terms = [globals_.words[i] for i in said]
+        idf = dict(zip(globals_.words, globals_.stats.idf.tolist(), strict=True)).__getitem__
+        in_text = self.lexical.contains(top, terms.ids[said])
+        in_title = self.lexical.contains(top, terms.ids[said], title=True)
         zone_names = self.zone_names()
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):

@@ -33,15 +33,17 @@ from .lexical import QueryTerms, TermStats, idf
 
 
 class QueryWords(NamedTuple):
-    """A query's distinct words, sorted, with their counts (float32, as BM25 multiplies them)."""
+    """A query's distinct words, sorted, with their counts (float32, as BM25 multiplies them) and where
+    each first occurs in the query (reasons list words in the query's order)."""
 
     words: tuple[str, ...]
     counts: np.ndarray
+    first: np.ndarray
 
     @classmethod
     def of(cls, tokens: Sequence[str]) -> QueryWords:
-        words, counts = np.unique(np.asarray(tokens, dtype=str), return_counts=True)
-        return cls(tuple(words.tolist()), counts.astype(np.float32))
+        words, first, counts = np.unique(np.asarray(tokens, dtype=str), return_index=True, return_counts=True)
+        return cls(tuple(words.tolist()), counts.astype(np.float32), first)
 
 
 class Corpus(NamedTuple):
@@ -77,6 +79,7 @@ class QueryGlobals(NamedTuple):
 
     words: tuple[str, ...]
     counts: np.ndarray
+    first: np.ndarray
     stats: TermStats
     avg_len: float
     own: float  # the query's own BM25 weight: sum of count × idf over words some live record holds
@@ -114,6 +117,7 @@ def merge_statistics(
     return QueryGlobals(
         words=words,
         counts=counts,
+        first=query.first[known_anywhere],
         stats=stats,
         avg_len=corpus.total_len / corpus.n_alive if corpus.n_alive else 1.0,
         own=float((counts * stats.idf).sum()),
