@@ -24,10 +24,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.ray]
 RAY = Path(sys.executable).with_name("ray")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+PORTS = ("metrics-export", "runtime-env-agent", "dashboard-agent-grpc", "dashboard-agent-listen")
+
+
+def _free_ports(n: int) -> list[int]:
+    """``n`` distinct free ports, held open together while chosen so none is picked twice."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _node_ports(ports: list[int]) -> list[str]:
+    """Fixed ports for a node's agents: two raylets on one machine must not share any, and a port Ray
+    picks at random may be the one just chosen for the head (seen: metrics export on the GCS port)."""
+    return [f"--{name}-port={port}" for name, port in zip(PORTS, ports, strict=True)]
 
 
 def _start(*args: str) -> subprocess.Popen:
@@ -55,9 +70,16 @@ def two_nodes() -> Iterator[str]:
     """A head node offering resource ``shard_a`` and a second raylet offering ``shard_b``."""
     ray = import_ray()
     assert not ray.is_initialized()
-    port = _free_port()
+    port, *ports = _free_ports(1 + 2 * len(PORTS))
     address = f"127.0.0.1:{port}"
-    head = _start("--head", f"--port={port}", "--num-cpus=1", "--resources", json.dumps({"shard_a": 1}))
+    head = _start(
+        "--head",
+        f"--port={port}",
+        *_node_ports(ports[: len(PORTS)]),
+        "--num-cpus=1",
+        "--resources",
+        json.dumps({"shard_a": 1}),
+    )
     nodes = [head]
     try:
         deadline = time.monotonic() + 90
@@ -71,7 +93,13 @@ def two_nodes() -> Iterator[str]:
             assert time.monotonic() < deadline, probe.stderr.decode()
             time.sleep(1)
         nodes.append(
-            _start(f"--address={address}", "--num-cpus=1", "--resources", json.dumps({"shard_b": 1}))
+            _start(
+                f"--address={address}",
+                *_node_ports(ports[len(PORTS) :]),
+                "--num-cpus=1",
+                "--resources",
+                json.dumps({"shard_b": 1}),
+            )
         )
         yield address
     finally:
