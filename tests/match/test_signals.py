@@ -314,3 +314,12 @@ def test_reasons_name_the_demand_title_words_a_record_never_mentions() -> None:
     missing = [r.text for r in by_id["test"].reasons if r.code == "missing_terms"]
     assert missing == ["需求标题中的 驱动 未在该记录中出现"]
     assert matches[0].id == "test"
+
+
+def test_top_breaks_ties_by_position_also_at_the_last_place() -> None:
+    """argpartition alone picks any record tied at the k-th place; shards of a catalogue must pick the
+    same one as a single index (the earliest), or their merged lists differ."""
+    total = np.array([0.5, 0.9, 0.7, 0.7, 0.7, 0.7, 0.1] * 50, np.float32)
+    for k in range(1, 12):
+        expected = sorted(range(total.size), key=lambda i: (-total[i], i))[:k]
+        assert MatchEngine._top(total, k).tolist() == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,18 @@ def match_all(
     ] = False,
     full: Annotated[bool, typer.Option("--full", help="Re-rank every source, not only what changed")] = False,
     top_k: TopK = 20,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="auto|ADDRESS",
+            help="Rank on shards of the index on a Ray cluster: auto starts a local one, an address "
+            "(host:6379 or ray://host:10001) joins a running one (docs/scale-out.md)",
+        ),
+    ] = None,
+    shards: Annotated[
+        int, typer.Option("--shards", min=1, help="Shards of the index on the Ray cluster (with --ray)")
+    ] = 2,
 ) -> None:
     """Batch matching: bring the index up to date, re-rank what changed, store top results with reasons."""
     if ctx.invoked_subcommand is not None:
@@ -36,13 +49,21 @@ def match_all(
         console.print(ctx.get_help())
         raise typer.Exit(0)
     from ..config import get_settings
+    from ..match.distributed import Cluster
     from ..services.matching import run_batch
     from ..store.db import init_db
 
+    cluster = None
+    if ray is not None:
+        if importlib.util.find_spec("ray") is None:
+            raise typer.BadParameter("未安装 Ray: pip install 'techbridge[cluster]'", param_hint="--ray")
+        cluster = Cluster(address=ray, shards=shards)
     url = database_url()
     init_db(url)
     with progress_bar("撮合匹配") as progress:
-        report = run_batch(url, settings=get_settings(), top_k=top_k, full=full, progress=progress)
+        report = run_batch(
+            url, settings=get_settings(), top_k=top_k, full=full, progress=progress, cluster=cluster
+        )
     console.print(
         f"索引更新 {report.indexed} 条, 移除 {report.removed} 条; 匹配 {report.sources} 个来源, "
         f"保存 {report.stored} 条结果, 用时 {report.seconds:.1f} 秒"

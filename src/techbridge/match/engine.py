@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
 from . import reasons as why
@@ -23,7 +24,19 @@ from .encoders import Encoder, unit_rows
 from .filters import Filters
 from .keys import KeyList, load_keys, positions_of, save_keys
 from .labels import LabelField
-from .lexical import LexicalIndex, QueryTerms, TermStats, load_array
+from .lexical import LexicalIndex, QueryTerms, load_array
+from .phases import (
+    Corpus,
+    Hits,
+    QueryContext,
+    QueryGlobals,
+    QueryWords,
+    Scan,
+    WordStats,
+    merge_hits,
+    merge_scans,
+    merge_statistics,
+)
 from .signals import SIGNALS
 
 KINDS = list(Kind)
@@ -33,6 +46,15 @@ _SHOWN_MISSING = 3
 _SPECIFIC_DF_SHARE = 0.05
 """A demand-title word held by more than this share of records is too common to name as missing (方法)."""
 _SHOWN_LABEL_SHARE = 0.05  # a predicted label is named only above this probability
+
+
+class Scanned(NamedTuple):
+    """A shard's phase 2 for one query: what it sends (``scan``) and what phase 3 reuses."""
+
+    scan: Scan
+    candidates: np.ndarray
+    lexical: np.ndarray
+    terms: QueryTerms
 
 
 class Match(NamedTuple):
@@ -110,7 +132,6 @@ class MatchEngine:
         self.positions: MutableMapping[str, int] = {}
         self.columns = _columns([], self.zones)
         self.dense = np.zeros((0, 0), np.float32)
-        self._term_list: list[str] = []
 
     # -- building and updating ----------------------------------------------------------------------
     @classmethod
@@ -232,18 +253,112 @@ class MatchEngine:
         may be short or empty.
         """
         filters = filters or Filters()
-        candidates = self._candidates(query, target_kind=target_kind, filters=filters)
-        if not candidates.any():
+        words = QueryWords.of(self.analyzer.tokenize(query.analysed_text()))
+        corpus = self.corpus()
+        globals_ = merge_statistics(words, [self.statistics(query, words)], corpus, self.config)
+        scanned = self.scan(query, globals_, target_kind=target_kind, filters=filters)
+        if not scanned.scan.candidates:
             return []
-        terms = self.lexical.query_terms(self.analyzer.tokenize(query.analysed_text()))
-        lexical, stats = self.lexical.scores(terms)
-        weights = self.config.weights
-        parts: dict[str, np.ndarray] = {"lexical": self._lexical_signal(lexical, terms, stats, candidates)}
-        if self.encoder is not None and self.dense.size and weights.get("dense"):
-            parts["dense"] = self._dense_signal(query)
-        dists = self._label_distributions(
-            query, terms=terms, stats=stats, lexical=lexical, candidates=candidates
+        context = merge_scans([scanned.scan], globals_, self.config)
+        hits = self.score(
+            query,
+            globals_,
+            context,
+            scanned,
+            top_k=top_k,
+            explain=explain,
+            include_weak=include_weak,
         )
+        merged = merge_hits([hits], top_k)
+        return self.finish(
+            merged.matches,
+            merged.totals,
+            source_kind=query.kind,
+            dense=hits.dense,
+            include_weak=include_weak,
+        )
+
+    # The phases of ``rank`` (match/phases.py): a shard of a catalogue answers each with the catalogue's
+    # statistics, and ``ordinals`` (its records' places in the catalogue) break ties as one index would.
+    def corpus(self) -> Corpus:
+        """Totals the catalogue sums over its shards: live records, tokens, label models' sizes."""
+        fields = self._weighted_fields()
+        return Corpus(
+            n_alive=self.lexical.n_alive,
+            total_len=self.lexical.total_len,
+            label_docs={name: field.label_docs for name, field in fields},
+            label_len={name: field.label_len for name, field in fields},
+        )
+
+    def _weighted_fields(self) -> list[tuple[str, LabelField]]:
+        weights = self.config.weights
+        return [(name, f) for name, f in self.fields.items() if weights.get(name) and f.n_labels]
+
+    def statistics(self, query: MatchDoc, words: QueryWords) -> WordStats:
+        """Phase 1: the live statistics of the query's words here, and the query's stored vector."""
+        ids = self.lexical.word_ids(words.words)
+        df, cf = self.lexical.term_counts(ids)
+        known = np.flatnonzero(ids >= 0)
+        # Columns of the known words, placed at their place among all the query's words.
+        place = sp.csr_matrix(
+            (np.ones(known.size, np.float32), (np.arange(known.size), known)), shape=(known.size, ids.size)
+        )
+        label_counts = {
+            name: sp.csr_matrix(field.term_columns(ids[known]) @ place)
+            for name, field in self._weighted_fields()
+        }
+        own = self.positions.get(query.key)
+        vector = self.dense[own] if own is not None and self.dense.size else None
+        return WordStats(df, cf, label_counts, vector)
+
+    def scan(
+        self,
+        query: MatchDoc,
+        globals_: QueryGlobals,
+        *,
+        target_kind: Kind,
+        filters: Filters,
+        ordinals: np.ndarray | None = None,
+    ) -> Scanned:
+        """Phase 2: BM25 with the catalogue's statistics over the candidates, and the feedback hits."""
+        candidates = self._candidates(query, target_kind=target_kind, filters=filters)
+        terms = globals_.local(self.lexical.word_ids(globals_.words))
+        lexical = self.lexical.bm25(terms, globals_.stats.idf, avg_len=globals_.avg_len)
+        count = int(candidates.sum())
+        feedback_pos = np.flatnonzero(candidates & (lexical > 0))
+        hits = int(feedback_pos.size)
+        if hits > self.config.prf_docs:
+            feedback_pos = self._top(np.where(candidates, lexical, -np.inf), self.config.prf_docs)
+        scan = Scan(
+            candidates=count,
+            best=float(lexical[candidates].max()) if count else -np.inf,
+            hits=hits,
+            ordinals=feedback_pos if ordinals is None else ordinals[feedback_pos],
+            lexical=lexical[feedback_pos],
+            rows={name: field.rows(feedback_pos) for name, field in self._weighted_fields()},
+        )
+        return Scanned(scan, candidates, lexical, terms)
+
+    def score(
+        self,
+        query: MatchDoc,
+        globals_: QueryGlobals,
+        context: QueryContext,
+        scanned: Scanned,
+        *,
+        top_k: int,
+        explain: bool,
+        include_weak: bool,
+        ordinals: np.ndarray | None = None,
+    ) -> Hits:
+        """Phase 3: fused totals with the catalogue's best hit and label distributions; the top ``top_k``
+        here with their reasons (``Match.score`` is set by ``finish`` once the shards are merged)."""
+        candidates, lexical = scanned.candidates, scanned.lexical
+        weights = self.config.weights
+        parts: dict[str, np.ndarray] = {"lexical": self._lexical_signal(lexical, context.best, globals_.own)}
+        if self.encoder is not None and self.dense.size and weights.get("dense"):
+            parts["dense"] = self._dense_signal(query, globals_.vector)
+        dists = self._label_distributions(query, context)
         for name, dist in dists.items():
             parts[name] = self.fields[name].signal(dist)
         zone_id = self.zones.get(query.zone_code, -1) if query.zone_code else -1
@@ -255,25 +370,54 @@ class MatchEngine:
             evidence = sum(parts[name] for name in EVIDENCE_SIGNALS if name in parts)
             candidates = candidates & (evidence > 0)
         total = np.where(candidates, total, -np.inf)
-        top = self._top(total, min(top_k, int(candidates.sum())))
-        probability = self.calibrated(total[top], dense="dense" in parts)
+        count = int(candidates.sum())
+        top = self._top(total, min(top_k, count))
+        matches = []
+        zone_names = self.zone_names()
+        for pos in top:
+            signals = {name: float(weights.get(name, 0.0) * parts[name][pos]) for name in parts}
+            kind, _, record_id = self.keys[pos].partition("/")
+            zone = zone_names[self.columns["zone"][pos]]
+            matches.append(Match(Kind(kind), record_id, zone, float("nan"), [], signals))
+        if explain:
+            matches = self._explain(
+                query, matches, top=top, terms=scanned.terms, globals_=globals_, dists=dists
+            )
+        return Hits(
+            candidates=count,
+            ordinals=top if ordinals is None else ordinals[top],
+            totals=total[top],
+            matches=matches,
+            dense="dense" in parts,
+        )
+
+    def explain(
+        self,
+        query: MatchDoc,
+        globals_: QueryGlobals,
+        context: QueryContext,
+        matches: list[Match],
+        positions: np.ndarray,
+    ) -> list[Match]:
+        """Phase 4: reasons for some of this index's matches (on a shard, those in the merged top-k)."""
+        terms = globals_.local(self.lexical.word_ids(globals_.words))
+        dists = self._label_distributions(query, context)
+        return self._explain(query, matches, top=positions, terms=terms, globals_=globals_, dists=dists)
+
+    def finish(
+        self, matches: list[Match], totals: np.ndarray, *, source_kind: Kind, dense: bool, include_weak: bool
+    ) -> list[Match]:
+        """Scores of the merged top-k: calibrated, and the weak ones dropped unless ``include_weak``."""
+        probability = self.calibrated(totals, dense=dense)
         # The calibration was fitted on demand → achievement pairs. A demand's other kinds of match are
         # scored by the same signals on the same scale, and experts at 匹配度 1 are filler, so the threshold
         # holds for every match of a demand. The reverse direction (a patent's or an expert's demands) has
         # no graded pairs and keeps only the evidence rule.
-        if not include_weak and query.kind == Kind.DEMAND:
+        if not include_weak and source_kind == Kind.DEMAND:
             keep = probability >= self.config.min_match
-            top, probability = top[keep], probability[keep]
-        matches = []
-        zone_names = self.zone_names()
-        for pos, score in zip(top, probability, strict=True):
-            signals = {name: float(weights.get(name, 0.0) * parts[name][pos]) for name in parts}
-            kind, _, record_id = self.keys[pos].partition("/")
-            zone = zone_names[self.columns["zone"][pos]]
-            matches.append(Match(Kind(kind), record_id, zone, round(float(score), 4), [], signals))
-        if explain:
-            matches = self._explain(query, matches, top=top, terms=terms, stats=stats, dists=dists)
-        return matches
+            matches = [m for m, kept in zip(matches, keep, strict=True) if kept]
+            probability = probability[keep]
+        return [m._replace(score=round(float(p), 4)) for m, p in zip(matches, probability, strict=True)]
 
     def calibrated(self, fused: np.ndarray, *, dense: bool) -> np.ndarray:
         """P(relevant) from the fused score: a logistic fitted on graded demands (monotone, so it keeps
@@ -281,40 +425,27 @@ class MatchEngine:
         a, b = self.config.calibration_dense if dense else self.config.calibration_lexical
         return 1.0 / (1.0 + np.exp(-(a * np.asarray(fused, np.float64) + b)))
 
-    def _lexical_signal(
-        self, lexical: np.ndarray, terms: QueryTerms, stats: TermStats, candidates: np.ndarray
-    ) -> np.ndarray:
+    @staticmethod
+    def _lexical_signal(lexical: np.ndarray, best: float, own: float) -> np.ndarray:
         """BM25 scaled by sqrt(best hit x the query's own weight), so the best record scores the square
         root of the share of the query's evidence it carries.
 
         Scaling by the best hit alone gives every list a perfect top even when it shares one common word;
         scaling by the query's weight alone (sum of idf) makes long demands look weak next to the field
         prior. The geometric mean keeps the order of BM25 and was best on the graded demands
-        (docs/matching.md). The query's weight counts the words no live record holds at the idf of a
-        word in no record (``config.unseen_weight`` of it): when the catalogue lacks the demand's key
-        word (退磁 in 永磁体退磁检测), no record can carry the demand, and the score says so.
+        (docs/matching.md). ``best`` is over all candidates; ``own`` counts the words some live record
+        holds, and those no live record holds at the idf of a word in no record (``merge_statistics``).
         """
-        best = float(lexical[candidates].max())
-        # Words only deleted records held count as unseen: the vocabulary keeps them, and an index
-        # updated in place must score exactly as a rebuilt one.
-        held = stats.df > 0
-        unseen = terms.unseen + float(terms.counts[~held].sum())
-        no_record_idf = float(np.log1p((max(self.lexical.n_alive, 1) + 0.5) / 0.5))
-        own = (
-            float((terms.counts * stats.idf)[held].sum()) + self.config.unseen_weight * unseen * no_record_idf
-        )
         if best <= 0 or own <= 0:
             return np.zeros_like(lexical)
         return np.minimum(lexical / np.sqrt(best * own), 1.0)
 
-    def _dense_signal(self, query: MatchDoc) -> np.ndarray:
+    def _dense_signal(self, query: MatchDoc, vector: np.ndarray | None) -> np.ndarray:
         """(cosine - floor) / (1 - floor), clipped at 0. An indexed query (batch matching) reuses its stored
-        vector: encoding is the slow part, and the stored vector is the same text's."""
+        vector (``vector``, from whichever shard holds it): encoding is the slow part, and the stored vector
+        is the same text's."""
         assert self.encoder is not None
-        own = self.positions.get(query.key)
-        if own is not None:
-            vector = self.dense[own]
-        else:
+        if vector is None:
             vector = unit_rows(self.encoder.encode([query.analysed_text()]))[0]
         floor = self.config.dense_floor
         return np.clip((self.dense @ vector - floor) / (1.0 - floor), 0.0, None)
@@ -342,10 +473,16 @@ class MatchEngine:
 
     @staticmethod
     def _top(total: np.ndarray, k: int) -> np.ndarray:
+        """The ``k`` best positions, best first; equal totals in position order, also at the k-th place
+        (argpartition alone picks any of the records tied there, and shards must pick the same)."""
         if k <= 0:
             return np.empty(0, np.int64)
-        part = np.argpartition(-total, k - 1)[:k] if k < total.size else np.arange(total.size)
-        return part[np.lexsort((part, -total[part]))]
+        if k < total.size:
+            kth = total[np.argpartition(-total, k - 1)[k - 1]]
+            part = np.flatnonzero(total >= kth)
+        else:
+            part = np.arange(total.size)
+        return part[np.lexsort((part, -total[part]))][:k]
 
     def _candidates(self, query: MatchDoc, *, target_kind: Kind, filters: Filters) -> np.ndarray:
         chain_hits = None
@@ -362,33 +499,14 @@ class MatchEngine:
             mask[own] = False
         return mask
 
-    def _label_distributions(
-        self,
-        query: MatchDoc,
-        *,
-        terms: QueryTerms,
-        stats: TermStats,
-        lexical: np.ndarray,
-        candidates: np.ndarray,
-    ) -> dict[str, np.ndarray]:
-        """Per label field: the query's own labels if it has any, else the predicted distribution."""
-        weights, config = self.config.weights, self.config
-        feedback_pos = np.flatnonzero(candidates & (lexical > 0))
-        if feedback_pos.size > config.prf_docs:
-            feedback_pos = self._top(np.where(candidates, lexical, -np.inf), config.prf_docs)
+    def _label_distributions(self, query: MatchDoc, context: QueryContext) -> dict[str, np.ndarray]:
+        """Per label field: the query's own labels if it has any, else the catalogue's prediction."""
         dists = {}
-        for name, field in self.fields.items():
-            if not weights.get(name) or field.n_labels == 0:
-                continue
+        for name, field in self._weighted_fields():
             if query.labels.get(name):
                 dists[name] = field.explicit(query.labels[name])
-                continue
-            bayes = field.predict(terms, stats=stats, total_len=self.lexical.total_len, mu=config.mu)
-            feedback = field.feedback(feedback_pos, lexical[feedback_pos])
-            shares = [(config.nb_share, bayes), (1 - config.nb_share, feedback)]
-            shares = [(share, dist) for share, dist in shares if dist.any()]
-            if shares:
-                dists[name] = sum(share * dist for share, dist in shares) / sum(share for share, _ in shares)
+            elif name in context.dists:
+                dists[name] = context.dists[name]
         return dists
 
     # -- reasons ------------------------------------------------------------------------------------
@@ -399,18 +517,20 @@ class MatchEngine:
         *,
         top: np.ndarray,
         terms: QueryTerms,
-        stats: TermStats,
+        globals_: QueryGlobals,
         dists: dict[str, np.ndarray],
     ) -> list[Match]:
         """Reasons a reader can check: the words both texts contain, the semantic similarity, and a field
         or product reason only where it carried a real share of the score."""
-        vocab_terms = self._term_names(terms.ids)
-        idf = dict(zip(vocab_terms, stats.idf.tolist(), strict=True)).__getitem__
-        in_text = self.lexical.contains(top, terms.ids)
-        in_title = self.lexical.contains(top, terms.ids, title=True)
+        # Words in the order the query says them: equally weighted words are shown as the reader wrote them.
+        said = np.argsort(globals_.first, kind="stable")
+        vocab_terms = [globals_.words[i] for i in said]
+        idf = dict(zip(globals_.words, globals_.stats.idf.tolist(), strict=True)).__getitem__
+        in_text = self.lexical.contains(top, terms.ids[said])
+        in_title = self.lexical.contains(top, terms.ids[said], title=True)
         zone_names = self.zone_names()
-        df = dict(zip(vocab_terms, stats.df.tolist(), strict=True))
-        specific = max(1.0, _SPECIFIC_DF_SHARE * self.lexical.n_alive)
+        df = dict(zip(globals_.words, globals_.stats.df.tolist(), strict=True))
+        specific = max(1.0, _SPECIFIC_DF_SHARE * globals_.n_alive)
         title_words = (
             [
                 w
@@ -458,11 +578,6 @@ class MatchEngine:
 
     def zone_names(self) -> list[str]:
         return sorted(self.zones, key=self.zones.__getitem__)
-
-    def _term_names(self, ids: np.ndarray) -> list[str]:
-        if len(self._term_list) != len(self.lexical.vocab):  # the vocabulary only grows
-            self._term_list = sorted(self.lexical.vocab, key=self.lexical.vocab.__getitem__)
-        return [self._term_list[i] for i in ids]
 
     def _label_reasons(
         self, query: MatchDoc, *, pos: int, dists: dict[str, np.ndarray], share: dict[str, float]

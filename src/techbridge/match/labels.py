@@ -88,20 +88,18 @@ class LabelField:
     def predict(self, query: QueryTerms, *, stats: TermStats, total_len: float, mu: float) -> np.ndarray:
         """P(label | query words) by naive Bayes; all zeros when no query word is known."""
         known = stats.cf > 0
-        if not known.any() or not self.label_docs.any():
-            return np.zeros(self.n_labels)
-        ids, counts = query.ids[known], query.counts[known]
-        background = mu * stats.cf[known] / max(total_len, 1.0)
-        counts_lt = self._term_columns(ids)
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(self.label_docs / self.label_docs.sum())
-            log_like = np.log(counts_lt + background) - np.log(self.label_len + mu)[:, None]
-        log_post = log_prior + log_like @ counts
-        log_post -= log_post.max()
-        post = np.exp(log_post)
-        return post / post.sum()
+        ids = query.ids[known]
+        return naive_bayes(
+            self.term_columns(ids),
+            query.counts[known],
+            cf=stats.cf[known],
+            label_docs=self.label_docs,
+            label_len=self.label_len,
+            total_len=total_len,
+            mu=mu,
+        )
 
-    def _term_columns(self, ids: np.ndarray) -> np.ndarray:
+    def term_columns(self, ids: np.ndarray) -> np.ndarray:
         """Dense label × ``ids`` counts: the loaded counts plus the changes since (terms and labels
         added since loading are beyond the loaded matrix and count zero there)."""
         out = np.zeros((self.n_labels, ids.size), np.float32)
@@ -121,9 +119,16 @@ class LabelField:
 
     def feedback(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Label distribution of the top lexical hits, weighted by their scores; zeros if none has labels."""
-        mass = np.asarray(self.doc_labels[positions].T @ weights).ravel()
-        total = mass.sum()
-        return mass / total if total > 0 else mass
+        return feedback(self.doc_labels[positions], weights)
+
+    def extend(self, labels: Sequence[str]) -> None:
+        """Know ``labels`` (in this order) before any record carries them: the shards of a catalogue take
+        the catalogue's label numbering, so their counts add up label by label (match/distributed.py)."""
+        for label in labels:
+            self.index.setdefault(label, len(self.index))
+        self.labels = sorted(self.index, key=self.index.__getitem__)
+        self.doc_labels = resized(self.doc_labels, (self.doc_labels.shape[0], self.n_labels))
+        self._count(sp.csr_matrix((0, self.n_labels), dtype=np.float32), sp.csr_matrix((0, 0)), sign=1.0)
 
     def explicit(self, labels: Sequence[str]) -> np.ndarray:
         """Uniform distribution over the labels the query already carries (unknown labels ignored)."""
@@ -146,6 +151,10 @@ class LabelField:
         if self._by_label is None:
             self._by_label = self.doc_labels.tocsc()
         return np.asarray(self._by_label[:, likely] @ dist[likely].astype(np.float32)).ravel()
+
+    def rows(self, positions: np.ndarray) -> sp.csr_matrix:
+        """Label indicators of some positions (what a shard sends for the feedback vote)."""
+        return self.doc_labels[positions]
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -171,3 +180,34 @@ class LabelField:
         field.label_len = load_array(path / "label_len.npy", mmap=mmap)
         field.label_docs = load_array(path / "label_docs.npy", mmap=mmap)
         return field
+
+
+def naive_bayes(
+    counts_lt: np.ndarray,
+    counts: np.ndarray,
+    *,
+    cf: np.ndarray,
+    label_docs: np.ndarray,
+    label_len: np.ndarray,
+    total_len: float,
+    mu: float,
+) -> np.ndarray:
+    """P(label | query words) from the label × known-word counts, Dirichlet-smoothed towards the
+    collection; a function of counts only, so one index or the sums over shards give the same result."""
+    if not cf.size or not label_docs.any():
+        return np.zeros(label_docs.size)
+    background = mu * cf / max(total_len, 1.0)
+    with np.errstate(divide="ignore"):
+        log_prior = np.log(label_docs / label_docs.sum())
+        log_like = np.log(counts_lt + background) - np.log(label_len + mu)[:, None]
+    log_post = log_prior + log_like @ counts
+    log_post -= log_post.max()
+    post = np.exp(log_post)
+    return post / post.sum()
+
+
+def feedback(rows: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """Label distribution of some records (label rows, best hit first) weighted by their lexical scores."""
+    mass = np.asarray(rows.T @ weights).ravel()
+    total = mass.sum()
+    return mass / total if total > 0 else mass

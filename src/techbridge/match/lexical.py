@@ -23,12 +23,10 @@ _MAX_SEGMENTS = 8
 
 
 class QueryTerms(NamedTuple):
-    """Query term ids (known to the vocabulary) with their counts in the query, and how many of the
-    query's tokens the vocabulary does not know (words no record has ever held)."""
+    """Query term ids (known to the vocabulary) with their counts in the query."""
 
     ids: np.ndarray
     counts: np.ndarray
-    unseen: int = 0
 
 
 class TermStats(NamedTuple):
@@ -183,38 +181,59 @@ class LexicalIndex:
 
     # -- scoring ----------------------------------------------------------------------------------
     def query_terms(self, tokens: Sequence[str]) -> QueryTerms:
-        known = self.term_ids(tokens, grow=False)
-        ids, counts = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
-        return QueryTerms(ids, counts.astype(np.float32), len(tokens) - len(known))
+        """The distinct known tokens of a query with their counts, in the order of the words themselves.
+
+        Sorting by the word, not by its id, fixes the order of every floating-point sum over the terms,
+        so shards with vocabularies of their own add up exactly as one index does (match/phases.py).
+        """
+        words, counts = np.unique(
+            np.asarray([t for t in tokens if t in self.vocab], dtype=str), return_counts=True
+        )
+        return QueryTerms(self.word_ids(words.tolist()), counts.astype(np.float32))
+
+    def word_ids(self, words: Sequence[str]) -> np.ndarray:
+        """Vocabulary ids of ``words``, -1 for a word this index has never seen."""
+        return np.fromiter((self.vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
 
     def _live_postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        parts = [s.postings(term) for s in self._segments]
+        parts = [s.postings(term) for s in self._segments] if term >= 0 else []
         docs = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.int64)
         tfs = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.float32)
         live = self.alive[docs]
         return docs[live], tfs[live]
 
-    def scores(self, query: QueryTerms) -> tuple[np.ndarray, TermStats]:
-        """BM25 score of every position (0 for deleted ones) and the live statistics of the query terms."""
-        n = max(self.n_alive, 1)
-        avg_len = self.total_len / n if self.size else 1.0
-        norm = self.k1 * ((1 - self.b) + self.b * self.doc_len / max(avg_len, 1e-9))
-        scores = np.zeros(self.size, np.float32)
-        df = np.zeros(len(query.ids), np.float32)
-        cf = np.zeros(len(query.ids), np.float32)
-        for i, (term, count) in enumerate(zip(query.ids, query.counts, strict=True)):
+    def term_counts(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Document and collection frequency of each term among live documents (0 for id -1)."""
+        df = np.zeros(len(ids), np.float32)
+        cf = np.zeros(len(ids), np.float32)
+        for i, term in enumerate(ids):
             docs, tfs = self._live_postings(int(term))
             df[i], cf[i] = docs.size, tfs.sum()
-            idf = np.log1p((n - df[i] + 0.5) / (df[i] + 0.5))
-            scores[docs] += count * idf * tfs / (norm[docs] + tfs)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        return scores, TermStats(df, cf, idf)
+        return df, cf
+
+    def scores(self, query: QueryTerms) -> tuple[np.ndarray, TermStats]:
+        """BM25 score of every position (0 for deleted ones) and the live statistics of the query terms."""
+        df, cf = self.term_counts(query.ids)
+        stats = TermStats(df, cf, idf(df, self.n_alive))
+        return self.bm25(query, stats.idf, avg_len=average_length(self.total_len, self.n_alive)), stats
+
+    def bm25(self, query: QueryTerms, idfs: np.ndarray, *, avg_len: float) -> np.ndarray:
+        """BM25 of every position from given idf and average length: this index's own, or the whole
+        catalogue's when the index is one shard of it."""
+        norm = self.k1 * ((1 - self.b) + self.b * self.doc_len / max(avg_len, 1e-9))
+        scores = np.zeros(self.size, np.float32)
+        for term, count, weight in zip(query.ids, query.counts, idfs, strict=True):
+            docs, tfs = self._live_postings(int(term))
+            scores[docs] += count * weight * tfs / (norm[docs] + tfs)
+        return scores
 
     def contains(self, positions: np.ndarray, terms: np.ndarray, *, title: bool = False) -> np.ndarray:
         """Boolean (positions × terms): which of ``terms`` occur in each position (title only if asked)."""
         positions = np.asarray(positions, dtype=np.int64)
         out = np.zeros((positions.size, len(terms)), bool)
         for j, term in enumerate(terms):
+            if term < 0:
+                continue  # a word only other shards know
             # Postings are sorted (CSC columns, segments in position order): binary search, not np.isin,
             # which sorts a posting list of up to a million entries per term (measured 15 ms → 0.05 ms).
             docs = np.concatenate([s.postings(int(term), title=title)[0] for s in self._segments])
@@ -248,6 +267,16 @@ class LexicalIndex:
         tf = load_sparse(path / "tf", sp.csc_matrix, mmap=mmap)
         index._segments = [_Segment(0, tf, load_sparse(path / "title_tf", sp.csc_matrix, mmap=mmap))]
         return index
+
+
+def idf(df: np.ndarray, n_alive: int) -> np.ndarray:
+    """BM25's idf (Lucene variant) from document frequencies among ``n_alive`` live documents."""
+    n = max(n_alive, 1)
+    return np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+
+
+def average_length(total_len: float, n_alive: int) -> float:
+    return total_len / n_alive if n_alive else 1.0
 
 
 def save_sparse(stem: Path, matrix: sp.spmatrix) -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -34,6 +34,7 @@ from ..domain.access import Scope
 from ..errors import Busy
 from ..match import Filters, Kind, Match, MatchConfig, MatchDoc, MatchEngine, Reason
 from ..match import documents as converters
+from ..match.distributed import Cluster
 from ..match.encoders import Encoder, load_encoder
 from ..match.keys import load_key_map, save_key_map
 from ..store.db import session_scope
@@ -540,12 +541,62 @@ def _work(session: Session, changed: set[str], *, full: bool) -> list[tuple[Matc
     return work
 
 
+Ranker = Callable[[Sequence[tuple[MatchDoc, Kind]]], list[list[Match]]]
+
+
+def _ranker(
+    session: Session, engine: MatchEngine, cluster: Cluster | None, *, top_k: int, stack: ExitStack
+) -> Ranker:
+    """Rank (source, target kind) pairs here, or on shards of the index on a Ray cluster (imported only
+    then); the cluster stays connected until ``stack`` closes."""
+    if cluster is None:
+        return lambda pairs: [
+            engine.rank(s, target_kind=t, top_k=top_k, filters=_filters(s, t)) for s, t in pairs
+        ]
+    from ..match.distributed import Query, ShardedMatcher, connected
+
+    stack.enter_context(connected(cluster))
+    matcher = ShardedMatcher(
+        _catalogue(session, engine),
+        cluster=cluster,
+        config=engine.config,
+        analyzer=engine.analyzer,
+        encoder=engine.encoder,
+    )
+    return lambda pairs: matcher.rank_many([Query(s, t, _filters(s, t)) for s, t in pairs], top_k=top_k)
+
+
+def _catalogue(session: Session, engine: MatchEngine) -> Iterator[MatchDoc]:
+    """The index's live records, read again from the store in the index's order: shards built from them
+    break ties as the index does."""
+    keys = [key for pos, key in enumerate(engine.keys) if engine.positions.get(key) == pos]
+    for start in range(0, len(keys), 900):
+        chunk = keys[start : start + 900]
+        ids: dict[Kind, list[int]] = defaultdict(list)
+        for key in chunk:
+            kind, _, record_id = key.partition("/")
+            ids[Kind(kind)].append(int(record_id))
+        found = {
+            f"{kind}/{stored.id}": stored
+            for kind, kind_ids in ids.items()
+            for stored in get_records(session, kind.value, kind_ids, scope=Scope.platform()).values()
+        }
+        yield from _docs(session, [found[key] for key in chunk])
+
+
 def run_batch(
-    url: str, *, settings: Settings, top_k: int = 20, full: bool = False, progress: Progress | None = None
+    url: str,
+    *,
+    settings: Settings,
+    top_k: int = 20,
+    full: bool = False,
+    progress: Progress | None = None,
+    cluster: Cluster | None = None,
 ) -> MatchRunReport:
     """Match every open demand (and every achievement and expert) and store the top ``top_k`` lists.
 
     ``full`` compares every record with the index and re-ranks every source (the repair path).
+    ``cluster`` ranks on shards of the index held by a Ray cluster (docs/scale-out.md): the same lists.
     """
     started = time.perf_counter()
     with session_scope(url) as session, _open_index(session, settings) as index:
@@ -554,26 +605,20 @@ def run_batch(
         session.commit()
         work = _work(session, index.unbatched, full=full)
         stored = 0
-        # Each batch is ranked with no lock held, then stored and committed in one short transaction.
-        # Killed midway, some lists are new and some old, each whole; the index is not saved, so the
-        # next run redoes all of this work and ends where a clean run would.
-        for start in range(0, len(work), BATCH_SOURCES):
-            batch = [
-                (
-                    source,
-                    target,
-                    index.engine.rank(
-                        source, target_kind=target, top_k=top_k, filters=_filters(source, target)
-                    ),
-                )
-                for source, target in work[start : start + BATCH_SOURCES]
-            ]
-            for source, target, matches in batch:
-                stored += _store(session, source, target, matches)
-            session.commit()
-            if progress is not None:
-                for done in range(start + 1, start + len(batch) + 1):
-                    progress(done, len(work))
+        with ExitStack() as stack:  # a Ray cluster, when used, is left at the end of the run
+            rank = _ranker(session, index.engine, cluster if work else None, top_k=top_k, stack=stack)
+            # Each batch is ranked with no lock held, then stored and committed in one short transaction.
+            # Killed midway, some lists are new and some old, each whole; the index is not saved, so the
+            # next run redoes all of this work and ends where a clean run would.
+            for start in range(0, len(work), BATCH_SOURCES):
+                pairs = work[start : start + BATCH_SOURCES]
+                batch = [(s, t, m) for (s, t), m in zip(pairs, rank(pairs), strict=True)]
+                for source, target, matches in batch:
+                    stored += _store(session, source, target, matches)
+                session.commit()
+                if progress is not None:
+                    for done in range(start + 1, start + len(batch) + 1):
+                        progress(done, len(work))
         index.mark_batched()
     return MatchRunReport(
         indexed=len(delta.docs),

@@ -1,0 +1,201 @@
+"""The phases of one ranking, and how the answers of several shards merge into what one index would say.
+
+A ranking depends on the whole catalogue, not only on the records it returns: BM25 takes idf and the
+average length from every live record, the label model counts every record's words, the lexical signal
+divides by the best hit among all candidates, and the label vote (pseudo-relevance feedback) reads the
+top hits of all candidates. ``MatchEngine.rank`` therefore runs in three phases, each answered by every
+shard of the catalogue (one shard when the engine is alone) and merged here:
+
+1. ``statistics``: per query word, its document and collection frequency and its counts per label
+   → ``merge_statistics``: the catalogue's idf and naive Bayes label distributions (``QueryGlobals``);
+2. ``scan``: BM25 with those globals → the shard's best hit and its best ``prf_docs`` hits with labels
+   → ``merge_scans``: the catalogue's best hit and label distributions (``QueryContext``);
+3. ``score``: fused totals and top-k → ``merge_hits``: the catalogue's top-k (then calibrated);
+4. reasons for the merged top-k only, each by the shard that holds the record (``MatchEngine.explain``).
+
+Equal results need equal arithmetic, not only equal formulas: sums run over words in a fixed order (the
+words sorted, ``LexicalIndex.query_terms``), labels keep the catalogue's numbering in every shard
+(``LabelField.extend``), counts are integers (exact in floating point), and ties break on the record's
+ordinal in the catalogue, which is its position in a single index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .config import MatchConfig
+from .labels import feedback, naive_bayes
+from .lexical import QueryTerms, TermStats, idf
+
+
+class QueryWords(NamedTuple):
+    """A query's distinct words, sorted, with their counts (float32, as BM25 multiplies them) and where
+    each first occurs in the query (reasons list words in the query's order)."""
+
+    words: tuple[str, ...]
+    counts: np.ndarray
+    first: np.ndarray
+
+    @classmethod
+    def of(cls, tokens: Sequence[str]) -> QueryWords:
+        words, first, counts = np.unique(np.asarray(tokens, dtype=str), return_index=True, return_counts=True)
+        return cls(tuple(words.tolist()), counts.astype(np.float32), first)
+
+
+class Corpus(NamedTuple):
+    """Query-independent totals of a shard; the catalogue's are their sums (``Corpus.total``)."""
+
+    n_alive: int
+    total_len: float
+    label_docs: dict[str, np.ndarray]
+    label_len: dict[str, np.ndarray]
+
+    @staticmethod
+    def total(parts: Sequence[Corpus]) -> Corpus:
+        first = parts[0]
+        return Corpus(
+            n_alive=sum(p.n_alive for p in parts),
+            total_len=sum(p.total_len for p in parts),
+            label_docs={n: sum(p.label_docs[n] for p in parts) for n in first.label_docs},
+            label_len={n: sum(p.label_len[n] for p in parts) for n in first.label_len},
+        )
+
+
+class WordStats(NamedTuple):
+    """Phase 1 of one shard: statistics of every query word (0 where the shard does not know it)."""
+
+    df: np.ndarray
+    cf: np.ndarray
+    label_counts: dict[str, sp.csr_matrix]  # labels × words
+    vector: np.ndarray | None  # the query's stored dense vector, from the shard that indexed it
+
+
+class QueryGlobals(NamedTuple):
+    """The catalogue's view of a query: its known words, their statistics, predicted labels."""
+
+    words: tuple[str, ...]
+    counts: np.ndarray
+    first: np.ndarray
+    stats: TermStats
+    avg_len: float
+    own: float  # the query's own BM25 weight: count × idf over its words, unseen ones at a new word's idf
+    n_alive: int  # live records of the catalogue
+    bayes: dict[str, np.ndarray]
+    vector: np.ndarray | None
+
+    def local(self, ids: np.ndarray) -> QueryTerms:
+        """The query terms of one shard (``ids`` from ``LexicalIndex.word_ids``; -1 is skipped)."""
+        return QueryTerms(ids, self.counts)
+
+
+def merge_statistics(
+    query: QueryWords, parts: Sequence[WordStats], corpus: Corpus, config: MatchConfig
+) -> QueryGlobals:
+    df = np.sum([p.df for p in parts], axis=0, dtype=np.float32)
+    cf = np.sum([p.cf for p in parts], axis=0, dtype=np.float32)
+    # Words no live record holds add nothing to any sum (a vocabulary keeps the words of deleted records).
+    known_anywhere = np.flatnonzero(df > 0)
+    words = tuple(query.words[i] for i in known_anywhere)
+    counts, df, cf = query.counts[known_anywhere], df[known_anywhere], cf[known_anywhere]
+    stats = TermStats(df, cf, idf(df, corpus.n_alive))
+    bayes = {}
+    for name, docs in corpus.label_docs.items():
+        counts_lt = sum(p.label_counts[name] for p in parts)[:, known_anywhere]
+        bayes[name] = naive_bayes(
+            np.asarray(counts_lt.toarray(), np.float32),
+            counts,
+            cf=cf,
+            label_docs=docs,
+            label_len=corpus.label_len[name],
+            total_len=corpus.total_len,
+            mu=config.mu,
+        )
+    vector = next((p.vector for p in parts if p.vector is not None), None)
+    # A query word no live record holds still weighs in the query's own weight (``unseen_weight`` of the
+    # idf of a word in no record): when the catalogue lacks the demand's key word, no record carries it.
+    unseen = float(query.counts.sum() - counts.sum())
+    no_record_idf = float(idf(np.zeros(1, np.float32), corpus.n_alive)[0])
+    return QueryGlobals(
+        words=words,
+        counts=counts,
+        first=query.first[known_anywhere],
+        stats=stats,
+        avg_len=corpus.total_len / corpus.n_alive if corpus.n_alive else 1.0,
+        own=float((counts * stats.idf).sum()) + config.unseen_weight * unseen * no_record_idf,
+        n_alive=corpus.n_alive,
+        bayes=bayes,
+        vector=vector,
+    )
+
+
+class Scan(NamedTuple):
+    """Phase 2 of one shard: what the merge needs (the rest stays in the shard)."""
+
+    candidates: int  # candidate records in the shard
+    best: float  # best BM25 among them (-inf if none)
+    hits: int  # candidates with a BM25 above 0
+    ordinals: np.ndarray  # the shard's feedback hits: all of them, or its best ``prf_docs``
+    lexical: np.ndarray
+    rows: dict[str, sp.csr_matrix]  # their label rows per label field
+
+
+class QueryContext(NamedTuple):
+    """The catalogue's answer to phase 2: best BM25 and the predicted label distributions."""
+
+    best: float
+    dists: dict[str, np.ndarray]
+
+
+def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig) -> QueryContext:
+    """The best hit of all candidates, and per label field nb_share × naive Bayes + the rest × the
+    labels of the ``prf_docs`` best hits (by BM25, then ordinal; all hits in ordinal order if fewer)."""
+    best = max(p.best for p in parts)
+    ordinals = np.concatenate([p.ordinals for p in parts])
+    lexical = np.concatenate([p.lexical for p in parts])
+    if sum(p.hits for p in parts) > config.prf_docs:
+        order = np.lexsort((ordinals, -lexical))[: config.prf_docs]
+    else:
+        order = np.argsort(ordinals, kind="stable")
+    dists = {}
+    for name, bayes in query.bayes.items():
+        rows = sp.vstack([p.rows[name] for p in parts], format="csr")[order]
+        votes = feedback(rows, lexical[order])
+        shares = [(config.nb_share, bayes), (1 - config.nb_share, votes)]
+        shares = [(share, dist) for share, dist in shares if dist.any()]
+        if shares:
+            dists[name] = sum(share * dist for share, dist in shares) / sum(share for share, _ in shares)
+    return QueryContext(best, dists)
+
+
+class Hits(NamedTuple):
+    """Phase 3 of one shard: its top-k with fused totals; ``Match.score`` is filled by the merge."""
+
+    candidates: int  # candidates left after the evidence rule
+    ordinals: np.ndarray
+    totals: np.ndarray
+    matches: list
+    dense: bool
+
+
+class Merged(NamedTuple):
+    """The catalogue's top-k: matches, fused totals, ordinals, and the shard each came from."""
+
+    matches: list
+    totals: np.ndarray
+    ordinals: np.ndarray
+    shards: np.ndarray
+
+
+def merge_hits(parts: Sequence[Hits], top_k: int) -> Merged:
+    """The catalogue's top ``top_k``, by total, then ordinal."""
+    k = min(top_k, sum(p.candidates for p in parts))
+    ordinals = np.concatenate([p.ordinals for p in parts])
+    totals = np.concatenate([p.totals for p in parts])
+    shards = np.repeat(np.arange(len(parts)), [len(p.matches) for p in parts])
+    matches = [m for p in parts for m in p.matches]
+    order = np.lexsort((ordinals, -totals))[:k]
+    return Merged([matches[i] for i in order], totals[order], ordinals[order], shards[order])
