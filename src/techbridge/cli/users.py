@@ -78,6 +78,11 @@ def serve_command(
             bold=True,
         )
     init_db(database_url())
+    if not reload:  # --reload serves from a child process, which would load everything again
+        from ..services.matching import warm_up
+
+        typer.echo("正在加载匹配模型与索引 (loading the matcher) ...")
+        warm_up(database_url(), settings)
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
     uvicorn.run(
         "techbridge.api.app:create_app",

@@ -3,6 +3,12 @@ archive, stored matches, run matching. Routes only translate HTTP to ``services.
 
 No ``from __future__ import annotations`` here: the route signatures use models built at runtime,
 which FastAPI must be able to resolve from the closure.
+
+Routes that write commit before they return. The request's unit of work would otherwise commit only
+after the response is validated, which FastAPI does on another worker thread of the same 40-thread pool:
+under load every thread could be taken by requests waiting for SQLite's write lock (or PostgreSQL's row
+locks) while the holder waited for a thread to finish its response, and all of them then stood still
+until the busy timeout (20 s) turned the waiters into 503s (load test at 100 clients, docs/reliability.md).
 """
 
 from typing import Annotated, Any
@@ -60,7 +66,9 @@ def record_router(schemas: KindSchemas) -> APIRouter:
 
     @router.post("", response_model=Public, status_code=status.HTTP_201_CREATED, summary="Create")
     def create_record(session: SessionDep, user: CurrentUser, body: Create) -> Any:
-        return _public(schemas, service.create(session, kind, body.model_dump(exclude_unset=True), user=user))
+        created = service.create(session, kind, body.model_dump(exclude_unset=True), user=user)
+        session.commit()  # before the response leaves this thread (module docstring)
+        return _public(schemas, created)
 
     @router.get("/{record_id}", response_model=Public, summary="Detail")
     def get_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
@@ -69,11 +77,15 @@ def record_router(schemas: KindSchemas) -> APIRouter:
     @router.patch("/{record_id}", response_model=Public, summary="Update (partial)")
     def update_record(session: SessionDep, user: CurrentUser, record_id: RecordId, body: Update) -> Any:
         changes = body.model_dump(exclude_unset=True)
-        return _public(schemas, service.update(session, kind, record_id, changes, user=user))
+        updated = service.update(session, kind, record_id, changes, user=user)
+        session.commit()
+        return _public(schemas, updated)
 
     @router.delete("/{record_id}", response_model=Public, summary="Archive (kept, hidden from lists)")
     def archive_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
-        return _public(schemas, service.archive(session, kind, record_id, user=user))
+        archived = service.archive(session, kind, record_id, user=user)
+        session.commit()
+        return _public(schemas, archived)
 
     @router.get("/{record_id}/matches", response_model=MatchesPublic, summary="Stored matches")
     def list_matches(
@@ -92,6 +104,7 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
     ) -> Any:
         service.run_matching(session, kind, record_id, user=user, settings=settings)
+        session.commit()
         found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
