@@ -79,10 +79,11 @@ def serve_command(
         )
     init_db(database_url())
     if not reload:  # --reload serves from a child process, which would load everything again
-        from ..services.matching import warm_up
+        from ..services.matching import one_thread_per_request, warm_up
 
         typer.echo("正在加载匹配模型与索引 (loading the matcher) ...")
         warm_up(database_url(), settings)
+        one_thread_per_request()
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")
     uvicorn.run(
         "techbridge.api.app:create_app",

@@ -561,25 +561,26 @@ def _sync(session: Session, index: _Index) -> SyncDelta:
     return delta
 
 
-def warm_up(url: str, settings: Settings, *, wait: float = INDEX_WAIT_S) -> bool:
-    """Make this process a server's matcher, before it takes requests.
+def one_thread_per_request() -> None:
+    """Cut the BLAS and torch thread pools of this process to one thread: a server already runs a request
+    per core. With their default (a thread per core, spinning while they wait) every matrix product and
+    encoding competed with the request threads and ran 5-10x slower under load (measured on 2 busy cores:
+    one encoding 50 ms instead of 280-770 ms, ``dense @ vector`` 0.1-0.4 ms instead of 1-20 ms).
+    Batch matching keeps the pools: it is one thread working through large blocks."""
+    if (torch := sys.modules.get("torch")) is not None:
+        torch.set_num_threads(1)  # threadpool_limits reaches only the calling thread's OpenMP setting
+    threadpool_limits(1)
 
-    One thread per request: the BLAS and torch thread pools are cut to one thread, since a server already
-    runs a request per core; with their default (a thread per core, spinning while they wait) every
-    matrix product and encoding competed with the request threads and ran 5-10x slower under load
-    (measured on 2 busy cores: one encoding 50 ms instead of 280-770 ms, ``dense @ vector`` 0.1-0.4 ms
-    instead of 1-20 ms). Then it loads what the first "run matching" would otherwise load while holding
-    the index, with every other matching request queued behind it: the sentence encoder's model, the
-    segmenter's dictionary and the index itself, synced with the store (at 100 clients that first
+
+def warm_up(url: str, settings: Settings, *, wait: float = INDEX_WAIT_S) -> bool:
+    """Load, before a server takes requests, what its first "run matching" would otherwise load while
+    holding the index, with every other matching request queued behind it: the sentence encoder's model,
+    the segmenter's dictionary and the index itself, synced with the store (at 100 clients that first
     request took 20-30 s and the queue behind it timed out as 503s; docs/reliability.md, Load test).
-    Returns False (and leaves the rest to the first request) when ``match --all`` holds the index.
-    """
+    Returns False (and leaves the rest to the first request) when ``match --all`` holds the index."""
     encoder = engine_encoder(settings)
     if encoder is not None:
-        encoder.encode(["预热"])  # loads torch, if the encoder uses it
-    if (torch := sys.modules.get("torch")) is not None:
-        torch.set_num_threads(1)  # threadpool_limits alone reaches only the calling thread's OpenMP
-    threadpool_limits(1)
+        encoder.encode(["预热"])  # the model loads on first use
     try:
         with session_scope(url) as session, _open_index(session, settings, wait=wait) as index:
             index.engine.analyzer.tokenize("预热")

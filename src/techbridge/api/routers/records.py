@@ -11,11 +11,17 @@ locks) while the holder waited for a thread to finish its response, and all of t
 until the busy timeout (20 s) turned the waiters into 503s (load test at 100 clients, docs/reliability.md).
 """
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from ...errors import Busy
 from ...services import records as service
 from ...store.records import RecordQuery, StoredRecord
 from ..deps import CurrentUser, SessionDep, SettingsDep
@@ -23,6 +29,31 @@ from ..schemas import MAX_ID, SCHEMAS, KindName, KindSchemas, MatchesPublic, Mat
 
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
 _PAGING = ("q", "sort", "page", "per_page", "include_archived")
+MATCHING_AT_ONCE = 2
+"""Run-matching requests one server process works on at once; the others wait their turn on the event
+loop, first come first served, holding no worker thread and no database connection. The index lets one
+request rank at a time anyway; when each waited on a worker thread, 100 clients kept 20 and more of the
+40 threads waiting for it, and reads queued behind them (load test, docs/reliability.md)."""
+MATCHING_WAIT_S = 20.0
+"""How long a run-matching request waits for its turn before a 503 with Retry-After."""
+_MATCHING_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _matching_turn() -> AsyncIterator[None]:
+    """A run-matching slot of this process (one set per event loop: test clients run several loops)."""
+    slots = _MATCHING_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MATCHING_AT_ONCE))
+    try:
+        async with asyncio.timeout(MATCHING_WAIT_S):
+            await slots.acquire()
+    except TimeoutError:
+        raise Busy("匹配请求较多, 请稍后重试 (matching is busy, retry later)") from None
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _public(schemas: KindSchemas, stored: StoredRecord) -> BaseModel:
@@ -99,15 +130,21 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
 
-    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
-    def run_matching(
-        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
-    ) -> Any:
+    def match_now(session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: int) -> Any:
         service.run_matching(session, kind, record_id, user=user, settings=settings)
         session.commit()
         found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
+
+    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
+    async def run_matching(
+        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
+    ) -> Any:
+        # The connection authentication took goes back to the pool while this request waits its turn.
+        await run_in_threadpool(session.commit)
+        async with _matching_turn():
+            return await run_in_threadpool(match_now, session, user, settings, record_id)
 
     return router
 
