@@ -95,7 +95,7 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     server = subprocess.Popen(
         _cli("serve", "--port", str(port)), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # serve loads the encoder and syncs the index before it listens
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200:
@@ -106,10 +106,26 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     raise SystemExit(f"server did not start, see {log}")
 
 
-def run(store: str, clients: int, seconds: int, url: str, env: dict[str, str], work: Path) -> dict:
+def _profile(server: subprocess.Popen[bytes], seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    """Sample the server's threads, waiting ones included, with py-spy (collapsed stacks in ``out``)."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(server.pid),
+            "--idle", "--threads", "--rate", "20", "--format", "raw", "--duration", str(seconds),
+            "--output", str(out), "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def run(
+    store: str, clients: int, seconds: int, url: str, env: dict[str, str], work: Path, *, profile: bool
+) -> dict:
     port = _free_port()
     stem = work / f"{store}-{clients}"
+    load_before = os.getloadavg()
     server = _serve(env, port, stem.with_suffix(".server.log"))
+    sampler = _profile(server, seconds, stem.with_suffix(".pyspy.txt")) if profile else None
     try:
         locust_env = {
             **env,
@@ -129,6 +145,8 @@ def run(store: str, clients: int, seconds: int, url: str, env: dict[str, str], w
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     finally:
+        if sampler is not None:
+            sampler.wait()
         server.send_signal(signal.SIGINT)
         try:
             server.wait(timeout=60)
@@ -148,6 +166,7 @@ def run(store: str, clients: int, seconds: int, url: str, env: dict[str, str], w
         "created": len(created),
         "lost_writes": len(_lost_writes(url, created)),
         "tracebacks_in_server_log": server_log.count("Traceback"),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "statuses": statuses,
         "groups": summary["groups"],
     }
@@ -160,6 +179,9 @@ def main() -> None:
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "postgres"), default=None)
     parser.add_argument("--clients", nargs="+", type=int, default=[50, 100])
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--profile", action="store_true", help="Sample the server with py-spy (stacks in results/tmp/)"
+    )
     parser.add_argument(
         "--postgres",
         default=os.environ.get("TECHBRIDGE_TEST_POSTGRES_URL", ""),
@@ -183,7 +205,7 @@ def main() -> None:
             subprocess.run(_cli("demo"), env=env, check=True, stdout=subprocess.DEVNULL)
             print(f"{store}: demo loaded in {time.perf_counter() - started:.0f} s", flush=True)  # noqa: T201
             for clients in args.clients:
-                result = run(store, clients, args.seconds, url, env, work)
+                result = run(store, clients, args.seconds, url, env, work, profile=args.profile)
                 results.append(result)
                 reads = result["groups"].get("read", {})
                 print(  # noqa: T201

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -557,3 +559,56 @@ def test_a_run_that_finds_nothing_good_enough_still_records_when_it_ran(seeded: 
     run_batch(seeded, settings=settings)
     with session_scope(seeded) as session:  # an archived record has no matches, and no time for them
         assert latest_match_time(session, source_kind="achievement", source_id=blockchain) is None
+
+
+def test_warm_up_leaves_the_index_loaded_and_synced_for_the_first_request(
+    seeded: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first "run matching" of a fresh server loaded the model and index under the index lock while
+    the queue behind it timed out (load test at 100 clients)."""
+    settings = Settings(data_dir=tmp_path / "data")
+    matching._LOADED.clear()
+    assert matching.warm_up(seeded, settings)
+    (index,) = matching._LOADED.values()
+    assert {key.split("/")[0] for key in index.seen} == {k.value for k in Kind}
+
+    def no_load(*_args: object, **_kw: object) -> None:
+        raise AssertionError("the first request loaded the index again")
+
+    monkeypatch.setattr(matching.MatchEngine, "load", no_load)
+    demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
+    with session_scope(seeded) as session:
+        found = match_record(session, "demand", demand_id, scope=Scope.platform(), settings=settings)
+    assert found[Kind.ACHIEVEMENT]
+
+
+def test_warm_up_gives_up_while_match_all_holds_the_index(seeded: str, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    release, held = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with session_scope(seeded) as session, matching._open_index(session, settings):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    try:
+        assert matching.warm_up(seeded, settings, wait=0.2) is False
+    finally:
+        release.set()
+        holder.join(30)
+    assert matching.warm_up(seeded, settings, wait=5)
+
+
+def test_a_serving_process_runs_its_blas_on_the_request_thread() -> None:
+    probe = (
+        "import numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from techbridge.services.matching import one_thread_per_request\n"
+        "one_thread_per_request()\n"
+        "print(sorted({p['num_threads'] for p in threadpool_info()}))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[1]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -89,6 +90,15 @@ def serve_command(
             bold=True,
         )
     init_db(database_url())
+    if not reload:  # --reload serves from a child process, which would load everything again
+        from ..services.matching import one_thread_per_request, warm_up
+
+        # One OpenMP thread before torch loads: a request per core already, and the workers forked below
+        # then inherit no idle thread pool (an OpenMP pool does not survive a fork).
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        typer.echo("正在加载匹配模型与索引 (loading the matcher) ...")
+        warm_up(database_url(), settings)
+        one_thread_per_request()
     if workers > 1:
         _share_with_workers(database_url())
     typer.echo(f"TechBridge 正在运行: http://{host}:{port}/  (API 文档: http://{host}:{port}/api/v1/docs)")

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import shutil
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from ..config import Settings
 from ..domain.access import Scope
@@ -629,6 +631,43 @@ def run_batch(
     )
 
 
+def _sync(session: Session, index: _Index) -> SyncDelta:
+    """Sync the index for a web request, dropping the stored matches of records the sync found retired
+    (in the caller's transaction: they go with the sync that found them)."""
+    delta = index.sync(session)
+    _drop_matches(session, delta.retired)
+    return delta
+
+
+def one_thread_per_request() -> None:
+    """Cut the BLAS and torch thread pools of this process to one thread: a server already runs a request
+    per core. With their default (a thread per core, spinning while they wait) every matrix product and
+    encoding competed with the request threads and ran 5-10x slower under load (measured on 2 busy cores:
+    one encoding 50 ms instead of 280-770 ms, ``dense @ vector`` 0.1-0.4 ms instead of 1-20 ms).
+    Batch matching keeps the pools: it is one thread working through large blocks."""
+    if (torch := sys.modules.get("torch")) is not None:
+        torch.set_num_threads(1)  # threadpool_limits reaches only the calling thread's OpenMP setting
+    threadpool_limits(1)
+
+
+def warm_up(url: str, settings: Settings, *, wait: float = INDEX_WAIT_S) -> bool:
+    """Load, before a server takes requests, what its first "run matching" would otherwise load while
+    holding the index, with every other matching request queued behind it: the sentence encoder's model,
+    the segmenter's dictionary and the index itself, synced with the store (at 100 clients that first
+    request took 20-30 s and the queue behind it timed out as 503s; docs/reliability.md, Load test).
+    Returns False (and leaves the rest to the first request) when ``match --all`` holds the index."""
+    encoder = engine_encoder(settings)
+    if encoder is not None:
+        encoder.encode(["预热"])  # the model loads on first use
+    try:
+        with session_scope(url) as session, _open_index(session, settings, wait=wait) as index:
+            index.engine.analyzer.tokenize("预热")
+            _sync(session, index)
+    except MatchIndexBusy:
+        return False
+    return True
+
+
 def match_record(
     session: Session, kind: str, record_id: int, *, scope: Scope, settings: Settings, top_k: int = 20
 ) -> dict[Kind, list[Match]]:
@@ -640,15 +679,16 @@ def match_record(
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
+    source = None
     with _open_index(session, settings, wait=INDEX_WAIT_S) as index:
-        delta = index.sync(session)
-        retired = set(delta.retired) | ({f"{kind}/{record_id}"} if _is_retired(stored) else set())
+        _sync(session, index)
         source = None if _is_retired(stored) or kind not in PAIRS else _docs(session, [stored])[0]
         for target in PAIRS[source.kind] if source is not None else ():
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)
             )
-        _drop_matches(session, retired)  # usually nothing; kept with the sync that found it
+    if _is_retired(stored):
+        _drop_matches(session, [f"{kind}/{record_id}"])
     # Stored once the index is released: the next request ranks while this one waits for the write lock
     # (SQLite has one), and SQLite's lock is taken only once the ranking is done.
     for target, matches in results.items():

@@ -3,13 +3,25 @@ archive, stored matches, run matching. Routes only translate HTTP to ``services.
 
 No ``from __future__ import annotations`` here: the route signatures use models built at runtime,
 which FastAPI must be able to resolve from the closure.
+
+Routes that write commit before they return. The request's unit of work would otherwise commit only
+after the response is validated, which FastAPI does on another worker thread of the same 40-thread pool:
+under load every thread could be taken by requests waiting for SQLite's write lock (or PostgreSQL's row
+locks) while the holder waited for a thread to finish its response, and all of them then stood still
+until the busy timeout (20 s) turned the waiters into 503s (load test at 100 clients, docs/reliability.md).
 """
 
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from ...errors import Busy
 from ...services import records as service
 from ...store.records import RecordQuery, StoredRecord
 from ..deps import CurrentUser, SessionDep, SettingsDep
@@ -17,6 +29,31 @@ from ..schemas import MAX_ID, SCHEMAS, KindName, KindSchemas, MatchesPublic, Mat
 
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
 _PAGING = ("q", "sort", "page", "per_page", "include_archived")
+MATCHING_AT_ONCE = 2
+"""Run-matching requests one server process works on at once; the others wait their turn on the event
+loop, first come first served, holding no worker thread and no database connection. The index lets one
+request rank at a time anyway; when each waited on a worker thread, 100 clients kept 20 and more of the
+40 threads waiting for it, and reads queued behind them (load test, docs/reliability.md)."""
+MATCHING_WAIT_S = 20.0
+"""How long a run-matching request waits for its turn before a 503 with Retry-After."""
+_MATCHING_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def _matching_turn() -> AsyncIterator[None]:
+    """A run-matching slot of this process (one set per event loop: test clients run several loops)."""
+    slots = _MATCHING_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MATCHING_AT_ONCE))
+    try:
+        async with asyncio.timeout(MATCHING_WAIT_S):
+            await slots.acquire()
+    except TimeoutError:
+        raise Busy("匹配请求较多, 请稍后重试 (matching is busy, retry later)") from None
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _public(schemas: KindSchemas, stored: StoredRecord) -> BaseModel:
@@ -60,7 +97,9 @@ def record_router(schemas: KindSchemas) -> APIRouter:
 
     @router.post("", response_model=Public, status_code=status.HTTP_201_CREATED, summary="Create")
     def create_record(session: SessionDep, user: CurrentUser, body: Create) -> Any:
-        return _public(schemas, service.create(session, kind, body.model_dump(exclude_unset=True), user=user))
+        created = service.create(session, kind, body.model_dump(exclude_unset=True), user=user)
+        session.commit()  # before the response leaves this thread (module docstring)
+        return _public(schemas, created)
 
     @router.get("/{record_id}", response_model=Public, summary="Detail")
     def get_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
@@ -69,11 +108,15 @@ def record_router(schemas: KindSchemas) -> APIRouter:
     @router.patch("/{record_id}", response_model=Public, summary="Update (partial)")
     def update_record(session: SessionDep, user: CurrentUser, record_id: RecordId, body: Update) -> Any:
         changes = body.model_dump(exclude_unset=True)
-        return _public(schemas, service.update(session, kind, record_id, changes, user=user))
+        updated = service.update(session, kind, record_id, changes, user=user)
+        session.commit()
+        return _public(schemas, updated)
 
     @router.delete("/{record_id}", response_model=Public, summary="Archive (kept, hidden from lists)")
     def archive_record(session: SessionDep, user: CurrentUser, record_id: RecordId) -> Any:
-        return _public(schemas, service.archive(session, kind, record_id, user=user))
+        archived = service.archive(session, kind, record_id, user=user)
+        session.commit()
+        return _public(schemas, archived)
 
     @router.get("/{record_id}/matches", response_model=MatchesPublic, summary="Stored matches")
     def list_matches(
@@ -87,14 +130,21 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
 
-    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
-    def run_matching(
-        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
-    ) -> Any:
+    def match_now(session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: int) -> Any:
         service.run_matching(session, kind, record_id, user=user, settings=settings)
+        session.commit()
         found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
+
+    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
+    async def run_matching(
+        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
+    ) -> Any:
+        # The connection authentication took goes back to the pool while this request waits its turn.
+        await run_in_threadpool(session.commit)
+        async with _matching_turn():
+            return await run_in_threadpool(match_now, session, user, settings, record_id)
 
     return router
 
