@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,19 +25,32 @@ pytestmark = [pytest.mark.slow, pytest.mark.ray]
 RAY = Path(sys.executable).with_name("ray")
 
 
-PORTS = ("metrics-export", "runtime-env-agent", "dashboard-agent-grpc", "dashboard-agent-listen")
+PORTS = (
+    "metrics-export",
+    "runtime-env-agent",
+    "dashboard-agent-grpc",
+    "dashboard-agent-listen",
+    "node-manager",
+    "object-manager",
+)
+ATTEMPTS = 3
 
 
 def _free_ports(n: int) -> list[int]:
-    """``n`` distinct free ports, held open together while chosen so none is picked twice."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+    """``n`` distinct free ports below the kernel's ephemeral range (32768 and up) and above Ray's worker
+    ports (10002-19999): Ray's processes take random ephemeral ports while the nodes start, and one of
+    them took a port chosen here for the second raylet (seen: "bind: Address already in use")."""
+    chosen: list[int] = []
+    for port in random.sample(range(21_000, 32_000), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        chosen.append(port)
+        if len(chosen) == n:
+            return chosen
+    raise RuntimeError("no free ports")
 
 
 def _node_ports(ports: list[int]) -> list[str]:
@@ -65,52 +79,75 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="module")
-def two_nodes() -> Iterator[str]:
-    """A head node offering resource ``shard_a`` and a second raylet offering ``shard_b``."""
-    ray = import_ray()
-    assert not ray.is_initialized()
-    port, *ports = _free_ports(1 + 2 * len(PORTS))
+def _alive(nodes: list[subprocess.Popen], *, settle: float = 5.0) -> bool:
+    """Both nodes still running a moment after the second joined. A raylet that fails to bind a port dies
+    within a second of starting (and ``ray start --block`` exits with it), and a driver connected to a
+    cluster whose raylet died is ended by Ray at once, so the cluster is checked before a test connects."""
+    time.sleep(settle)
+    return all(n.poll() is None for n in nodes)
+
+
+def _start_nodes() -> tuple[list[subprocess.Popen], str]:
+    """A head node offering resource ``shard_a`` and a second raylet offering ``shard_b``, every port
+    chosen here (a port Ray picks at random may be one a just-stopped cluster still holds)."""
+    port, dashboard, *ports = _free_ports(2 + 2 * len(PORTS))
     address = f"127.0.0.1:{port}"
     head = _start(
         "--head",
         f"--port={port}",
+        f"--dashboard-port={dashboard}",
         *_node_ports(ports[: len(PORTS)]),
         "--num-cpus=1",
         "--resources",
         json.dumps({"shard_a": 1}),
     )
     nodes = [head]
+    deadline = time.monotonic() + 90
+    while head.poll() is None and time.monotonic() < deadline:  # the worker joins once the GCS answers
+        probe = subprocess.run([str(RAY), "status", f"--address={address}"], capture_output=True, timeout=60)
+        if probe.returncode == 0:
+            nodes.append(
+                _start(
+                    f"--address={address}",
+                    *_node_ports(ports[len(PORTS) :]),
+                    "--num-cpus=1",
+                    "--resources",
+                    json.dumps({"shard_b": 1}),
+                )
+            )
+            break
+        time.sleep(1)
+    return nodes, address
+
+
+def _forget(address: str) -> None:
+    """``ray stop`` would also forget the cluster: later ray.init() calls must not look for it."""
+    current = Path("/tmp/ray/ray_current_cluster")
+    if current.exists() and current.read_text().strip().endswith(address.rpartition(":")[2]):
+        current.unlink()
+
+
+@pytest.fixture(scope="module")
+def two_nodes() -> Iterator[str]:
+    ray = import_ray()
+    assert not ray.is_initialized()
+    for _ in range(ATTEMPTS):
+        nodes, address = _start_nodes()
+        if len(nodes) == 2 and _alive(nodes):
+            break
+        for process in reversed(nodes):
+            _stop(process)
+        _forget(address)
+    else:
+        pytest.fail(f"two Ray nodes did not stay up in {ATTEMPTS} attempts")
     try:
-        deadline = time.monotonic() + 90
-        while True:  # the worker node can join once the head's GCS answers
-            probe = subprocess.run(
-                [str(RAY), "status", f"--address={address}"], capture_output=True, timeout=60
-            )
-            if probe.returncode == 0:
-                break
-            assert head.poll() is None, head.stderr.read().decode() if head.stderr else "head exited"
-            assert time.monotonic() < deadline, probe.stderr.decode()
-            time.sleep(1)
-        nodes.append(
-            _start(
-                f"--address={address}",
-                *_node_ports(ports[len(PORTS) :]),
-                "--num-cpus=1",
-                "--resources",
-                json.dumps({"shard_b": 1}),
-            )
-        )
         yield address
     finally:
         if ray.is_initialized():
             ray.shutdown()
         for process in reversed(nodes):
             _stop(process)
-        # ``ray stop`` would also forget the cluster: later ray.init() calls must not look for it.
-        current = Path("/tmp/ray/ray_current_cluster")
-        if current.exists() and current.read_text().strip().endswith(f":{port}"):
-            current.unlink()
+        _forget(address)
 
 
 def test_shards_pinned_to_two_nodes_rank_as_one_engine(two_nodes: str) -> None:
