@@ -1,4 +1,8 @@
-"""Shards on two Ray nodes started as separate processes (``ray start``), as on two machines."""
+"""Shards on two Ray nodes started as separate processes (``ray start``), as on two machines.
+
+The first file of this folder on purpose: run after a test that started and shut down a local cluster in
+the same process, a second raylet here died at start (its plasma store socket was in use) and Ray ended
+the whole pytest process with it."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,8 +97,13 @@ def _start_nodes() -> tuple[list[subprocess.Popen], str]:
     chosen here (a port Ray picks at random may be one a just-stopped cluster still holds)."""
     port, dashboard, *ports = _free_ports(2 + 2 * len(PORTS))
     address = f"127.0.0.1:{port}"
+    # Each node its own temporary directory (sockets, logs): two raylets of one session on one machine
+    # otherwise race for the same plasma store socket (seen: "bind: Address already in use" in
+    # PlasmaStore, and the raylet dies).
+    sockets = Path(tempfile.mkdtemp(prefix="tbray"))
     head = _start(
         "--head",
+        f"--temp-dir={sockets / 'a'}",
         f"--port={port}",
         f"--dashboard-port={dashboard}",
         *_node_ports(ports[: len(PORTS)]),
@@ -109,6 +119,7 @@ def _start_nodes() -> tuple[list[subprocess.Popen], str]:
             nodes.append(
                 _start(
                     f"--address={address}",
+                    f"--temp-dir={sockets / 'b'}",
                     *_node_ports(ports[len(PORTS) :]),
                     "--num-cpus=1",
                     "--resources",
