@@ -1,8 +1,8 @@
 """Shards on two Ray nodes started as separate processes (``ray start``), as on two machines.
 
-The first file of this folder on purpose: run after a test that started and shut down a local cluster in
-the same process, a second raylet here died at start (its plasma store socket was in use) and Ray ended
-the whole pytest process with it."""
+The driver runs in a process of its own (``two_node_driver.py``): a driver whose cluster fails is ended by
+Ray at once, and it once ended the whole pytest run without a word. Here a failure names what failed and
+shows the tail of the nodes' logs."""
 
 from __future__ import annotations
 
@@ -20,14 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from techbridge.match import Kind, MatchEngine
-from techbridge.match.distributed import Cluster, Query, ShardedMatcher, connected
-
 from .conftest import import_ray
-from .realdata import catalogue, queries
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
 RAY = Path(sys.executable).with_name("ray")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 PORTS = (
@@ -69,7 +66,7 @@ def _start(*args: str) -> subprocess.Popen:
     (``ray stop`` would end every Ray process on the machine, other people's too)."""
     command = [str(RAY), "start", "--block", "--node-ip-address=127.0.0.1", "--disable-usage-stats", *args]
     return subprocess.Popen(
-        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
@@ -84,26 +81,48 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-def _alive(nodes: list[subprocess.Popen], *, settle: float = 5.0) -> bool:
-    """Both nodes still running a moment after the second joined. A raylet that fails to bind a port dies
-    within a second of starting (and ``ray start --block`` exits with it), and a driver connected to a
-    cluster whose raylet died is ended by Ray at once, so the cluster is checked before a test connects."""
+def _alive(nodes: list[subprocess.Popen], temp_dir: Path, *, settle: float = 5.0) -> bool:
+    """Both nodes running a moment after the second raylet made its sockets. A raylet that fails to bind
+    dies within a second of starting (``ray start --block`` notices later), and a driver connected to a
+    cluster whose raylet died is ended by Ray, so the cluster is checked before the driver connects."""
+    sockets = temp_dir / "session_latest" / "sockets"
+    deadline = time.monotonic() + 60
+    while not (sockets / "raylet.1").exists():
+        if time.monotonic() > deadline or any(n.poll() is not None for n in nodes):
+            return False
+        time.sleep(0.5)
     time.sleep(settle)
-    return all(n.poll() is None for n in nodes)
+    return all(n.poll() is None for n in nodes) and _raylets_running(temp_dir)
 
 
-def _start_nodes() -> tuple[list[subprocess.Popen], str]:
+def _raylets_running(temp_dir: Path) -> bool:
+    """No raylet log of this session reports a fatal signal or exception."""
+    for log in (temp_dir / "session_latest" / "logs").glob("raylet*.out"):
+        text = log.read_text(errors="replace")
+        if "SIGABRT" in text or "Unhandled exception" in text:
+            return False
+    return True
+
+
+def _head_sockets(temp_dir: Path) -> bool:
+    """The head's raylet and object store have made their sockets. A second raylet of the same session
+    names its sockets after the ones that exist when it starts (``plasma_store``, then ``plasma_store.1``),
+    so it must start after the head's exist (seen: both took ``plasma_store``, and the second died on
+    "bind: Address already in use")."""
+    sockets = temp_dir / "session_latest" / "sockets"
+    return (sockets / "plasma_store").exists() and (sockets / "raylet").exists()
+
+
+def _start_nodes() -> tuple[list[subprocess.Popen], str, Path]:
     """A head node offering resource ``shard_a`` and a second raylet offering ``shard_b``, every port
-    chosen here (a port Ray picks at random may be one a just-stopped cluster still holds)."""
+    chosen here (a port Ray picks at random may be one a just-stopped cluster still holds). Both nodes
+    write into the head's session directory (a worker node's ``--temp-dir`` is ignored)."""
     port, dashboard, *ports = _free_ports(2 + 2 * len(PORTS))
     address = f"127.0.0.1:{port}"
-    # Each node its own temporary directory (sockets, logs): two raylets of one session on one machine
-    # otherwise race for the same plasma store socket (seen: "bind: Address already in use" in
-    # PlasmaStore, and the raylet dies).
-    sockets = Path(tempfile.mkdtemp(prefix="tbray"))
+    temp_dir = Path(tempfile.mkdtemp(prefix="tbray"))
     head = _start(
         "--head",
-        f"--temp-dir={sockets / 'a'}",
+        f"--temp-dir={temp_dir}",
         f"--port={port}",
         f"--dashboard-port={dashboard}",
         *_node_ports(ports[: len(PORTS)]),
@@ -113,13 +132,11 @@ def _start_nodes() -> tuple[list[subprocess.Popen], str]:
     )
     nodes = [head]
     deadline = time.monotonic() + 90
-    while head.poll() is None and time.monotonic() < deadline:  # the worker joins once the GCS answers
-        probe = subprocess.run([str(RAY), "status", f"--address={address}"], capture_output=True, timeout=60)
-        if probe.returncode == 0:
+    while head.poll() is None and time.monotonic() < deadline:
+        if _head_sockets(temp_dir):
             nodes.append(
                 _start(
                     f"--address={address}",
-                    f"--temp-dir={sockets / 'b'}",
                     *_node_ports(ports[len(PORTS) :]),
                     "--num-cpus=1",
                     "--resources",
@@ -127,8 +144,18 @@ def _start_nodes() -> tuple[list[subprocess.Popen], str]:
                 )
             )
             break
-        time.sleep(1)
-    return nodes, address
+        time.sleep(0.5)
+    return nodes, address, temp_dir
+
+
+def _logs(temp_dir: Path, lines: int = 15) -> str:
+    """The last lines of the raylets' and the GCS's logs, for a failure message."""
+    folder = temp_dir / "session_latest" / "logs"
+    parts = []
+    for path in sorted(folder.glob("raylet*.out")) + sorted(folder.glob("gcs_server.out")):
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {path.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
 
 
 def _forget(address: str) -> None:
@@ -139,45 +166,38 @@ def _forget(address: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def two_nodes() -> Iterator[str]:
-    ray = import_ray()
-    assert not ray.is_initialized()
+def two_nodes() -> Iterator[tuple[str, Path]]:
+    import_ray()
     for _ in range(ATTEMPTS):
-        nodes, address = _start_nodes()
-        if len(nodes) == 2 and _alive(nodes):
+        nodes, address, temp_dir = _start_nodes()
+        if len(nodes) == 2 and _alive(nodes, temp_dir):
             break
         for process in reversed(nodes):
             _stop(process)
         _forget(address)
     else:
-        pytest.fail(f"two Ray nodes did not stay up in {ATTEMPTS} attempts")
+        pytest.fail(f"two Ray nodes did not stay up in {ATTEMPTS} attempts\n{_logs(temp_dir)}")
     try:
-        yield address
+        yield address, temp_dir
     finally:
-        if ray.is_initialized():
-            ray.shutdown()
         for process in reversed(nodes):
             _stop(process)
         _forget(address)
 
 
-def test_shards_pinned_to_two_nodes_rank_as_one_engine(two_nodes: str) -> None:
-    import ray
-
-    docs = catalogue(4_000)
-    single = MatchEngine.build(docs)
-    cluster = Cluster(address=two_nodes, shards=2, resources=({"shard_a": 1}, {"shard_b": 1}))
-    with connected(cluster):
-        deadline = time.monotonic() + 90
-        while len([n for n in ray.nodes() if n["Alive"]]) < 2:
-            assert time.monotonic() < deadline, "the second node did not join"
-            time.sleep(1)
-        matcher = ShardedMatcher(docs, cluster=cluster, chunk=500)
-        info = matcher.info()
-        assert len({i["node_id"] for i in info}) == 2  # one shard per raylet
-        assert sum(i["records"] for i in info) == len(docs) and min(i["records"] for i in info) > 0
-        asked = [Query(doc, Kind.ACHIEVEMENT, filters) for doc, filters in queries(docs)]
-        got = matcher.rank_many(asked, top_k=10)
-    expected = [single.rank(q.doc, target_kind=q.target_kind, top_k=10, filters=q.filters) for q in asked]
-    assert sum(1 for m in expected if m) > len(asked) / 2
-    assert got == expected
+def test_shards_pinned_to_two_nodes_rank_as_one_engine(two_nodes: tuple[str, Path]) -> None:
+    address, temp_dir = two_nodes
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.cluster.two_node_driver", address],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    failure = f"the driver failed ({run.returncode}):\n{run.stderr[-3000:]}\n{_logs(temp_dir)}"
+    assert run.returncode == 0, failure
+    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    assert summary["nodes"] == 2  # one shard per raylet
+    assert sum(summary["records_per_shard"]) == summary["records"] and min(summary["records_per_shard"]) > 0
+    assert summary["queries_with_matches"] > summary["queries"] / 2
+    assert summary["differing"] == []  # same top 10, scores and reasons as the single-process engine
