@@ -104,9 +104,10 @@ def merge_statistics(
     stats = TermStats(df, cf, idf(df, corpus.n_alive))
     bayes = {}
     for name, docs in corpus.label_docs.items():
-        counts_lt = sum(p.label_counts[name] for p in parts)[:, known_anywhere]
+        # Dense before slicing: labels × query words is small, and column slicing a CSR matrix is not.
+        counts_lt = sum(p.label_counts[name].toarray() for p in parts)[:, known_anywhere]
         bayes[name] = naive_bayes(
-            np.asarray(counts_lt.toarray(), np.float32),
+            np.asarray(counts_lt, np.float32),
             counts,
             cf=cf,
             label_docs=docs,
@@ -162,7 +163,8 @@ def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig)
         order = np.argsort(ordinals, kind="stable")
     dists = {}
     for name, bayes in query.bayes.items():
-        rows = sp.vstack([p.rows[name] for p in parts], format="csr")[order]
+        stacked = parts[0].rows[name] if len(parts) == 1 else sp.vstack([p.rows[name] for p in parts], "csr")
+        rows = stacked[order]
         votes = feedback(rows, lexical[order])
         shares = [(config.nb_share, bayes), (1 - config.nb_share, votes)]
         shares = [(share, dist) for share, dist in shares if dist.any()]
