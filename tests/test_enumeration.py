@@ -274,46 +274,47 @@ def _deal(
     if contract is not None:
         m(f"{contract:g}", "deal", zone=zone, parties=parties)
     actor = m(f"{tag}-{zone}-actor{n}", "deal", zone=zone, parties=parties)
-    deal = deals.start_deal(
-        w.url,
-        demand_id=demand_id,
-        resources=resources,
-        actor=actor,
-        scope=scope,
-        note=m(f"{tag}-{zone}-dealnote{n}", "deal", zone=zone, parties=parties),
-    )
-    deals.advance(
-        w.url,
-        deal.id,
-        to_stage=to_stage,
-        actor=actor,
-        scope=scope,
-        note=m(f"{tag}-{zone}-stagenote{n}", "deal", zone=zone, parties=parties),
-        contract_value=contract,
-        attachments=[
-            Attachment(
-                name=m(f"{tag}-{zone}-attachment{n}", "deal", zone=zone, parties=parties) + ".pdf", size=9
-            )
-        ],
-    )
-    # A party's follow-up note with a file (daily-deals): body, file name and file content are the deal's.
-    note = deal_work.post_note(
-        w.url,
-        deal.id,
-        user=officer(zone),
-        body=m(f"{tag}-{zone}-partynote{n}", "deal", zone=zone, parties=parties),
-        uploads=[
-            deal_work.Upload(
-                m(f"{tag}-{zone}-file{n}", "deal", zone=zone, parties=parties) + ".txt",
-                io.BytesIO(m(f"{tag}-{zone}-filebody{n}", "deal", zone=zone, parties=parties).encode()),
-            )
-        ],
-        files=deal_work.FileStore(get_settings().data_dir, 1 << 20),
-    )
-    w.file_ids.extend(f.id for f in note.files)
-    if drop:
-        reason = m(f"{tag}-{zone}-dropreason{n}", "deal", zone=zone, parties=parties)
-        deals.drop(w.url, deal.id, reason=reason, actor=actor, scope=scope)
+    with session_scope(w.url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=demand_id,
+            resources=resources,
+            actor=actor,
+            scope=scope,
+            note=m(f"{tag}-{zone}-dealnote{n}", "deal", zone=zone, parties=parties),
+        )
+        deals.advance(
+            session,
+            deal.id,
+            to_stage=to_stage,
+            actor=actor,
+            scope=scope,
+            note=m(f"{tag}-{zone}-stagenote{n}", "deal", zone=zone, parties=parties),
+            contract_value=contract,
+            attachments=[
+                Attachment(
+                    name=m(f"{tag}-{zone}-attachment{n}", "deal", zone=zone, parties=parties) + ".pdf", size=9
+                )
+            ],
+        )
+        # A party's follow-up note with a file (daily-deals): body, file name and file content are the deal's.
+        note = deal_work.post_note(
+            session,
+            deal.id,
+            user=officer(zone),
+            body=m(f"{tag}-{zone}-partynote{n}", "deal", zone=zone, parties=parties),
+            uploads=[
+                deal_work.Upload(
+                    m(f"{tag}-{zone}-file{n}", "deal", zone=zone, parties=parties) + ".txt",
+                    io.BytesIO(m(f"{tag}-{zone}-filebody{n}", "deal", zone=zone, parties=parties).encode()),
+                )
+            ],
+            files=deal_work.FileStore(get_settings().data_dir, 1 << 20),
+        )
+        w.file_ids.extend(f.id for f in note.files)
+        if drop:
+            reason = m(f"{tag}-{zone}-dropreason{n}", "deal", zone=zone, parties=parties)
+            deals.drop(session, deal.id, reason=reason, actor=actor, scope=scope)
     w.marked_deal_ids.append(deal.id)
     return deal.id
 

@@ -116,15 +116,17 @@ def platform(db_url: str) -> dict[str, int]:
     def start(demand: str, resources: list[str], at: int) -> int:
         refs = [(kind_of(RECORDS[r][0]), ids[r]) for r in resources]
         zone = Scope(RECORDS[demand][0].zone_code)
-        return deals.start_deal(
-            db_url, demand_id=ids[demand], resources=refs, actor="officer", scope=zone, at=day(at)
-        ).id
+        with session_scope(db_url) as session:
+            return deals.start_deal(
+                session, demand_id=ids[demand], resources=refs, actor="officer", scope=zone, at=day(at)
+            ).id
 
     def move(deal_id: int, zone: str, steps: list[tuple[int, DealStage, dict[str, object]]]) -> None:
-        for at, stage, extra in steps:
-            deals.advance(
-                db_url, deal_id, to_stage=stage, actor="officer", scope=Scope(zone), at=day(at), **extra
-            )  # type: ignore[arg-type]
+        with session_scope(db_url) as session:
+            for at, stage, extra in steps:
+                deals.advance(
+                    session, deal_id, to_stage=stage, actor="officer", scope=Scope(zone), at=day(at), **extra
+                )  # type: ignore[arg-type]
 
     ids["X1"] = start("D1", ["A1"], 0)
     move(

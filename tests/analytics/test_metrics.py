@@ -15,13 +15,15 @@ from techbridge.domain.access import Scope
 from techbridge.domain.accounts import officer
 from techbridge.errors import InvalidInput
 from techbridge.services import analytics
+from techbridge.store.db import session_scope
 
 PLATFORM, WUXI, CHENGDU, XIAN = Scope.platform(), Scope("wuxi"), Scope("chengdu"), Scope("xian")
 
 
 def _get(url: str, name: str, scope: Scope, **kw: float) -> object:
     """The metric as the officer of ``scope`` reads it (the platform admin for the whole platform)."""
-    return analytics.compute(url, name, user=officer(scope.zone_code), **kw)
+    with session_scope(url) as session:
+        return analytics.compute(session, name, user=officer(scope.zone_code), **kw)
 
 
 def test_records_by_month(db_url: str, platform: dict[str, int]) -> None:
@@ -154,44 +156,49 @@ def test_province_maps(db_url: str, platform: dict[str, int]) -> None:
 
 
 def test_monthly_report(db_url: str, platform: dict[str, int]) -> None:
-    jan = analytics.monthly_report(db_url, user=officer(WUXI.zone_code), month="2026-01")
-    # January (days 0–30): X1 0,2,6,16,26 (5 events), X2 10,14,20,30 (4), X3 5,9,19 (3) = 12 changes;
-    # started X1, X2, X3; X2 dropped on day 30 (Jan 31); X1's pilot contract 100 was signed on day 16.
-    a = jan.activity
-    assert (len(a.events), a.started, a.deployed, a.dropped, a.contract_value, a.funding_amount) == (
-        12,
-        3,
-        0,
-        1,
-        100.0,
-        0.0,
-    )
-    assert jan.new_records["需求"] == 1 and jan.new_records["成果"] == 1  # D1 and A1
-    feb = analytics.monthly_report(db_url, user=officer(PLATFORM.zone_code), month="2026-02")
-    # February (days 31–58): X1 funding 36 (500) and deployed 56; X4 started 40 and moved on 44.
-    b = feb.activity
-    assert (len(b.events), b.started, b.deployed, b.funding_amount) == (4, 1, 1, 500.0)
-    assert (
-        analytics.monthly_report(db_url, user=officer(WUXI.zone_code), month="2025-12").activity.events == []
-    )
-    with pytest.raises(InvalidInput, match="YYYY-MM"):
-        analytics.monthly_report(db_url, user=officer(WUXI.zone_code), month="2026-13")
+    with session_scope(db_url) as session:
+        jan = analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-01")
+        # January (days 0–30): X1 0,2,6,16,26 (5 events), X2 10,14,20,30 (4), X3 5,9,19 (3) = 12 changes;
+        # started X1, X2, X3; X2 dropped on day 30 (Jan 31); X1's pilot contract 100 was signed on day 16.
+        a = jan.activity
+        assert (len(a.events), a.started, a.deployed, a.dropped, a.contract_value, a.funding_amount) == (
+            12,
+            3,
+            0,
+            1,
+            100.0,
+            0.0,
+        )
+        assert jan.new_records["需求"] == 1 and jan.new_records["成果"] == 1  # D1 and A1
+        feb = analytics.monthly_report(session, user=officer(PLATFORM.zone_code), month="2026-02")
+        # February (days 31–58): X1 funding 36 (500) and deployed 56; X4 started 40 and moved on 44.
+        b = feb.activity
+        assert (len(b.events), b.started, b.deployed, b.funding_amount) == (4, 1, 1, 500.0)
+        assert (
+            analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2025-12").activity.events
+            == []
+        )
+        with pytest.raises(InvalidInput, match="YYYY-MM"):
+            analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-13")
 
 
 def test_export_csv_and_xlsx(db_url: str, platform: dict[str, int]) -> None:
-    csv_file = analytics.export(db_url, "by-industry-chain", user=officer(PLATFORM.zone_code), fmt="csv")
-    text = csv_file.content.decode("utf-8-sig")
-    assert text.splitlines()[0] == "产业链,项目数,进行中,已落地,已终止,落地转化率,合同金额(万元)"
-    assert text.splitlines()[1] == "新能源,2,1,1,0,50.0%,100.0"  # 1 deployed of 2
-    assert csv_file.filename.startswith("by-industry-chain-platform-") and csv_file.filename.endswith(".csv")
-    xlsx = analytics.export(db_url, "funnel", user=officer(WUXI.zone_code), fmt="xlsx")
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == ("阶段", "曾到达", "当前", "进入下一阶段比例", "停留天数中位数")
-    assert values[1][:2] == ("已撮合", 3)  # Wuxi's three deals all start matched
-    with pytest.raises(ValueError, match="choose from"):
-        analytics.export(db_url, "funnel", user=officer(WUXI.zone_code), fmt="pdf")
+    with session_scope(db_url) as session:
+        csv_file = analytics.export(session, "by-industry-chain", user=officer(PLATFORM.zone_code), fmt="csv")
+        text = csv_file.content.decode("utf-8-sig")
+        assert text.splitlines()[0] == "产业链,项目数,进行中,已落地,已终止,落地转化率,合同金额(万元)"
+        assert text.splitlines()[1] == "新能源,2,1,1,0,50.0%,100.0"  # 1 deployed of 2
+        assert csv_file.filename.startswith("by-industry-chain-platform-") and csv_file.filename.endswith(
+            ".csv"
+        )
+        xlsx = analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="xlsx")
+        sheet = load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet is not None
+        values = list(sheet.iter_rows(values_only=True))
+        assert values[0] == ("阶段", "曾到达", "当前", "进入下一阶段比例", "停留天数中位数")
+        assert values[1][:2] == ("已撮合", 3)  # Wuxi's three deals all start matched
+        with pytest.raises(ValueError, match="choose from"):
+            analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="pdf")
 
 
 def test_stats_command_prints_and_exports(

@@ -33,20 +33,31 @@ def test_each_reader_pages_through_exactly_the_deals_the_rule_shows(
     db_url: str, world: dict[str, int]
 ) -> None:
     start = deals.start_deal
-    start(
-        db_url, demand_id=world["demand"], resources=[("achievement", world["patent"])], actor="a", scope=WUXI
-    )
-    start(db_url, demand_id=world["demand"], resources=[("expert", world["expert"])], actor="a", scope=WUXI)
-    start(
-        db_url, enterprise="无锡丙公司", resources=[("pilot_platform", world["pilot"])], actor="a", scope=WUXI
-    )
-    start(
-        db_url,
-        demand_id=world["chengdu_demand"],
-        resources=[("instrument", world["private_instrument"]), ("expert", world["expert"])],
-        actor="b",
-        scope=CHENGDU,
-    )
+    with session_scope(db_url) as session:
+        start(
+            session,
+            demand_id=world["demand"],
+            resources=[("achievement", world["patent"])],
+            actor="a",
+            scope=WUXI,
+        )
+        start(
+            session, demand_id=world["demand"], resources=[("expert", world["expert"])], actor="a", scope=WUXI
+        )
+        start(
+            session,
+            enterprise="无锡丙公司",
+            resources=[("pilot_platform", world["pilot"])],
+            actor="a",
+            scope=WUXI,
+        )
+        start(
+            session,
+            demand_id=world["chengdu_demand"],
+            resources=[("instrument", world["private_instrument"]), ("expert", world["expert"])],
+            actor="b",
+            scope=CHENGDU,
+        )
     with session_scope(db_url) as session:  # the patent changes hands after its deal, then is archived
         update_record(session, "achievement", world["patent"], {"owner": "无锡新大学"}, scope=WUXI)
         archive_record(session, "achievement", world["patent"], scope=WUXI)
@@ -71,11 +82,12 @@ def test_each_reader_pages_through_exactly_the_deals_the_rule_shows(
     for reader in readers:
         expected = _by_the_python_rule(db_url, reader)
         seen.add(len(expected))
-        assert [d.id for d in deals.list_deals(db_url, user=reader)] == expected, reader
-        paged: list[int] = []
-        for page in range(1, 4):
-            found = deals.page_deals(db_url, user=reader, page=page, per_page=2)
-            assert found.total == len(expected), reader
-            paged += [d.id for d in found.items]
+        with session_scope(db_url) as session:
+            assert [d.id for d in deals.list_deals(session, user=reader)] == expected, reader
+            paged: list[int] = []
+            for page in range(1, 4):
+                found = deals.page_deals(session, user=reader, page=page, per_page=2)
+                assert found.total == len(expected), reader
+                paged += [d.id for d in found.items]
         assert paged == expected, reader
     assert seen >= {0, 1, 2, 4}  # the readers do see different lists

@@ -94,16 +94,22 @@ def test_a_deal_created_or_moved_tells_everyone_on_it_but_the_actor(db_url: str)
         )
         demand = next(iter_records(s, "demand", scope=Scope.platform())).id
         patent = next(iter_records(s, "achievement", scope=Scope.platform())).id
-    deal = deals.start_deal(
-        db_url, demand_id=demand, resources=[("achievement", patent)], actor="admin_user", scope=Scope("wuxi")
-    )
+    with session_scope(db_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=demand,
+            resources=[("achievement", patent)],
+            actor="admin_user",
+            scope=Scope("wuxi"),
+        )
     with session_scope(db_url) as s:
         told = {name: notifications.inbox(s, user=u) for name, u in users.items()}
     # The enterprise (both its accounts) and the university that owns the patent; not the acting officer,
     # nor the same-named company in another zone.
     assert {name for name, items in told.items() if items} == {"ent", "ent2", "uni"}
     assert told["uni"][0].link == f"/deals/{deal.id}" and "已发起" in told["uni"][0].title
-    deals.advance(db_url, deal.id, to_stage=DealStage.CONTACTED, actor="ent_user", scope=Scope("wuxi"))
+    with session_scope(db_url) as session:
+        deals.advance(session, deal.id, to_stage=DealStage.CONTACTED, actor="ent_user", scope=Scope("wuxi"))
     with session_scope(db_url) as s:
         assert notifications.count(s, user=users["ent"]) == 1  # the mover is not told of their own move
         assert "进入 已对接 阶段" in notifications.inbox(s, user=users["admin"])[0].title

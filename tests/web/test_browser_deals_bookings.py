@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from techbridge.domain.access import Scope
 from techbridge.services import deals
+from techbridge.store.db import session_scope
 
 from .conftest import PRIVATE_DEMAND
 
@@ -73,13 +74,14 @@ def test_enterprise_starts_a_deal_with_a_note_and_the_university_takes_part(
 def test_a_stage_error_is_shown_on_the_page_and_fixed_with_a_reason(
     page: Page, login_as: Callable[[str], None], web_db_url: str, ids: dict[str, dict[str, int]]
 ) -> None:
-    deal = deals.start_deal(
-        web_db_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("achievement", ids["achievement"][OWN_PATENT])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-    )
+    with session_scope(web_db_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("achievement", ids["achievement"][OWN_PATENT])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+        )
     login_as("wuxi_admin")
     page.goto(f"/deals/{deal.id}")
     page.select_option("#to_stage", "deployed")

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from techbridge.domain.access import Scope
 from techbridge.services import deals
+from techbridge.store.db import session_scope
 
 from .conftest import PRIVATE_DEMAND, _login
 
@@ -32,21 +33,20 @@ def visible_text(html: str) -> str:
 
 @pytest.fixture
 def pages(settings, ids) -> list[str]:
-    deal = deals.start_deal(
-        settings.resolved_database_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[
-            ("achievement", ids["achievement"]["一种隔膜涂布装置"]),
-            ("expert", ids["expert"]["李教授"]),
-        ],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-        note="首次对接",
-        at=datetime.now(UTC) - timedelta(days=3),
-    )
-    deals.advance(
-        settings.resolved_database_url, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi")
-    )
+    with session_scope(settings.resolved_database_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[
+                ("achievement", ids["achievement"]["一种隔膜涂布装置"]),
+                ("expert", ids["expert"]["李教授"]),
+            ],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            note="首次对接",
+            at=datetime.now(UTC) - timedelta(days=3),
+        )
+        deals.advance(session, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi"))
     demand, instrument = ids["demand"][PRIVATE_DEMAND], ids["instrument"]["场发射扫描电子显微镜"]
     return [
         "/", "/demands", f"/demands/{demand}", f"/demands/{demand}/matches", "/achievements",
@@ -106,7 +106,6 @@ def test_times_show_in_the_configured_zone_whatever_the_store_hands_back() -> No
 
 def test_demo_data_carries_a_sample_banner_on_every_page(app: FastAPI, settings) -> None:
     from techbridge.services.demo import SAMPLE_NOTICE
-    from techbridge.store.db import session_scope
     from techbridge.store.site_flags import DEMO_NOTICE, set_flag
 
     client = _login(TestClient(app), "wuxi_ent")

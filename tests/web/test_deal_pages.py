@@ -10,6 +10,7 @@ from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import officer
 from techbridge.services import deals
+from techbridge.store.db import session_scope
 
 from .conftest import PRIVATE_DEMAND, Html
 
@@ -17,14 +18,15 @@ PATENT = "一种隔膜涂布装置"  # Chengdu's shared patent
 
 
 def _deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
-    deal = deals.start_deal(
-        settings.resolved_database_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("achievement", ids["achievement"][PATENT])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-        note="匹配结果第一名",
-    )
+    with session_scope(settings.resolved_database_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("achievement", ids["achievement"][PATENT])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            note="匹配结果第一名",
+        )
     return deal.id
 
 
@@ -67,7 +69,8 @@ def test_advance_form_records_note_attachment_and_rejects_a_skip(
     assert again.texts("#to_stage option[selected]") == ["融资"]
     assert again.soup.select_one("#note")["aria-invalid"] == "true"
     assert again.texts("h1") == [PRIVATE_DEMAND]
-    assert deals.get_deal(settings.resolved_database_url, deal_id, user=officer("wuxi")).stage == "contacted"
+    with session_scope(settings.resolved_database_url) as session:
+        assert deals.get_deal(session, deal_id, user=officer("wuxi")).stage == "contacted"
 
 
 def test_enterprise_sees_its_deal_but_no_stage_form(

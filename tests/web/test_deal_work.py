@@ -12,6 +12,7 @@ from techbridge.app import create_app
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.services import deals
+from techbridge.store.db import session_scope
 
 from .conftest import PRIVATE_DEMAND, Html, _login, store_matches
 
@@ -22,14 +23,15 @@ SHARED_DEMAND = "储能电站热管理系统优化"  # Wuxi's, shared with other
 def _start(
     settings: Settings, ids: dict[str, dict[str, int]], kind: str = "achievement", name: str = OWN_PATENT
 ) -> int:
-    deal = deals.start_deal(
-        settings.resolved_database_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[(kind, ids[kind][name])],
-        actor="wuxi_ent",
-        scope=Scope("wuxi"),
-        note="企业发起",
-    )
+    with session_scope(settings.resolved_database_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[(kind, ids[kind][name])],
+            actor="wuxi_ent",
+            scope=Scope("wuxi"),
+            note="企业发起",
+        )
     return deal.id
 
 
@@ -132,13 +134,14 @@ def test_expert_contacts_reach_the_other_zones_party_only_on_the_deal(
 ) -> None:
     expert = ids["expert"]["李教授"]  # Wuxi's, shared; contact private to Wuxi on the record pages
     assert "li@example.edu.cn" not in cd_admin.get(f"/experts/{expert}").text
-    deal = deals.start_deal(
-        settings.resolved_database_url,
-        demand_id=ids["demand"]["航空发动机叶片精密加工"],
-        resources=[("expert", expert)],
-        actor="cd_admin",
-        scope=Scope("chengdu"),
-    )
+    with session_scope(settings.resolved_database_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"]["航空发动机叶片精密加工"],
+            resources=[("expert", expert)],
+            actor="cd_admin",
+            scope=Scope("chengdu"),
+        )
     page = html(cd_admin.get(f"/deals/{deal.id}").text)
     assert any("李教授 · 教授 · 联系方式: li@example.edu.cn" in side for side in page.texts(".contact-side"))
 

@@ -168,13 +168,14 @@ def test_abandoned_previews_expire(wuxi_admin: TestClient, settings: Settings, h
 def _deal_page(
     client: TestClient, settings: Settings, ids: dict[str, dict[str, int]], html: type[Html]
 ) -> tuple[int, str]:
-    deal = deals.start_deal(
-        settings.resolved_database_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("achievement", ids["achievement"]["一种隔膜涂布装置"])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-    )
+    with session_scope(settings.resolved_database_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("achievement", ids["achievement"]["一种隔膜涂布装置"])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+        )
     return deal.id, html(client.get(f"/deals/{deal.id}").text).csrf()
 
 
@@ -218,4 +219,5 @@ def test_a_deal_attachment_over_the_cap_is_413(
         files={"attachments": ("大文件.zip", io.BytesIO(b"x" * (2 * 1024 * 1024)), "application/zip")},
     )
     assert refused.status_code == 413 and "1 MB" in refused.text
-    assert deals.get_deal(settings.resolved_database_url, deal_id, user=officer("wuxi")).stage == "matched"
+    with session_scope(settings.resolved_database_url) as session:
+        assert deals.get_deal(session, deal_id, user=officer("wuxi")).stage == "matched"

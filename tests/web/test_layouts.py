@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from techbridge.domain.access import Scope
 from techbridge.services import deals
+from techbridge.store.db import session_scope
 
 from .conftest import PRIVATE_DEMAND
 
@@ -32,29 +33,30 @@ SHOT_WIDTHS = (390, 1366, 1920)
 @pytest.fixture
 def deal_id(web_db_url: str, ids: dict[str, dict[str, int]]) -> int:
     """A deal at 场景落地, so the last column of the board has a card to find."""
-    deal = deals.start_deal(
-        web_db_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("achievement", ids["achievement"]["一种锂电池陶瓷涂覆隔膜及其制备方法"])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-        note="示例",
-    )
-    deals.advance(
-        web_db_url,
-        deal.id,
-        to_stage="deployed",
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-        note="许可后直接量产",
-    )
-    other = deals.start_deal(
-        web_db_url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("expert", ids["expert"]["李教授"])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-    )
+    with session_scope(web_db_url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("achievement", ids["achievement"]["一种锂电池陶瓷涂覆隔膜及其制备方法"])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            note="示例",
+        )
+        deals.advance(
+            session,
+            deal.id,
+            to_stage="deployed",
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            note="许可后直接量产",
+        )
+        other = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("expert", ids["expert"]["李教授"])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+        )
     return other.id
 
 

@@ -28,15 +28,18 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 def _cross_zone_deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
     url = settings.resolved_database_url
-    deal = deals.start_deal(
-        url,
-        demand_id=ids["demand"][PRIVATE_DEMAND],
-        resources=[("achievement", ids["achievement"][PATENT])],
-        actor="wuxi_admin",
-        scope=Scope("wuxi"),
-        note=NOTE,
-    )
-    deals.advance(url, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi"), note=NOTE)  # type: ignore[arg-type]
+    with session_scope(url) as session:
+        deal = deals.start_deal(
+            session,
+            demand_id=ids["demand"][PRIVATE_DEMAND],
+            resources=[("achievement", ids["achievement"][PATENT])],
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            note=NOTE,
+        )
+        deals.advance(
+            session, deal.id, to_stage="contacted", actor="wuxi_admin", scope=Scope("wuxi"), note=NOTE
+        )  # type: ignore[arg-type]
     return deal.id
 
 

@@ -13,6 +13,7 @@ from ..analytics.models import TableData
 from ..config import get_settings
 from ..domain.accounts import officer
 from ..services import analytics
+from ..store.db import session_scope
 from . import app
 
 stats_app = typer.Typer(
@@ -50,18 +51,19 @@ def _command(name: str, metric: analytics.Metric) -> None:
         url = get_settings().resolved_database_url
         # The command line runs on the server itself: the operator reads as the platform admin.
         viewer = officer(None)
-        print_table(analytics.compute(url, name, user=viewer, zone=zone, threshold=threshold).table())
-        if export is not None:
-            file = analytics.export(
-                url,
-                name,
-                user=viewer,
-                zone=zone,
-                fmt=export.suffix.lstrip(".").lower(),
-                threshold=threshold,
-            )
-            export.write_bytes(file.content)
-            typer.echo(f"已导出到 {export}")
+        with session_scope(url) as session:
+            print_table(analytics.compute(session, name, user=viewer, zone=zone, threshold=threshold).table())
+            if export is not None:
+                file = analytics.export(
+                    session,
+                    name,
+                    user=viewer,
+                    zone=zone,
+                    fmt=export.suffix.lstrip(".").lower(),
+                    threshold=threshold,
+                )
+                export.write_bytes(file.content)
+                typer.echo(f"已导出到 {export}")
 
     run.__doc__ = f"Print {name}: {metric.title}."
     stats_app.command(name)(run)

@@ -33,7 +33,6 @@ from ..domain.access import Scope
 from ..domain.accounts import User
 from ..domain.deals import Deal
 from ..errors import InvalidInput, ZoneAccessDenied
-from ..store.db import session_scope
 from .deals import readable_deals
 
 # A stored match scoring at least this counts as a good one for coverage. Match scores are weighted sums
@@ -110,13 +109,17 @@ def _metric(name: str) -> Metric:
 
 
 def compute(
-    url: str, name: str, *, user: User, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+    session: Session,
+    name: str,
+    *,
+    user: User,
+    zone: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Tabular:
     """The typed, chart-ready result of one metric as ``user`` may see it (``zone``: platform admins)."""
     metric = _metric(name)
     scope = scope_for(user.scope, zone)
-    with session_scope(url) as session:
-        return metric.compute(Inputs(session=session, scope=scope, viewer=user, threshold=threshold))
+    return metric.compute(Inputs(session=session, scope=scope, viewer=user, threshold=threshold))
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class ExportFile:
 
 
 def export(
-    url: str,
+    session: Session,
     name: str,
     *,
     user: User,
@@ -136,14 +139,14 @@ def export(
     threshold: float = DEFAULT_THRESHOLD,
 ) -> ExportFile:
     """One metric's table as a CSV or XLSX file named after the metric, zone and day."""
-    table = compute(url, name, user=user, zone=zone, threshold=threshold).table()
+    table = compute(session, name, user=user, zone=zone, threshold=threshold).table()
     content = export_table(table, fmt)
     stem = f"{name}-{scope_for(user.scope, zone).zone_code or 'platform'}-{date.today().isoformat()}"
     return ExportFile(filename=f"{stem}.{fmt}", content_type=CONTENT_TYPES[fmt], content=content)
 
 
 def monthly_report(
-    url: str, *, user: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+    session: Session, *, user: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
 ) -> MonthlyReport:
     """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM'), as ``user`` may."""
     try:
@@ -153,6 +156,5 @@ def monthly_report(
     except ValueError:
         raise InvalidInput(f"月份格式应为 YYYY-MM, 实际 {month!r}") from None
     scope = scope_for(user.scope, zone)
-    with session_scope(url) as session:
-        deals = readable_deals(session, user=user, within=scope)
-        return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold)
+    deals = readable_deals(session, user=user, within=scope)
+    return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold)

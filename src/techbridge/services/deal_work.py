@@ -4,6 +4,9 @@ and the contacts of the people on the other side.
 Files are streamed to ``<data dir>/deal-files/<deal id>/<random key>`` in chunks, never read whole into
 memory, refused past the size limit or with a type outside ``ALLOWED_SUFFIXES``; the stored key is ours,
 so a download never trusts a name a client sent. A file is served only to those who may see its deal.
+
+Everything runs in the caller's session. The two writes that store files commit it before they return:
+a file on disk is kept only beside committed rows, and a failure rolls the session back and removes it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from ..domain.records import Expert
 from ..errors import FileTooLarge, InvalidInput, NotFound, PermissionDenied
 from ..store import accounts as account_store
 from ..store import deal_notes as note_store
-from ..store.db import session_scope
 from ..store.deal_notes import DealFile, DealNote
 from ..store.records import get_records
 from ..store.tables import utcnow
@@ -139,10 +141,11 @@ def _record_files(
 
 
 def post_note(
-    url: str, deal_id: int, *, user: User, body: str, uploads: Sequence[Upload], files: FileStore
+    session: Session, deal_id: int, *, user: User, body: str, uploads: Sequence[Upload], files: FileStore
 ) -> DealNote:
-    """A party's follow-up note with optional files; everyone else on the deal is told."""
-    deal = deals.get_deal(url, deal_id, user=user)
+    """A party's follow-up note with optional files; everyone else on the deal is told. Commits ``session``
+    (see the module docstring)."""
+    deal = deals.get_deal(session, deal_id, user=user)
     if not can_take_part(user, deal):
         raise PermissionDenied("只有撮合项目的参与方可以留言或上传附件")
     text = body.strip()
@@ -152,75 +155,81 @@ def post_note(
         raise InvalidInput("留言不能超过 5000 字")
     saved = _save_all(files, deal_id, uploads)
     try:
-        with session_scope(url) as session:
-            note_id = note_store.add_note(
-                session, deal_id, author=user.username, author_name=user.display_name, body=text, at=utcnow()
-            )
-            _record_files(session, deal_id, saved, user=user, note_id=note_id)
-            notices.send(
-                session,
-                # Only those who may read the notes: a zone that only supplied a resource sees none.
-                user_ids=[
-                    u.id for u in _party_accounts(session, deal) if u.id != user.id and can_take_part(u, deal)
-                ],
-                kind="deal",
-                title=f"撮合项目有新留言: {deal.title}",
-                body=f"{user.display_name or user.username}: {text[:100]}",
-                link=f"/deals/{deal_id}#notes",
-            )
-            return next(n for n in note_store.list_notes(session, deal_id) if n.id == note_id)
+        note_id = note_store.add_note(
+            session, deal_id, author=user.username, author_name=user.display_name, body=text, at=utcnow()
+        )
+        _record_files(session, deal_id, saved, user=user, note_id=note_id)
+        notices.send(
+            session,
+            # Only those who may read the notes: a zone that only supplied a resource sees none.
+            user_ids=[
+                u.id for u in _party_accounts(session, deal) if u.id != user.id and can_take_part(u, deal)
+            ],
+            kind="deal",
+            title=f"撮合项目有新留言: {deal.title}",
+            body=f"{user.display_name or user.username}: {text[:100]}",
+            link=f"/deals/{deal_id}#notes",
+        )
+        note = next(n for n in note_store.list_notes(session, deal_id) if n.id == note_id)
+        session.commit()  # the saved files are kept only beside committed rows
+        return note
     except Exception:
+        session.rollback()
         files.remove(deal_id, [s.key for s in saved])
         raise
 
 
 def advance_with_files(
-    url: str, deal_id: int, *, user: User, uploads: Sequence[Upload], files: FileStore, **transition: object
+    session: Session,
+    deal_id: int,
+    *,
+    user: User,
+    uploads: Sequence[Upload],
+    files: FileStore,
+    **transition: object,
 ) -> Deal:
-    """``deals.advance`` with files stored and linked to the stage change; a refused change keeps none."""
-    deal = deals.get_deal(url, deal_id, user=user)
+    """``deals.advance`` with files stored and linked to the stage change; a refused change keeps none.
+    Commits ``session`` (see the module docstring)."""
+    deal = deals.get_deal(session, deal_id, user=user)
     deals.require_officer(user, deal)
     saved = _save_all(files, deal.id, uploads)
-    attachments: list[Attachment] = []
     try:
-        if saved:
-            with session_scope(url) as session:
-                attachments = [
-                    Attachment(name=f.name, size=f.size, content_type=f.content_type, file_id=f.id)
-                    for f in _record_files(session, deal_id, saved, user=user)
-                ]
-        return deals.advance(
-            url,
+        attachments = [
+            Attachment(name=f.name, size=f.size, content_type=f.content_type, file_id=f.id)
+            for f in _record_files(session, deal_id, saved, user=user)
+        ]
+        moved = deals.advance(
+            session,
             deal_id,
             actor=user.username,
             scope=user.scope,
             attachments=attachments,
             **transition,  # type: ignore[arg-type]
         )
+        session.commit()  # the saved files are kept only beside committed rows
+        return moved
     except Exception:
-        if attachments:
-            with session_scope(url) as session:
-                note_store.delete_files(session, deal_id, [a.file_id for a in attachments if a.file_id])
+        session.rollback()  # the file rows go with the refused change
         files.remove(deal_id, [s.key for s in saved])
         raise
 
 
-def open_file(url: str, deal_id: int, file_id: int, *, user: User, files: FileStore) -> tuple[Path, DealFile]:
+def open_file(
+    session: Session, deal_id: int, file_id: int, *, user: User, files: FileStore
+) -> tuple[Path, DealFile]:
     """The stored file of a deal the user takes part in: another zone's deal is 404, like the deal itself,
     and so is a file of a deal the user sees only redacted (a zone that supplied a resource)."""
-    if not can_take_part(user, deals.get_deal(url, deal_id, user=user)):
+    if not can_take_part(user, deals.get_deal(session, deal_id, user=user)):
         raise NotFound("附件", file_id)
-    with session_scope(url) as session:
-        found = note_store.get_file(session, deal_id, file_id)
+    found = note_store.get_file(session, deal_id, file_id)
     path = files.path(deal_id, found.storage_key)
     if not path.is_file():
         raise NotFound("附件", file_id)
     return path, found
 
 
-def list_notes(url: str, deal_id: int) -> list[DealNote]:
-    with session_scope(url) as session:
-        return note_store.list_notes(session, deal_id)
+def list_notes(session: Session, deal_id: int) -> list[DealNote]:
+    return note_store.list_notes(session, deal_id)
 
 
 @dataclass
@@ -238,7 +247,7 @@ def _party_accounts(session: Session, deal: Deal) -> list[User]:
     return account_store.users_of_organizations(session, orgs)
 
 
-def contacts(url: str, deal: Deal, *, user: User) -> list[PartyContact]:
+def contacts(session: Session, deal: Deal, *, user: User) -> list[PartyContact]:
     """The parties and how to reach them, for those on the deal (officers of its zones and the parties):
     expert contacts are shown to them even across zones, which the record pages keep private."""
     if not can_take_part(user, deal):
@@ -250,17 +259,16 @@ def contacts(url: str, deal: Deal, *, user: User) -> list[PartyContact]:
     for r in deal.resources:
         if r.owner and r.owner not in sides:
             sides[r.owner] = PartyContact(r.owner, roles.get(r.kind, "资源方"))
-    with session_scope(url) as session:
-        for account in _party_accounts(session, deal):
-            side = sides.get(account.organization or "")
-            if side is not None:
-                side.people.append((account.display_name or account.username, ROLE_LABELS_ZH[account.role]))
-        expert_ids = [r.record_id for r in deal.resources if r.kind == "expert"]
-        for stored in get_records(session, "expert", expert_ids, scope=Scope.platform()).values():
-            expert = stored.record
-            assert isinstance(expert, Expert)
-            side = sides.setdefault(
-                expert.organization or expert.name, PartyContact(expert.organization or "", "专家")
-            )
-            side.experts.append((expert.name, expert.title or "", expert.contact or ""))
+    for account in _party_accounts(session, deal):
+        side = sides.get(account.organization or "")
+        if side is not None:
+            side.people.append((account.display_name or account.username, ROLE_LABELS_ZH[account.role]))
+    expert_ids = [r.record_id for r in deal.resources if r.kind == "expert"]
+    for stored in get_records(session, "expert", expert_ids, scope=Scope.platform()).values():
+        expert = stored.record
+        assert isinstance(expert, Expert)
+        side = sides.setdefault(
+            expert.organization or expert.name, PartyContact(expert.organization or "", "专家")
+        )
+        side.experts.append((expert.name, expert.title or "", expert.contact or ""))
     return list(sides.values())

@@ -1,8 +1,9 @@
 """Deal use cases: start a deal from a demand (or an enterprise), move it through the stages, drop it.
 
-Each function opens its own unit of work on ``url``, checks zone rights and the transition rules, and
-returns the deal as a domain model with its full history. Every read goes through ``readable_deals``,
-which applies ``domain.accounts.deal_view``: lists, detail pages, the board and analytics see the same.
+Each function works in the caller's session, the caller's unit of work (nothing here commits), checks zone
+rights and the transition rules, and returns the deal as a domain model with its full history. Every read
+goes through ``readable_deals``, which applies ``domain.accounts.deal_view``: lists, detail pages, the
+board and analytics see the same.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from ..errors import (
     ZoneAccessDenied,
 )
 from ..store import deals as deal_store
-from ..store.db import session_scope
 from ..store.records import get_record, get_records
 from ..store.tables import utcnow
 from . import notifications
@@ -63,7 +63,7 @@ def _title_of(record: object) -> str:
 
 
 def start_deal(
-    url: str,
+    session: Session,
     *,
     resources: Sequence[ResourceRef],
     actor: str,
@@ -88,67 +88,66 @@ def start_deal(
     if not resources:
         raise TechBridgeError("撮合项目至少需要一项资源 (成果、专家、仪器或中试平台)")
     when = _when(at)
-    with session_scope(url) as session:
-        industry_chain: str | None = None
-        if demand_id is not None:
-            demand = get_record(session, "demand", demand_id, scope=scope).record
-            owner_zone = demand.zone_code
-            enterprise = demand.organization  # type: ignore[attr-defined]
-            industry_chain = demand.industry_chain  # type: ignore[attr-defined]
-            title = title or demand.title  # type: ignore[attr-defined]
-        elif on_behalf_of is not None:
-            raise PermissionDenied("企业用户只能为本单位的需求发起撮合")
-        else:
-            owner_zone = zone_code or scope.zone_code or ""
-            if not owner_zone:
-                raise TechBridgeError("平台管理员为企业创建撮合项目时必须指定园区")
-        if not scope.can_edit(zone_code=owner_zone):
-            raise ZoneAccessDenied(owner_zone, "撮合项目")
-        owner_scope = Scope(owner_zone)
-        linked: list[DealResource] = []
-        for kind in dict.fromkeys(kind for kind, _ in resources):
-            if kind not in RESOURCE_KINDS:
-                raise TechBridgeError(f"资源类型 {kind!r} 无效, 可选: {', '.join(RESOURCE_KINDS)}")
-            ids = list(dict.fromkeys(i for k, i in resources if k == kind))
-            found = get_records(session, kind, ids, scope=owner_scope)
-            for record_id in ids:
-                if record_id not in found:
-                    raise NotFound(kind, record_id)
-                record = found[record_id].record
-                linked.append(
-                    DealResource(
-                        kind=kind,
-                        record_id=record_id,
-                        zone_code=record.zone_code,
-                        title=_title_of(record),
-                        owner=owner_of(kind, record) or "",
-                    )
+    industry_chain: str | None = None
+    if demand_id is not None:
+        demand = get_record(session, "demand", demand_id, scope=scope).record
+        owner_zone = demand.zone_code
+        enterprise = demand.organization  # type: ignore[attr-defined]
+        industry_chain = demand.industry_chain  # type: ignore[attr-defined]
+        title = title or demand.title  # type: ignore[attr-defined]
+    elif on_behalf_of is not None:
+        raise PermissionDenied("企业用户只能为本单位的需求发起撮合")
+    else:
+        owner_zone = zone_code or scope.zone_code or ""
+        if not owner_zone:
+            raise TechBridgeError("平台管理员为企业创建撮合项目时必须指定园区")
+    if not scope.can_edit(zone_code=owner_zone):
+        raise ZoneAccessDenied(owner_zone, "撮合项目")
+    owner_scope = Scope(owner_zone)
+    linked: list[DealResource] = []
+    for kind in dict.fromkeys(kind for kind, _ in resources):
+        if kind not in RESOURCE_KINDS:
+            raise TechBridgeError(f"资源类型 {kind!r} 无效, 可选: {', '.join(RESOURCE_KINDS)}")
+        ids = list(dict.fromkeys(i for k, i in resources if k == kind))
+        found = get_records(session, kind, ids, scope=owner_scope)
+        for record_id in ids:
+            if record_id not in found:
+                raise NotFound(kind, record_id)
+            record = found[record_id].record
+            linked.append(
+                DealResource(
+                    kind=kind,
+                    record_id=record_id,
+                    zone_code=record.zone_code,
+                    title=_title_of(record),
+                    owner=owner_of(kind, record) or "",
                 )
-        if on_behalf_of is not None and demand_id is not None:
-            if enterprise != on_behalf_of and all(r.owner != on_behalf_of for r in linked):
-                raise PermissionDenied("只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合")
-        if demand_id is not None:
-            wanted = {(r.kind, r.record_id) for r in linked}
-            for other in deal_store.list_deals(session, scope=Scope.platform(), demand_id=demand_id):
-                if not other.is_closed and {(r.kind, r.record_id) for r in other.resources} == wanted:
-                    raise Conflict(f"该需求与这些资源已有进行中的撮合项目 (编号 {other.id})")
-        new = deal_store.NewDeal(
-            zone_code=owner_zone,
-            title=(title or f"{enterprise} 撮合项目")[:300],
-            demand_id=demand_id,
-            enterprise=enterprise,
-            industry_chain=industry_chain,
-            resources=linked,
-            created_by=actor,
-        )
-        first = DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor=actor, at=when, note=note)
-        deal = deal_store.insert_deal(session, new, first)
-        notifications.deal_changed(session, deal, actor=actor, linked=_linked(session, [deal]))
-        return deal
+            )
+    if on_behalf_of is not None and demand_id is not None:
+        if enterprise != on_behalf_of and all(r.owner != on_behalf_of for r in linked):
+            raise PermissionDenied("只能为本单位的需求发起撮合, 或以本单位的成果、专家、仪器参与撮合")
+    if demand_id is not None:
+        wanted = {(r.kind, r.record_id) for r in linked}
+        for other in deal_store.list_deals(session, scope=Scope.platform(), demand_id=demand_id):
+            if not other.is_closed and {(r.kind, r.record_id) for r in other.resources} == wanted:
+                raise Conflict(f"该需求与这些资源已有进行中的撮合项目 (编号 {other.id})")
+    new = deal_store.NewDeal(
+        zone_code=owner_zone,
+        title=(title or f"{enterprise} 撮合项目")[:300],
+        demand_id=demand_id,
+        enterprise=enterprise,
+        industry_chain=industry_chain,
+        resources=linked,
+        created_by=actor,
+    )
+    first = DealEvent(from_stage=None, to_stage=DealStage.MATCHED, actor=actor, at=when, note=note)
+    deal = deal_store.insert_deal(session, new, first)
+    notifications.deal_changed(session, deal, actor=actor, linked=_linked(session, [deal]))
+    return deal
 
 
 def start_deal_as(
-    url: str,
+    session: Session,
     *,
     user: User,
     resources: Sequence[ResourceRef],
@@ -160,7 +159,7 @@ def start_deal_as(
     """``start_deal`` as a signed-in user does it: an organisation only for its own demand or with its own
     resources (``domain.accounts.deal_enterprise``), an officer for the zone."""
     return start_deal(
-        url,
+        session,
         resources=resources,
         actor=user.username,
         scope=user.scope,
@@ -173,7 +172,7 @@ def start_deal_as(
 
 
 def advance(
-    url: str,
+    session: Session,
     deal_id: int,
     *,
     to_stage: DealStage,
@@ -187,40 +186,37 @@ def advance(
 ) -> Deal:
     """Move a deal to ``to_stage``; ``note`` is the stated reason a skip, a step back or a drop needs."""
     when = _when(at)
-    with session_scope(url) as session:
-        deal = deal_store.get_deal(session, deal_id, scope=scope)
-        if not scope.can_edit(zone_code=deal.zone_code):
-            raise ZoneAccessDenied(deal.zone_code, "撮合项目")
-        problem = transition_problem(
-            deal.stage, to_stage, reason=note, contract_value=contract_value, funding_amount=funding_amount
-        )
-        if problem is None and deal.events and when < deal.events[-1].at:
-            problem = "变更时间不能早于上一次变更"
-        if problem is not None:
-            raise InvalidStageTransition(
-                deal_id, STAGE_LABELS_ZH[deal.stage], STAGE_LABELS_ZH[to_stage], problem
-            )
-        event = DealEvent(
-            from_stage=deal.stage,
-            to_stage=to_stage,
-            actor=actor,
-            at=when,
-            note=note.strip(),
-            attachments=list(attachments),
-            contract_value=contract_value,
-            funding_amount=funding_amount,
-        )
-        drop_reason = note.strip() if to_stage == DealStage.DROPPED else ""
-        moved = deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
-        notifications.deal_changed(session, moved, actor=actor, linked=_linked(session, [moved]))
-        return moved
+    deal = deal_store.get_deal(session, deal_id, scope=scope)
+    if not scope.can_edit(zone_code=deal.zone_code):
+        raise ZoneAccessDenied(deal.zone_code, "撮合项目")
+    problem = transition_problem(
+        deal.stage, to_stage, reason=note, contract_value=contract_value, funding_amount=funding_amount
+    )
+    if problem is None and deal.events and when < deal.events[-1].at:
+        problem = "变更时间不能早于上一次变更"
+    if problem is not None:
+        raise InvalidStageTransition(deal_id, STAGE_LABELS_ZH[deal.stage], STAGE_LABELS_ZH[to_stage], problem)
+    event = DealEvent(
+        from_stage=deal.stage,
+        to_stage=to_stage,
+        actor=actor,
+        at=when,
+        note=note.strip(),
+        attachments=list(attachments),
+        contract_value=contract_value,
+        funding_amount=funding_amount,
+    )
+    drop_reason = note.strip() if to_stage == DealStage.DROPPED else ""
+    moved = deal_store.record_event(session, deal_id, event, drop_reason=drop_reason)
+    notifications.deal_changed(session, moved, actor=actor, linked=_linked(session, [moved]))
+    return moved
 
 
 def drop(
-    url: str, deal_id: int, *, reason: str, actor: str, scope: Scope, at: datetime | None = None
+    session: Session, deal_id: int, *, reason: str, actor: str, scope: Scope, at: datetime | None = None
 ) -> Deal:
     """End a deal as 终止; the reason is required and kept on the deal."""
-    return advance(url, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
+    return advance(session, deal_id, to_stage=DealStage.DROPPED, actor=actor, scope=scope, note=reason, at=at)
 
 
 OFFICERS_ONLY = "只有项目所属园区的管理员可以推进或终止撮合项目"
@@ -243,16 +239,16 @@ class StageChange(TypedDict, total=False):
 
 
 def advance_as(
-    url: str, deal_id: int, *, user: User, to_stage: DealStage, **change: Unpack[StageChange]
+    session: Session, deal_id: int, *, user: User, to_stage: DealStage, **change: Unpack[StageChange]
 ) -> Deal:
     """``advance`` as a signed-in user does it: a deal they cannot see is 404, one of another zone 403."""
-    require_officer(user, get_deal(url, deal_id, user=user))
-    return advance(url, deal_id, to_stage=to_stage, actor=user.username, scope=user.scope, **change)
+    require_officer(user, get_deal(session, deal_id, user=user))
+    return advance(session, deal_id, to_stage=to_stage, actor=user.username, scope=user.scope, **change)
 
 
-def drop_as(url: str, deal_id: int, *, user: User, reason: str) -> Deal:
+def drop_as(session: Session, deal_id: int, *, user: User, reason: str) -> Deal:
     """``drop`` as a signed-in user does it (see ``advance_as``)."""
-    return advance_as(url, deal_id, user=user, to_stage=DealStage.DROPPED, note=reason)
+    return advance_as(session, deal_id, user=user, to_stage=DealStage.DROPPED, note=reason)
 
 
 def stage_days(deal: Deal, *, now: datetime | None = None) -> dict[DealStage, float]:
@@ -309,29 +305,26 @@ class DealPage:
 
 
 def page_deals(
-    url: str, *, user: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
+    session: Session, *, user: User, stage: DealStage | None = None, page: int = 1, per_page: int = 20
 ) -> DealPage:
     """One page of ``list_deals``, paged in the database (LIMIT/OFFSET and a COUNT), not in Python."""
     scope, party = user.scope, party_of(user)
-    with session_scope(url) as session:
-        found = deal_store.list_deals(
-            session, scope=scope, stage=stage, party=party, limit=per_page, offset=(page - 1) * per_page
-        )
-        total = deal_store.count_deals(session, scope=scope, stage=stage, party=party)
-        return DealPage(items=_readable(session, user, found), total=total)
+    found = deal_store.list_deals(
+        session, scope=scope, stage=stage, party=party, limit=per_page, offset=(page - 1) * per_page
+    )
+    total = deal_store.count_deals(session, scope=scope, stage=stage, party=party)
+    return DealPage(items=_readable(session, user, found), total=total)
 
 
-def get_deal(url: str, deal_id: int, *, user: User) -> Deal:
+def get_deal(session: Session, deal_id: int, *, user: User) -> Deal:
     """One deal as ``user`` may read it; a deal the user may not see is absent (404), never 403."""
-    with session_scope(url) as session:
-        deal = deal_store.get_deal(session, deal_id, scope=user.scope)
-        view = deal_view(user, deal, _linked(session, [deal]))
+    deal = deal_store.get_deal(session, deal_id, scope=user.scope)
+    view = deal_view(user, deal, _linked(session, [deal]))
     if view is None:
         raise NotFound("撮合项目", deal_id)
     return view
 
 
-def list_deals(url: str, *, user: User, stage: DealStage | None = None) -> list[Deal]:
+def list_deals(session: Session, *, user: User, stage: DealStage | None = None) -> list[Deal]:
     """The deals ``user`` may see, newest first (see ``readable_deals``)."""
-    with session_scope(url) as session:
-        return readable_deals(session, user=user, stage=stage)
+    return readable_deals(session, user=user, stage=stage)

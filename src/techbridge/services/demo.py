@@ -123,10 +123,10 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
     the dashboard have something to show. Runs only on a database with no deals yet.
     """
     scope = Scope(zone_code)
-    if deals.list_deals(url, user=officer(None)):
-        return 0
     rng = random.Random(seed)
     with session_scope(url) as session:
+        if deals.list_deals(session, user=officer(None)):
+            return 0
         demands = list_records(
             session, "demand", scope=scope, query=RecordQuery(per_page=100, sort="id")
         ).items
@@ -142,35 +142,38 @@ def create_sample_deals(url: str, *, zone_code: str = "wuxi", seed: int = 7) -> 
         if not matches:
             continue
         started = _SAMPLE_START + timedelta(days=rng.randint(0, 100))  # every stage stays in the past
-        deal = deals.start_deal(
-            url,
-            demand_id=demand_id,
-            resources=[("achievement", matches[0].target_id)],
-            actor="wuxi_admin",
-            scope=scope,
-            note=SAMPLE_DEAL_NOTE,
-            at=started,
-        )
-        created += 1
-        final = rng.choices(range(len(PIPELINE)), weights=[3, 4, 5, 3, 2, 2, 3])[0]
-        when = started
-        for stage in PIPELINE[1 : final + 1]:
-            when += timedelta(days=rng.randint(5, 20))
-            amounts = {}
-            if stage == DealStage.PILOT_TEST:
-                amounts["contract_value"] = float(rng.randint(20, 300))
-            elif stage == DealStage.FUNDING:
-                amounts["funding_amount"] = float(rng.randint(100, 2000))
-            deals.advance(url, deal.id, to_stage=stage, actor="wuxi_admin", scope=scope, at=when, **amounts)
-        if 0 < final < len(PIPELINE) - 1 and rng.random() < 0.25:
-            deals.drop(
-                url,
-                deal.id,
-                reason="企业调整研发方向 (示例)",
+        with session_scope(url) as session:  # one transaction per sample deal
+            deal = deals.start_deal(
+                session,
+                demand_id=demand_id,
+                resources=[("achievement", matches[0].target_id)],
                 actor="wuxi_admin",
                 scope=scope,
-                at=when + timedelta(days=7),
+                note=SAMPLE_DEAL_NOTE,
+                at=started,
             )
+            created += 1
+            final = rng.choices(range(len(PIPELINE)), weights=[3, 4, 5, 3, 2, 2, 3])[0]
+            when = started
+            for stage in PIPELINE[1 : final + 1]:
+                when += timedelta(days=rng.randint(5, 20))
+                amounts = {}
+                if stage == DealStage.PILOT_TEST:
+                    amounts["contract_value"] = float(rng.randint(20, 300))
+                elif stage == DealStage.FUNDING:
+                    amounts["funding_amount"] = float(rng.randint(100, 2000))
+                deals.advance(
+                    session, deal.id, to_stage=stage, actor="wuxi_admin", scope=scope, at=when, **amounts
+                )
+            if 0 < final < len(PIPELINE) - 1 and rng.random() < 0.25:
+                deals.drop(
+                    session,
+                    deal.id,
+                    reason="企业调整研发方向 (示例)",
+                    actor="wuxi_admin",
+                    scope=scope,
+                    at=when + timedelta(days=7),
+                )
     return created
 
 

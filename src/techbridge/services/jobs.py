@@ -346,7 +346,7 @@ def reap_stale(session: Session, settings: Settings) -> tuple[int, int]:
 def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90) -> CleanupReport:
     """The worker's periodic tidy-up: finished jobs and their files after ``job_retention_days``,
     uploads never confirmed after ``upload_ttl_hours``, read notifications after 90 days, and
-    jobs whose worker died."""
+    jobs whose worker died. A scheduled job, not a request service: it opens its own session."""
     from ..store.notifications import delete_read_before
 
     with session_scope(url) as session:

@@ -599,6 +599,7 @@ def run_batch(
 
     ``full`` compares every record with the index and re-ranks every source (the repair path).
     ``cluster`` ranks on shards of the index held by a Ray cluster (docs/scale-out.md): the same lists.
+    A job, not a request service: it takes a database URL and commits batch by batch in its own sessions.
     """
     started = time.perf_counter()
     with session_scope(url) as session, _open_index(session, settings) as index:
@@ -655,7 +656,8 @@ def warm_up(url: str, settings: Settings, *, wait: float = INDEX_WAIT_S) -> bool
     holding the index, with every other matching request queued behind it: the sentence encoder's model,
     the segmenter's dictionary and the index itself, synced with the store (at 100 clients that first
     request took 20-30 s and the queue behind it timed out as 503s; docs/reliability.md, Load test).
-    Returns False (and leaves the rest to the first request) when ``match --all`` holds the index."""
+    Returns False (and leaves the rest to the first request) when ``match --all`` holds the index.
+    A start-up job, not a request service: it takes a database URL and opens its own session."""
     encoder = engine_encoder(settings)
     if encoder is not None:
         encoder.encode(["预热"])  # the model loads on first use

@@ -5,15 +5,15 @@ a password change, deactivating the account or its expiry end it at once, wherev
 
 How the web layer uses it:
 
-- after a successful ``services.accounts.authenticate``, call ``start_session(db, user=user)`` and
-  ``encode_session(secret_key, session)``, and store the result in the ``SESSION_COOKIE`` cookie with
+- after a successful ``services.accounts.authenticate``, call ``start_session(session, user=user)``
+  and ``encode_session(secret_key, browser)``, and store the result in the ``SESSION_COOKIE`` cookie with
   ``cookie_options(...)`` (HttpOnly, SameSite=Lax, Secure behind HTTPS);
 - on each request, ``decode_session(secret_key, cookie_value)`` gives the ``BrowserSession`` or ``None``
-  (tampered or absent), then ``resume_session(db, session)`` the ``User`` (or ``NotAuthenticated`` when the
-  session was ended, expired, or the account was switched off);
-- ``end_session(db, session)`` on logout;
-- put ``csrf_token(secret_key, session)`` in every form as the hidden field ``CSRF_FIELD`` (or send it in
-  the ``CSRF_HEADER`` header from scripts) and check it with ``check_csrf(secret_key, session, token)``
+  (tampered or absent), then ``resume_session(session, browser)`` the ``User`` (or ``NotAuthenticated``
+  when the session was ended, expired, or the account was switched off);
+- ``end_session(session, browser)`` on logout;
+- put ``csrf_token(secret_key, browser)`` in every form as the hidden field ``CSRF_FIELD`` (or send it in
+  the ``CSRF_HEADER`` header from scripts) and check it with ``check_csrf(secret_key, browser, token)``
   before acting on a POST. The token is an HMAC of the session's key, so it dies with the session, another
   user's token never validates, and the page never shows the key itself.
 
@@ -79,13 +79,13 @@ def new_session(user_id: int) -> BrowserSession:
     return BrowserSession(user_id=user_id, nonce=secrets.token_urlsafe(32))
 
 
-def start_session(db: Session, *, user: User) -> BrowserSession:
+def start_session(session: Session, *, user: User) -> BrowserSession:
     """Open a server-side session for a login; the key changes on every login (no session fixation)."""
     now = _now()
-    store.prune_sessions(db, user_id=user.id, now=now)
+    store.prune_sessions(session, user_id=user.id, now=now)
     browser = new_session(user.id)
     store.insert_session(
-        db,
+        session,
         user_id=user.id,
         key_hash=key_hash(browser.nonce),
         expires_at=now + timedelta(seconds=SESSION_MAX_AGE),
@@ -93,9 +93,9 @@ def start_session(db: Session, *, user: User) -> BrowserSession:
     return browser
 
 
-def resume_session(db: Session, browser: BrowserSession) -> User:
+def resume_session(session: Session, browser: BrowserSession) -> User:
     """The active user of a live session, or NotAuthenticated."""
-    row = store.find_session(db, key_hash(browser.nonce))
+    row = store.find_session(session, key_hash(browser.nonce))
     now = _now()
     if (
         row is None
@@ -104,17 +104,17 @@ def resume_session(db: Session, browser: BrowserSession) -> User:
         or _aware(row.expires_at) <= now
     ):
         raise NotAuthenticated(_ENDED)
-    user = store.get_user(db, row.user_id)
+    user = store.get_user(session, row.user_id)
     if user is None or not user.is_active:
         raise NotAuthenticated(_ENDED)
     if _aware(row.last_seen_at) < now - LAST_SEEN_EVERY:  # bookkeeping: never fails the page for it
-        store.record_session_seen(db, row.id, now)
+        store.record_session_seen(session, row.id, now)
     return user
 
 
-def end_session(db: Session, browser: BrowserSession) -> None:
+def end_session(session: Session, browser: BrowserSession) -> None:
     """Logout: the session is revoked, so a copy of the cookie is worthless too."""
-    row = store.find_session(db, key_hash(browser.nonce))
+    row = store.find_session(session, key_hash(browser.nonce))
     if row is not None and row.user_id == browser.user_id and row.revoked_at is None:
         row.revoked_at = _now()
 
@@ -126,8 +126,8 @@ def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=_SESSION_SALT)
 
 
-def encode_session(secret_key: str, session: BrowserSession) -> str:
-    return _serializer(secret_key).dumps({"uid": session.user_id, "n": session.nonce})
+def encode_session(secret_key: str, browser: BrowserSession) -> str:
+    return _serializer(secret_key).dumps({"uid": browser.user_id, "n": browser.nonce})
 
 
 def decode_session(
@@ -149,16 +149,16 @@ def decode_session(
     return BrowserSession(user_id=data["uid"], nonce=data["n"])
 
 
-def csrf_token(secret_key: str, session: BrowserSession) -> str:
+def csrf_token(secret_key: str, browser: BrowserSession) -> str:
     """The CSRF token for forms of this session (stable for the session's lifetime)."""
     if not secret_key:
         raise RuntimeError("no secret key: build the app with techbridge.app.create_app")
-    digest = hmac.new(secret_key.encode("utf-8"), _CSRF_SALT + session.nonce.encode("utf-8"), "sha256")
+    digest = hmac.new(secret_key.encode("utf-8"), _CSRF_SALT + browser.nonce.encode("utf-8"), "sha256")
     return digest.hexdigest()
 
 
-def check_csrf(secret_key: str, session: BrowserSession, token: str | None) -> bool:
+def check_csrf(secret_key: str, browser: BrowserSession, token: str | None) -> bool:
     if not token:
         return False
-    expected = csrf_token(secret_key, session).encode("ascii")
+    expected = csrf_token(secret_key, browser).encode("ascii")
     return hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass"))

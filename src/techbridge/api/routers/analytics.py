@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from ...analytics.models import MonthlyReport
 from ...errors import TechBridgeError
 from ...services import analytics
-from ..deps import CurrentUser, DbUrlDep
+from ..deps import CurrentUser, SessionDep
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -33,12 +33,12 @@ MetricName = Literal[tuple(analytics.METRICS)]  # type: ignore[valid-type]
 
 def _add_metric_route(name: str, metric: analytics.Metric) -> None:
     def read(
+        session: SessionDep,
         user: CurrentUser,
-        url: DbUrlDep,
         zone: ZoneQuery = None,
         threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
     ) -> Any:
-        return analytics.compute(url, name, user=user, zone=zone, threshold=threshold)
+        return analytics.compute(session, name, user=user, zone=zone, threshold=threshold)
 
     read.__name__ = f"read_{name.replace('-', '_')}"
     router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
@@ -50,25 +50,25 @@ for _name, _metric in analytics.METRICS.items():
 
 @router.get("/report/{month}", response_model=MonthlyReport, summary="The zone committee's monthly report")
 def monthly_report(
+    session: SessionDep,
     user: CurrentUser,
-    url: DbUrlDep,
     month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    return analytics.monthly_report(url, user=user, month=month, zone=zone, threshold=threshold)
+    return analytics.monthly_report(session, user=user, month=month, zone=zone, threshold=threshold)
 
 
 @router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
 def export(
+    session: SessionDep,
     user: CurrentUser,
-    url: DbUrlDep,
     metric: Annotated[MetricName, Path()],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> Response:
-    file = analytics.export(url, metric, user=user, fmt=format, zone=zone, threshold=threshold)
+    file = analytics.export(session, metric, user=user, fmt=format, zone=zone, threshold=threshold)
     return Response(
         file.content,
         media_type=file.content_type,

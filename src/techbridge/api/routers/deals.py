@@ -3,6 +3,8 @@
 Zone officers (admins) push deals forward; an organisation may open a deal on its own demand (or offer its
 own resource to one) and sees the deals it is a party to. Another zone's deal is a 404, as for records; a
 deal this zone only supplied shows the owner zone's private side redacted (``domain.accounts.deal_view``).
+
+Routes that write commit before they return, as the record routes do (see ``routers.records``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from ...domain.deals import RESOURCE_KINDS, STAGE_LABELS_ZH, Attachment, Deal, DealStage
 from ...services import deals
-from ..deps import AdminUser, CurrentUser, DbUrlDep
+from ..deps import AdminUser, CurrentUser, SessionDep
 from ..schemas import MAX_ID, PageNumber, PerPage
 
 router = APIRouter(prefix="/deals", tags=["deals"])
@@ -85,8 +87,12 @@ def _public(deal: Deal) -> DealPublic:
 
 
 @router.get("", response_model=DealsPublic, summary="List visible deals, newest first")
-def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery, Query()]) -> DealsPublic:
-    found = deals.page_deals(url, user=user, stage=params.stage, page=params.page, per_page=params.per_page)
+def list_deals(
+    session: SessionDep, user: CurrentUser, params: Annotated[DealListQuery, Query()]
+) -> DealsPublic:
+    found = deals.page_deals(
+        session, user=user, stage=params.stage, page=params.page, per_page=params.per_page
+    )
     return DealsPublic(
         data=[_public(d) for d in found.items],
         count=found.total,
@@ -96,14 +102,14 @@ def list_deals(user: CurrentUser, url: DbUrlDep, params: Annotated[DealListQuery
 
 
 @router.get("/{deal_id}", response_model=DealPublic, summary="One deal with its stage history")
-def get_deal(user: CurrentUser, url: DbUrlDep, deal_id: DealId) -> DealPublic:
-    return _public(deals.get_deal(url, deal_id, user=user))
+def get_deal(session: SessionDep, user: CurrentUser, deal_id: DealId) -> DealPublic:
+    return _public(deals.get_deal(session, deal_id, user=user))
 
 
 @router.post("", response_model=DealPublic, status_code=201, summary="Start a deal at 已撮合")
-def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic:
+def start_deal(session: SessionDep, user: CurrentUser, body: DealCreate) -> DealPublic:
     deal = deals.start_deal_as(
-        url,
+        session,
         user=user,
         resources=[(r.kind, r.id) for r in body.resources],
         demand_id=body.demand_id,
@@ -111,13 +117,14 @@ def start_deal(user: CurrentUser, url: DbUrlDep, body: DealCreate) -> DealPublic
         zone_code=body.zone_code,
         note=body.note,
     )
-    return _public(deals.get_deal(url, deal.id, user=user))
+    session.commit()
+    return _public(deals.get_deal(session, deal.id, user=user))
 
 
 @router.post("/{deal_id}/transitions", response_model=DealPublic, summary="Move a deal to another stage")
-def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -> DealPublic:
+def advance(session: SessionDep, user: AdminUser, deal_id: DealId, body: Transition) -> DealPublic:
     deal = deals.advance_as(
-        url,
+        session,
         deal_id,
         user=user,
         to_stage=body.to_stage,
@@ -127,10 +134,12 @@ def advance(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Transition) -
         funding_amount=body.funding_amount,
         at=body.at,
     )
-    return _public(deals.get_deal(url, deal.id, user=user))
+    session.commit()
+    return _public(deals.get_deal(session, deal.id, user=user))
 
 
 @router.post("/{deal_id}/drop", response_model=DealPublic, summary="End a deal as 终止, with a reason")
-def drop(user: AdminUser, url: DbUrlDep, deal_id: DealId, body: Drop) -> DealPublic:
-    deals.drop_as(url, deal_id, user=user, reason=body.reason)
-    return _public(deals.get_deal(url, deal_id, user=user))
+def drop(session: SessionDep, user: AdminUser, deal_id: DealId, body: Drop) -> DealPublic:
+    deals.drop_as(session, deal_id, user=user, reason=body.reason)
+    session.commit()
+    return _public(deals.get_deal(session, deal_id, user=user))

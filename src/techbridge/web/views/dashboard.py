@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ...analytics.models import Funnel
@@ -28,43 +29,43 @@ router = page_router()
 # -- dashboard and report ----------------------------------------------------------------------------
 
 
-def _zone_label(db: str, zone_code: str | None) -> str:
+def _zone_label(session: Session, zone_code: str | None) -> str:
     if zone_code is None:
         return "全平台"
-    with session_scope(db) as session:
-        return zone_names(session, [zone_code]).get(zone_code, zone_code)
+    return zone_names(session, [zone_code]).get(zone_code, zone_code)
 
 
 @router.get("/dashboard")
 def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-
-    def get(name: str) -> Any:
-        return analytics.compute(db, name, user=viewer, zone=zone or None)
-
-    funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
     with session_scope(db) as session:
+
+        def get(name: str) -> Any:
+            return analytics.compute(session, name, user=viewer, zone=zone or None)
+
+        funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
         names = zone_names(
             session, [f.demand_zone for f in flows.flows] + [f.supplier_zone for f in flows.flows]
         )
-    regions = get("zone-map")
-    charts = {
-        "funnel": funnel_option(funnel),
-        "trend": trend_option(get("trend")),
-        "chains": breakdown_option(get("by-industry-chain")),
-        "universities": breakdown_option(get("by-university")),
-        "zone_map": map_option(regions),
-        "deal_map": map_option(get("deal-map")),
-        "regions": pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
-        "flows": sankey_option(flows, names),
-    }
+        regions = get("zone-map")
+        charts = {
+            "funnel": funnel_option(funnel),
+            "trend": trend_option(get("trend")),
+            "chains": breakdown_option(get("by-industry-chain")),
+            "universities": breakdown_option(get("by-university")),
+            "zone_map": map_option(regions),
+            "deal_map": map_option(get("deal-map")),
+            "regions": pie_option("国家高新区区域分布 (国家统计局四大区域)", list(regions.regions.items())),
+            "flows": sankey_option(flows, names),
+        }
+        zone_label = _zone_label(session, scope.zone_code)
     return render(
         request,
         "deals/dashboard.html",
         {
             "nav_active": "dashboard",
             "zone": scope.zone_code or "",
-            "zone_label": _zone_label(db, scope.zone_code),
+            "zone_label": zone_label,
             "funnel": funnel,
             "coverage": coverage,
             "charts": charts,
@@ -77,7 +78,9 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
 @router.get("/dashboard/funnel")
 def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-    funnel = analytics.compute(db, "funnel", user=viewer, zone=zone or None)
+    with session_scope(db) as session:
+        funnel = analytics.compute(session, "funnel", user=viewer, zone=zone or None)
+        zone_label = _zone_label(session, scope.zone_code)
     assert isinstance(funnel, Funnel)
     return render(
         request,
@@ -85,7 +88,7 @@ def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = 
         {
             "nav_active": "dashboard",
             "zone": scope.zone_code or "",
-            "zone_label": _zone_label(db, scope.zone_code),
+            "zone_label": zone_label,
             "funnel": funnel,
             "chart": funnel_option(funnel),
             "table": funnel.table(),
@@ -100,10 +103,10 @@ def monthly_report(
     scope = analytics.scope_for(viewer.scope, zone or None)
     now = datetime.now(display_tz(request))
     month = month or now.strftime("%Y-%m")
-    report = analytics.monthly_report(db, user=viewer, month=month, zone=zone or None)
-    zone_label = _zone_label(db, scope.zone_code)
-    flows = report.cross_zone.flows
     with session_scope(db) as session:
+        report = analytics.monthly_report(session, user=viewer, month=month, zone=zone or None)
+        zone_label = _zone_label(session, scope.zone_code)
+        flows = report.cross_zone.flows
         # The report's tables carry zone codes and usernames; the page shows names.
         names = zone_names(session, {f.demand_zone for f in flows} | {f.supplier_zone for f in flows})
         people = display_names(session, {e.actor for e in report.activity.events})

@@ -60,13 +60,13 @@ def _uploads(form: FormData, name: str) -> list[deal_work.Upload]:
 
 @router.get("/deals")
 def deal_board(request: Request, viewer: CurrentViewer, db: DbUrl) -> Response:
-    found = deals.list_deals(db, user=viewer)
-    columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
-    dropped = [d for d in found if d.stage == DealStage.DROPPED]
     with session_scope(db) as session:
+        found = deals.list_deals(session, user=viewer)
         names = zone_names(
             session, {d.zone_code for d in found} | {z for d in found for z in d.supplier_zones}
         )
+    columns = [(stage, STAGE_LABELS_ZH[stage], [d for d in found if d.stage == stage]) for stage in PIPELINE]
+    dropped = [d for d in found if d.stage == DealStage.DROPPED]
     return render(
         request,
         "deals/board.html",
@@ -86,10 +86,11 @@ def _detail(
     with session_scope(db) as session:
         names = zone_names(session, [deal.zone_code, *deal.supplier_zones])
         # A supplying zone sees the deal redacted (no notes, files or people), as the API shows it.
-        notes = deal_work.list_notes(db, deal.id) if can_take_part(viewer, deal) else []
+        notes = deal_work.list_notes(session, deal.id) if can_take_part(viewer, deal) else []
         people = display_names(
             session, [deal.created_by, *(e.actor for e in deal.events), *(n.author for n in notes)]
         )
+        contacts = deal_work.contacts(session, deal, user=viewer)
     days = deals.stage_days(deal)
     next_stage = PIPELINE[PIPELINE.index(deal.stage) + 1] if deal.stage not in CLOSED_STAGES else None
     context = {
@@ -105,7 +106,7 @@ def _detail(
         "can_take_part": can_take_part(viewer, deal),
         "notes": notes,
         "people": people,
-        "contacts": deal_work.contacts(db, deal, user=viewer),
+        "contacts": contacts,
         "allowed_types": "、".join(s.lstrip(".").upper() for s in deal_work.ALLOWED_SUFFIXES),
         "max_mb": app_settings(request).upload_max_mb,
         "stage_form": {"to_stage": next_stage.value if next_stage else ""},
@@ -118,7 +119,8 @@ def _detail(
 
 
 def _deal(db: str, viewer: User, deal_id: int) -> Deal:
-    return deals.get_deal(db, deal_id, user=viewer)
+    with session_scope(db) as session:
+        return deals.get_deal(session, deal_id, user=viewer)
 
 
 @router.get("/deals/{deal_id}")
@@ -143,17 +145,18 @@ async def deal_advance(request: Request, viewer: CurrentViewer, db: DbUrl, deal_
     form = await _form(request)
     values = {k: str(form.get(k, "")) for k in ("to_stage", "note", "contract_value", "funding_amount")}
     try:
-        deal_work.advance_with_files(
-            db,
-            deal_id,
-            user=viewer,
-            uploads=_uploads(form, "attachments"),
-            files=_files(request),
-            to_stage=parse_stage(values["to_stage"]),
-            note=values["note"],
-            contract_value=_money(values["contract_value"]),
-            funding_amount=_money(values["funding_amount"]),
-        )
+        with session_scope(db) as session:
+            deal_work.advance_with_files(
+                session,
+                deal_id,
+                user=viewer,
+                uploads=_uploads(form, "attachments"),
+                files=_files(request),
+                to_stage=parse_stage(values["to_stage"]),
+                note=values["note"],
+                contract_value=_money(values["contract_value"]),
+                funding_amount=_money(values["funding_amount"]),
+            )
     except (TechBridgeError, ValueError) as exc:
         # The reason is shown next to the form, with what was typed, so the officer can add a reason.
         message = exc.message if isinstance(exc, TechBridgeError) else str(exc)
@@ -170,7 +173,8 @@ async def deal_drop(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id:
     form = await request.form()
     reason = str(form.get("reason", ""))
     try:
-        deals.drop_as(db, deal_id, user=viewer, reason=reason)
+        with session_scope(db) as session:
+            deals.drop_as(session, deal_id, user=viewer, reason=reason)
     except TechBridgeError as exc:
         return _detail(request, viewer, db, deal, status_code=422, drop_error=exc.message, drop_reason=reason)
     response = RedirectResponse(urls.deal(deal_id), status_code=303)
@@ -184,9 +188,15 @@ async def deal_note(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id:
     form = await _form(request)
     body = str(form.get("body", ""))
     try:
-        deal_work.post_note(
-            db, deal_id, user=viewer, body=body, uploads=_uploads(form, "files"), files=_files(request)
-        )
+        with session_scope(db) as session:
+            deal_work.post_note(
+                session,
+                deal_id,
+                user=viewer,
+                body=body,
+                uploads=_uploads(form, "files"),
+                files=_files(request),
+            )
     except TechBridgeError as exc:
         if exc.status in (403, 404):
             raise
@@ -198,7 +208,8 @@ async def deal_note(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id:
 
 @router.get("/deals/{deal_id}/files/{file_id}")
 def deal_file(request: Request, viewer: CurrentViewer, db: DbUrl, deal_id: int, file_id: int) -> Response:
-    path, found = deal_work.open_file(db, deal_id, file_id, user=viewer, files=_files(request))
+    with session_scope(db) as session:
+        path, found = deal_work.open_file(session, deal_id, file_id, user=viewer, files=_files(request))
     # FileResponse streams the file in chunks; nosniff keeps a browser from running an upload as a page.
     return FileResponse(
         path,

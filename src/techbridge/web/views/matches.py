@@ -157,13 +157,14 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
             demand_id, resources = record_id, [(target_kind, target_id)]
         else:
             demand_id, resources = target_id, [(kind, record_id)]
-        deal = deal_service.start_deal_as(
-            db,
-            user=viewer,
-            resources=resources,
-            demand_id=demand_id,
-            note=str(form.get("note", "")).strip()[:2000],
-        )
+        with session_scope(db) as session:
+            deal = deal_service.start_deal_as(
+                session,
+                user=viewer,
+                resources=resources,
+                demand_id=demand_id,
+                note=str(form.get("note", "")).strip()[:2000],
+            )
         # The new deal's page is where the next step (contact, stage history) happens.
         response = redirect(request, urls.deal(deal.id))
         flash.add(request, response, f"{MSG['deal_started']} (项目编号 {deal.id})")
