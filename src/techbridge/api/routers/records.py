@@ -67,12 +67,14 @@ async def _matching_turn(wait: float) -> AsyncIterator[bool]:
         async with asyncio.timeout(wait):
             await slots.acquire()
     except TimeoutError:
-        yield False
-        return
+        admitted = False
+    else:
+        admitted = True
     try:
-        yield True
+        yield admitted
     finally:
-        slots.release()
+        if admitted:
+            slots.release()
 
 
 def _accepted(request: Request, settings: Settings, job: Job, matches_url: str) -> JSONResponse:
