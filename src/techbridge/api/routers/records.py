@@ -185,7 +185,19 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         "/{record_id}/match",
         response_model=MatchesPublic,
         summary="Run matching now, or queue it when busy (202)",
-        responses={status.HTTP_202_ACCEPTED: {"model": MatchingQueued, "description": _QUEUED_DOC}},
+        responses={
+            status.HTTP_202_ACCEPTED: {
+                "model": MatchingQueued,
+                "description": _QUEUED_DOC,
+                "headers": {
+                    "Location": {"description": "The job to poll", "schema": {"type": "string"}},
+                    "Retry-After": {
+                        "description": "Seconds until polling is worthwhile",
+                        "schema": {"type": "integer"},
+                    },
+                },
+            }
+        },
     )
     async def run_matching(
         request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
