@@ -2,9 +2,11 @@
 PostgreSQL.
 
 Each run: load the demo into a fresh database (``techbridge demo``), issue an API token per demo user,
-start ``techbridge serve`` in its own process, run ``locust --headless`` (``benchmarks/locustfile.py``:
-mixed reads, searches, creates and run-matching) for ``--seconds``, stop the server, then read back
-every demand a create got a 2xx for: one missing or different is a lost write. Prints a table and writes
+start ``techbridge serve`` and ``techbridge worker`` in their own processes (as deployed), run ``locust
+--headless`` (``benchmarks/locustfile.py``: mixed reads, searches, creates and run-matching) for
+``--seconds``, wait (``--drain`` seconds at most) for the worker to finish every run-matching answered
+202 (queued), stop both, then read back every demand a create got a 2xx for: one missing or different is
+a lost write, as is a queued run-matching job that did not succeed. Prints a table and writes
 ``benchmarks/results/<stamp>-load.json``. Targets (issue 9): 0 5xx and 0 lost writes on both stores,
 p95 under 1 s for reads at 50 clients on PostgreSQL.
 
@@ -91,6 +93,38 @@ def _lost_writes(url: str, created: list[dict]) -> list[dict]:
     return [c for c in created if c["id"] not in found or found[c["id"]].record.title != c["title"]]
 
 
+def _job_states(url: str, job_ids: list[int]) -> dict[int, str]:
+    from techbridge.store.db import get_engine, session_scope
+    from techbridge.store.jobs import get_job
+
+    with session_scope(url) as session:
+        states = {job_id: get_job(session, job_id).state for job_id in set(job_ids)}
+    get_engine(url).dispose()
+    return states
+
+
+def _drain(url: str, job_ids: list[int], seconds: float) -> tuple[dict[int, str], float]:
+    """Wait until the worker has finished every queued job (or ``seconds`` pass): their states and the
+    time it took."""
+    started = time.monotonic()
+    while True:
+        states = _job_states(url, job_ids)
+        if all(state in ("succeeded", "failed", "cancelled") for state in states.values()):
+            break
+        if time.monotonic() - started > seconds:
+            break
+        time.sleep(1.0)
+    return states, time.monotonic() - started
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         _cli("serve", "--port", str(port)), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
@@ -119,18 +153,36 @@ def _profile(server: subprocess.Popen[bytes], seconds: int, out: Path) -> subpro
 
 
 def run(
-    store: str, clients: int, seconds: int, url: str, env: dict[str, str], work: Path, *, profile: bool
+    store: str,
+    clients: int,
+    seconds: int,
+    url: str,
+    env: dict[str, str],
+    work: Path,
+    *,
+    profile: bool,
+    drain: float,
+    worker_during: bool = True,
 ) -> dict:
     port = _free_port()
     stem = work / f"{store}-{clients}"
     load_before = os.getloadavg()
     server = _serve(env, port, stem.with_suffix(".server.log"))
+    worker_log = stem.with_suffix(".worker.log")
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            _cli("worker"), env=env, stdout=worker_log.open("ab"), stderr=subprocess.STDOUT
+        )
+
+    worker = start_worker() if worker_during else None
     sampler = _profile(server, seconds, stem.with_suffix(".pyspy.txt")) if profile else None
     try:
         locust_env = {
             **env,
             "BENCH_TOKENS": json.dumps(_tokens(url)),
             "BENCH_CREATED": str(stem.with_suffix(".created.json")),
+            "BENCH_QUEUED": str(stem.with_suffix(".queued.json")),
             "BENCH_SUMMARY": str(stem.with_suffix(".summary.json")),
         }
         subprocess.run(
@@ -144,14 +196,15 @@ def run(
             env=locust_env, check=False, stdout=stem.with_suffix(".locust.log").open("wb"),
             stderr=subprocess.STDOUT,
         )  # fmt: skip
+        queued = json.loads(stem.with_suffix(".queued.json").read_text(encoding="utf-8"))
+        worker = worker or start_worker()
+        job_states, drain_seconds = _drain(url, queued, drain)
     finally:
         if sampler is not None:
             sampler.wait()
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
+        if worker is not None:
+            _stop(worker)
     summary = json.loads(stem.with_suffix(".summary.json").read_text(encoding="utf-8"))
     created = json.loads(stem.with_suffix(".created.json").read_text(encoding="utf-8"))
     statuses = summary["statuses"]
@@ -165,6 +218,11 @@ def run(
         "connection_errors": sum(n for key, n in statuses.items() if key.endswith("connection error")),
         "created": len(created),
         "lost_writes": len(_lost_writes(url, created)),
+        "queued_202": len(queued),
+        "queued_jobs": len(job_states),
+        "queued_jobs_not_done": sum(state != "succeeded" for state in job_states.values()),
+        "drain_seconds": round(drain_seconds, 1),
+        "worker": "during" if worker_during else "after",
         "tracebacks_in_server_log": server_log.count("Traceback"),
         "load_average": {"before": load_before, "after": os.getloadavg()},
         "statuses": statuses,
@@ -179,6 +237,15 @@ def main() -> None:
     parser.add_argument("--stores", nargs="+", choices=("sqlite", "postgres"), default=None)
     parser.add_argument("--clients", nargs="+", type=int, default=[50, 100])
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument(
+        "--worker",
+        choices=("during", "after"),
+        default="during",
+        help="Run the job worker beside the server during the load (as deployed) or start it after",
+    )
+    parser.add_argument(
+        "--drain", type=float, default=300, help="Seconds to wait for queued run-matching jobs after a run"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="Sample the server with py-spy (stacks in results/tmp/)"
     )
@@ -205,13 +272,25 @@ def main() -> None:
             subprocess.run(_cli("demo"), env=env, check=True, stdout=subprocess.DEVNULL)
             print(f"{store}: demo loaded in {time.perf_counter() - started:.0f} s", flush=True)  # noqa: T201
             for clients in args.clients:
-                result = run(store, clients, args.seconds, url, env, work, profile=args.profile)
+                result = run(
+                    store,
+                    clients,
+                    args.seconds,
+                    url,
+                    env,
+                    work,
+                    profile=args.profile,
+                    drain=args.drain,
+                    worker_during=args.worker == "during",
+                )
                 results.append(result)
                 reads = result["groups"].get("read", {})
                 print(  # noqa: T201
                     f"{store} {clients} clients: {result['requests']} requests, 5xx {result['5xx']}, "
                     f"connection errors {result['connection_errors']}, lost writes {result['lost_writes']} "
-                    f"of {result['created']}, read p95 {reads.get('p95_ms')} ms",
+                    f"of {result['created']}, read p95 {reads.get('p95_ms')} ms, queued (202) "
+                    f"{result['queued_202']} ({result['queued_jobs']} jobs, not done "
+                    f"{result['queued_jobs_not_done']} after {result['drain_seconds']} s)",
                     flush=True,
                 )
         finally:

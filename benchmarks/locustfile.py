@@ -2,8 +2,9 @@
 run-matching through the REST API, as the demo's zone admins and enterprises.
 
 Reads ``BENCH_TOKENS`` (JSON: username → API token, issued before the run so no user hashes a password
-under load), writes every demand a create got a 2xx for to ``BENCH_CREATED`` and a summary (status codes,
-per-group latency percentiles) to ``BENCH_SUMMARY`` when the run stops.
+under load), writes every demand a create got a 2xx for to ``BENCH_CREATED``, the job of every run-matching
+answered 202 (queued for the worker) to ``BENCH_QUEUED``, and a summary (status codes, per-group latency
+percentiles) to ``BENCH_SUMMARY`` when the run stops.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ TERMS = "锂电池 隔膜 涂覆 储能 光伏 传感器 芯片 机器人 催化
 GROUPS = ("read", "search", "create", "match")
 _users = itertools.cycle(sorted(TOKENS))
 created: list[dict[str, Any]] = []
+queued: list[int] = []
 statuses: Counter[str] = Counter()
 
 
@@ -53,13 +55,21 @@ def _summary(environment: Any, **_kw: Any) -> None:
                 "p99_ms": merged.get_response_time_percentile(0.99),
                 "max_ms": round(merged.max_response_time or 0),
             }
-    summary = {"statuses": dict(sorted(statuses.items())), "groups": groups, "created": len(created)}
+    summary = {
+        "statuses": dict(sorted(statuses.items())),
+        "groups": groups,
+        "created": len(created),
+        "queued": len(queued),
+    }
     if path := os.environ.get("BENCH_SUMMARY"):
         with open(path, "w", encoding="utf-8") as out:
             json.dump(summary, out, ensure_ascii=False, indent=2)
     if path := os.environ.get("BENCH_CREATED"):
         with open(path, "w", encoding="utf-8") as out:
             json.dump(created, out, ensure_ascii=False)
+    if path := os.environ.get("BENCH_QUEUED"):
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(queued, out)
 
 
 class PlatformUser(HttpUser):
@@ -124,5 +134,9 @@ class PlatformUser(HttpUser):
         if not self.mine:
             return self.read()
         demand = random.choice(self.mine)
-        self.client.post(f"/api/v1/demands/{demand}/match", headers=self.headers, name="match: demand")
+        response = self.client.post(
+            f"/api/v1/demands/{demand}/match", headers=self.headers, name="match: demand"
+        )
+        if response.status_code == 202:  # busy: queued as a worker job, which must still get done
+            queued.append(response.json()["job"]["id"])
         return None

@@ -23,7 +23,8 @@ from sqlalchemy import select, update
 
 from techbridge.app import create_app
 from techbridge.config import Settings
-from techbridge.services import matching
+from techbridge.services import records as record_service
+from techbridge.services.worker import run_pending
 from techbridge.store.accounts import ApiTokenRow, UserSessionRow
 from techbridge.store.db import session_scope
 
@@ -138,18 +139,22 @@ def test_web_form_during_a_long_import_is_a_503_page(busy_api: Api, tmp_path: Pa
     assert "数据库繁忙" in busy.text
 
 
-def test_run_matching_while_match_all_holds_the_index_is_503(
+def test_run_matching_while_match_all_holds_the_index_is_queued(
     busy_api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A request waits a bounded time for the match index that ``techbridge match --all`` holds."""
-    monkeypatch.setattr(matching, "INDEX_WAIT_S", BUSY_WAIT_S)
+    """A request waits a few seconds for the index that ``techbridge match --all`` holds, then the work
+    is queued for the worker (202 and the job), and the worker does it once the index is free."""
+    monkeypatch.setattr(record_service, "RUN_NOW_WAIT_S", BUSY_WAIT_S)
     run = f"/api/v1/demands/{busy_api.ids['wuxi_private']}/match"
     headers = busy_api.headers("wuxi_corp")
     assert busy_api.client.post(run, headers=headers).status_code == 200
     (lock_file,) = (tmp_path / "data" / "match-index").glob("*.lock")
     with lock_file.open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # as run_batch holds it for its whole run
-        busy = busy_api.client.post(run, headers=headers)
-    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
-    assert "匹配索引正在更新" in busy.json()["detail"]
+        queued = busy_api.client.post(run, headers=headers)
+    assert queued.status_code == 202, queued.text
+    job_url = queued.headers["Location"]
+    assert busy_api.client.get(job_url, headers=headers).json()["state"] == "queued"
+    assert run_pending(busy_api.url, busy_api.client.app.state.settings) >= 1
+    assert busy_api.client.get(job_url, headers=headers).json()["state"] == "succeeded"
     assert busy_api.client.post(run, headers=headers).status_code == 200

@@ -5,6 +5,8 @@ with a small worker-thread pool so the test needs a handful of requests instead 
    with every thread taken by writers waiting for SQLite's write lock, the lock holder could not finish,
    and all stood still until the busy timeout made the waiters 503s.
 2. Run-matching requests waited for the match index on worker threads, so reads queued behind them.
+3. Run-matching requests that waited their bound (20 s) for their turn were 503s; now one that cannot
+   start within a few seconds is queued as a worker job and answered 202.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ import httpx
 import pytest
 
 from techbridge.api.routers import records as record_routes
-from techbridge.services import matching
+from techbridge.services import records as record_service
+from techbridge.services.worker import run_pending
+from techbridge.store.db import session_scope
+from techbridge.store.matches import delete_matches
 
 from ..live import serve
 from .conftest import Api, make_api
@@ -73,7 +78,7 @@ def test_reads_are_served_while_run_matching_requests_wait_for_the_index(
     small_server: tuple[Api, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     api, base = small_server
-    monkeypatch.setattr(matching, "INDEX_WAIT_S", 8.0)
+    monkeypatch.setattr(record_service, "RUN_NOW_WAIT_S", 8.0)
     headers = api.headers("wuxi_corp")
     demand = f"{base}/api/v1/demands/{api.ids['wuxi_private']}"
     assert httpx.post(f"{demand}/match", headers=headers, timeout=60).status_code == 200
@@ -94,25 +99,43 @@ def test_reads_are_served_while_run_matching_requests_wait_for_the_index(
     assert statuses == [200] * (THREADS + 2)
 
 
-def test_run_matching_waits_its_turn_a_bounded_time(
+def test_run_matching_that_cannot_start_soon_is_queued_as_a_job_a_worker_completes(
     small_server: tuple[Api, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Every slot taken and the index held: the late request is accepted as a job (202), not a 503."""
     api, base = small_server
-    monkeypatch.setattr(matching, "INDEX_WAIT_S", 30.0)
-    monkeypatch.setattr(record_routes, "MATCHING_WAIT_S", 0.5)
+    monkeypatch.setattr(record_service, "RUN_NOW_WAIT_S", 0.5)
     headers = api.headers("wuxi_corp")
     run = f"{base}/api/v1/demands/{api.ids['wuxi_private']}/match"
     assert httpx.post(run, headers=headers, timeout=60).status_code == 200
     (lock_file,) = (tmp_path / "data" / "match-index").glob("*.lock")
-    with lock_file.open("w") as held, ThreadPoolExecutor(record_routes.MATCHING_AT_ONCE + 1) as pool:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with lock_file.open("w") as held, ThreadPoolExecutor(record_routes.MATCHING_AT_ONCE) as pool:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as ``match --all`` holds it
         inside = [
             pool.submit(httpx.post, run, headers=headers, timeout=60)
             for _ in range(record_routes.MATCHING_AT_ONCE)
         ]
-        time.sleep(0.5)
+        time.sleep(0.2)  # both slots taken; their wait for the index runs out too
         late = httpx.post(run, headers=headers, timeout=60)
+        early = [f.result() for f in inside]
         fcntl.flock(held, fcntl.LOCK_UN)
-        assert {f.result().status_code for f in inside} == {200}
-    assert late.status_code == 503 and int(late.headers["Retry-After"]) >= 1
-    assert "请稍后重试" in late.json()["detail"]
+    for answer in (late, *early):
+        assert answer.status_code == 202, answer.text
+        assert answer.headers["Location"] == answer.json()["job_url"]
+    # One record, one queued run, however many asked for it.
+    assert {a.json()["job"]["id"] for a in (late, *early)} == {late.json()["job"]["id"]}
+    body = late.json()
+    assert body["job"]["state"] == "queued" and body["job"]["kind"] == "match_record"
+    assert body["matches_url"] == f"/api/v1/demands/{api.ids['wuxi_private']}/matches"
+    assert "后台任务" in body["detail"]
+    polled = httpx.get(f"{base}{body['job_url']}", headers=headers, timeout=60)
+    assert polled.status_code == 200 and polled.json()["state"] == "queued"
+    settings = api.client.app.state.settings
+    with session_scope(api.url) as session:  # the job's result replaces what is stored now
+        delete_matches(session, kind="demand", ids=[api.ids["wuxi_private"]])
+    assert run_pending(api.url, settings) >= 1
+    done = httpx.get(f"{base}{body['job_url']}", headers=headers, timeout=60).json()
+    assert done["state"] == "succeeded" and done["result"]["matched"] > 0, done
+    matches = httpx.get(f"{base}{body['matches_url']}", headers=headers, timeout=60).json()
+    assert matches["count"] > 0
+    assert httpx.post(run, headers=headers, timeout=60).status_code == 200  # free again: answered now

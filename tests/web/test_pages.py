@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,10 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from techbridge.config import Settings
+from techbridge.services import records as record_service
 from techbridge.services.sessions import SESSION_COOKIE
+from techbridge.services.worker import run_pending
+from techbridge.web.strings_zh import MSG
 
 from .conftest import BEIJING, Html
 
@@ -475,6 +479,24 @@ def test_run_matching_runs_the_engine_with_the_apps_settings_and_shows_fresh_res
     assert after.texts("#matches-achievement .reasons")[0].startswith(
         "共同词语 双方都提到 (对方标题): 锂电池"
     )
+
+
+def test_run_matching_while_the_index_is_busy_is_queued_and_the_page_says_so(
+    ent: TestClient, html, private_demand_id, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form takes the API's path: a short wait for the index, then a worker job, never an error."""
+    monkeypatch.setattr(record_service, "RUN_NOW_WAIT_S", 0.3)
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    form = page.soup.select_one("form[action$='/matches/run']")
+    assert ent.post(form["action"], data={"csrf_token": page.csrf()}).status_code == 200  # index made
+    (lock_file,) = (settings.data_dir / "match-index").glob("*.lock")
+    with lock_file.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as ``match --all`` holds it
+        after = html(ent.post(form["action"], data={"csrf_token": page.csrf()}).text)
+    assert after.texts(".flash-info") == [f"{MSG['matching_queued']} ×"]
+    assert after.texts("#matching-queued")
+    assert run_pending(settings.database_url, settings) >= 1
+    assert not html(ent.get(f"/demands/{private_demand_id}/matches").text).texts("#matching-queued")
 
 
 def test_password_change_checks_the_current_password(ent: TestClient, html) -> None:

@@ -171,6 +171,33 @@ class MatchesPublic(BaseModel):
     count: int
 
 
+class JobPublic(BaseModel):
+    """A background job as its status URL shows it; poll until ``finished``."""
+
+    id: int
+    kind: str
+    title: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    state_label: str
+    finished: bool
+    done: int
+    total: int | None
+    percent: int | None
+    note: str
+    cancelling: bool
+    error: str | None
+    result: dict[str, Any] | None
+
+
+class MatchingQueued(BaseModel):
+    """Run-matching accepted as a worker job (202): where to follow it and where its results appear."""
+
+    detail: str
+    job: JobPublic
+    job_url: str = Field(..., description="GET it until the job is finished (also the Location header)")
+    matches_url: str = Field(..., description="The stored matches, recomputed once the job has succeeded")
+
+
 class LoginRequest(BaseModel):
     username: str = Field(..., min_length=1, max_length=50)
     password: str = Field(..., min_length=1, max_length=200)

@@ -194,6 +194,11 @@ def submit(
     )
 
 
+def matching_key(kind: str, record_id: int) -> str:
+    """The dedupe key of a record's matching job: automatic and requested runs share one queued job."""
+    return f"match:{kind}/{record_id}"
+
+
 def schedule_matching(session: Session, *, kind: str, record_id: int, zone_code: str) -> list[Job]:
     """A record was saved, imported, edited, archived or restored: match it again shortly (debounced).
 
@@ -213,7 +218,7 @@ def schedule_matching(session: Session, *, kind: str, record_id: int, zone_code:
                 kind="match_record",
                 params={"kind": kind, "id": record_id},
                 title=f"自动匹配 {kind}/{record_id}",
-                dedupe_key=f"match:{kind}/{record_id}",
+                dedupe_key=matching_key(kind, record_id),
                 debounce=True,
                 **common,  # type: ignore[arg-type]
             )
@@ -245,7 +250,7 @@ def schedule_batch_matching(session: Session, *, zone_code: str, reason: str) ->
 
 def queued_matching(session: Session, *, kind: str, record_id: int) -> Job | None:
     """The matching job waiting for this record, if any (the matches page says it is on its way)."""
-    return store.queued_with_key(session, f"match:{kind}/{record_id}")
+    return store.queued_with_key(session, matching_key(kind, record_id))
 
 
 # -- reading --------------------------------------------------------------------------------------------

@@ -671,18 +671,27 @@ def warm_up(url: str, settings: Settings, *, wait: float = INDEX_WAIT_S) -> bool
 
 
 def match_record(
-    session: Session, kind: str, record_id: int, *, scope: Scope, settings: Settings, top_k: int = 20
+    session: Session,
+    kind: str,
+    record_id: int,
+    *,
+    scope: Scope,
+    settings: Settings,
+    top_k: int = 20,
+    wait: float | None = INDEX_WAIT_S,
 ) -> dict[Kind, list[Match]]:
     """Re-rank one record's matches now and store them in the caller's transaction (the api/web seam).
 
     The index is brought up to date first (reading only what changed since the last sync), so a record
     saved a moment ago is matched as it is now. An archived record or retired demand gets no matches.
-    ``settings`` are the caller's (the app's): where the index lives and the match weights.
+    ``settings`` are the caller's (the app's): where the index lives and the match weights. ``wait``:
+    seconds to wait for the index at most, then ``MatchIndexBusy`` with nothing written (None: as long
+    as it takes, for a worker's job).
     """
     stored = get_record(session, kind, record_id, scope=scope)
     results: dict[Kind, list[Match]] = {}
     source = None
-    with _open_index(session, settings, wait=INDEX_WAIT_S) as index:
+    with _open_index(session, settings, wait=wait) as index:
         _sync(session, index)
         source = None if _is_retired(stored) or kind not in PAIRS else _docs(session, [stored])[0]
         for target in PAIRS[source.kind] if source is not None else ():

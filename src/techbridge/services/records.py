@@ -16,8 +16,14 @@ from ..domain.records import RECORD_TYPES
 from ..errors import PermissionDenied, TechBridgeError
 from ..store import matches as match_store
 from ..store import records as store
+from ..store.jobs import Job
 from ..store.records import KIND_LABELS_ZH, Page, RecordQuery, StoredRecord
 from . import jobs, matching
+
+RUN_NOW_WAIT_S = 5.0
+"""How long a person's "run matching" (API or web form) waits for its turn before it is queued for the
+worker instead. Under load the turn can take longer than anyone should hold a request open (at 100 clients
+some waited the former 20 s bound and got 503s, docs/reliability.md); queued, it still gets done."""
 
 
 @dataclass(frozen=True)
@@ -141,13 +147,49 @@ def matches_for(
     ]
 
 
-def run_matching(session: Session, kind: str, record_id: int, *, user: User, settings: Settings) -> None:
+def run_matching(
+    session: Session,
+    kind: str,
+    record_id: int,
+    *,
+    user: User,
+    settings: Settings,
+    wait: float,
+) -> Job | None:
     """Recompute and store the matches of one record the user owns, in the caller's transaction.
 
+    When the match index stays busy for ``wait`` seconds (other requests ranking, ``match --all``), the
+    work is queued for the worker instead and its job returned (None: done now). Matching is long work
+    that will succeed later; failing the request would only make the person or client retry it.
     A plain call into ``services.matching`` (services build on each other; matching never needs this
     module back); ``settings`` are the app's (index directory, match weights), never the process default.
     """
+    _may_run_matching(session, kind, record_id, user=user)
+    try:
+        matching.match_record(session, kind, record_id, scope=user.scope, settings=settings, wait=wait)
+    except matching.MatchIndexBusy:  # raised before anything was written in this transaction
+        return queue_matching(session, kind, record_id, user=user)
+    return None
+
+
+def queue_matching(session: Session, kind: str, record_id: int, *, user: User) -> Job:
+    """The record's matching as a worker job, due now (a job already waiting for it is brought forward
+    and stands for this request too: one run however many times people ask)."""
+    current = _may_run_matching(session, kind, record_id, user=user)
+    return jobs.submit(
+        session,
+        kind="match_record",
+        params={"kind": kind, "id": record_id},
+        user=user,
+        zone_code=current.zone_code,
+        title=f"运行匹配 {KIND_LABELS_ZH.get(kind, kind)} {record_id}",
+        dedupe_key=jobs.matching_key(kind, record_id),
+    )
+
+
+def _may_run_matching(session: Session, kind: str, record_id: int, *, user: User) -> Any:
+    """The record, if the user may run its matching (they may edit it)."""
     current = store.get_record(session, kind, record_id, scope=user.scope).record
     if not can_write(user, kind, current):
         raise _refuse(user, kind, "运行匹配")
-    matching.match_record(session, kind, record_id, scope=user.scope, settings=settings)
+    return current

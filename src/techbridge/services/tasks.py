@@ -334,7 +334,10 @@ def _run_match_record(ctx: JobContext) -> dict[str, Any]:
     with session_scope(ctx.url) as session:
         before = notifications.strong_matches(session, demand_ids=demand_ids)
         try:
-            found = match_record(session, kind, record_id, scope=Scope.platform(), settings=ctx.settings)
+            # A job waits its turn at the index however long it takes (behind ``match --all`` too).
+            found = match_record(
+                session, kind, record_id, scope=Scope.platform(), settings=ctx.settings, wait=None
+            )
         except NotFound:
             return {"matched": 0, "note": "记录已不存在"}
         told = notifications.announce_new_matches(session, before, demand_ids=demand_ids) if demand_ids else 0

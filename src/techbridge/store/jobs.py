@@ -156,13 +156,17 @@ def enqueue(
     later_wins: bool = False,
 ) -> Job:
     """Queue a job, or return the queued job with the same ``dedupe_key``, whose start moves to
-    ``run_after`` when that is later (``later_wins``: a debounce) or earlier (otherwise)."""
+    ``run_after`` when that is later (``later_wins``: a debounce) or earlier (otherwise). A queued job
+    nobody asked for (an automatic one) is given to the user who asks for it now."""
     start = run_after or utcnow()
     if dedupe_key is not None:
         existing = _queued_row(session, dedupe_key)
         if existing is not None:
             current = as_utc(existing.run_after)
             existing.run_after = max(current, start) if later_wins else min(current, start)
+            if existing.user_id is None and user_id is not None:
+                # An automatic job that someone now asks for becomes theirs to follow (its status page).
+                existing.user_id, existing.created_by = user_id, created_by[:50]
             session.flush()
             return _job(existing)
     row = JobRow(

@@ -164,6 +164,7 @@ MSG = {
     "booking_conflict": "该时段已被预约, 请选择其他时间",
     "booking_order": "结束时间必须晚于开始时间",
     "matching_done": "匹配已完成",
+    "matching_queued": "当前匹配请求较多, 已转入后台任务, 完成后刷新本页即可看到结果",
     "deal_started": "已发起对接",
     "import_unavailable": "导入服务尚未启用",
     "import_no_file": "请选择要上传的文件",

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from ..deps import reject_unknown_query
 from ..schemas import ErrorResponse
-from . import analytics, auth, deals, records, transfer, users
+from . import analytics, auth, deals, jobs, records, transfer, users
 
 _ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422)}
 
@@ -18,3 +18,4 @@ for router in records.ROUTERS:
 api_router.include_router(transfer.router)
 api_router.include_router(deals.router)
 api_router.include_router(analytics.router)
+api_router.include_router(jobs.router)

@@ -26,12 +26,14 @@ def _issued(issued: accounts.IssuedToken) -> TokenIssued:
 def login(session: SessionDep, ip: ClientIp, body: LoginRequest) -> Any:
     user = accounts.authenticate(session, username=body.username, password=body.password, ip=ip)
     issued = accounts.issue_token(session, user=user, name="login", lifetime=accounts.LOGIN_TOKEN_LIFETIME)
+    session.commit()  # before the response leaves this thread (api/routers/records.py)
     return _issued(issued)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this token or browser session")
 def logout(session: SessionDep, user: CurrentUser, credential: CurrentCredential) -> None:
     accounts.logout(session, user=user, credential=credential)
+    session.commit()
 
 
 @router.get("/me", response_model=UserPublic, summary="Who am I")
@@ -52,6 +54,7 @@ def change_password(
         ip=ip,
         keep=credential,
     )
+    session.commit()
 
 
 @router.get("/tokens", response_model=list[TokenPublic], summary="My API tokens")
@@ -64,7 +67,9 @@ def list_tokens(session: SessionDep, user: CurrentUser) -> Any:
 )
 def create_token(session: SessionDep, user: CurrentUser, body: TokenCreate) -> Any:
     lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    return _issued(accounts.issue_token(session, user=user, name=body.name, lifetime=lifetime))
+    issued = accounts.issue_token(session, user=user, name=body.name, lifetime=lifetime)
+    session.commit()
+    return _issued(issued)
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke an API token")
@@ -72,3 +77,4 @@ def revoke_token(
     session: SessionDep, user: CurrentUser, token_id: Annotated[int, Path(ge=1, le=MAX_ID)]
 ) -> None:
     accounts.revoke_token(session, user=user, token_id=token_id)
+    session.commit()

@@ -12,20 +12,33 @@ until the busy timeout (20 s) turned the waiters into 503s (load test at 100 cli
 """
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ...errors import Busy
+from ...config import Settings
 from ...services import records as service
+from ...store.jobs import Job
 from ...store.records import RecordQuery, StoredRecord
 from ..deps import CurrentUser, SessionDep, SettingsDep
-from ..schemas import MAX_ID, SCHEMAS, KindName, KindSchemas, MatchesPublic, MatchPublic, RecordMeta
+from ..schemas import (
+    MAX_ID,
+    SCHEMAS,
+    KindName,
+    KindSchemas,
+    MatchesPublic,
+    MatchingQueued,
+    MatchPublic,
+    RecordMeta,
+)
+from .jobs import job_public
 
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
 _PAGING = ("q", "sort", "page", "per_page", "include_archived")
@@ -34,26 +47,47 @@ MATCHING_AT_ONCE = 2
 loop, first come first served, holding no worker thread and no database connection. The index lets one
 request rank at a time anyway; when each waited on a worker thread, 100 clients kept 20 and more of the
 40 threads waiting for it, and reads queued behind them (load test, docs/reliability.md)."""
-MATCHING_WAIT_S = 20.0
-"""How long a run-matching request waits for its turn before a 503 with Retry-After."""
 _MATCHING_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
+)
+_QUEUED = "匹配请求较多, 已转入后台任务, 完成后结果将更新 (matching queued as a background job)"
+_QUEUED_DOC = (
+    "Matching could not start within a few seconds (other requests ranking, batch matching running): it "
+    "was queued as a background job instead. `Location` and `job_url` give the job to poll; the stored "
+    "matches are recomputed once it has succeeded."
 )
 
 
 @asynccontextmanager
-async def _matching_turn() -> AsyncIterator[None]:
-    """A run-matching slot of this process (one set per event loop: test clients run several loops)."""
+async def _matching_turn(wait: float) -> AsyncIterator[bool]:
+    """A run-matching slot of this process (one set per event loop: test clients run several loops);
+    False when none came free within ``wait`` seconds."""
     slots = _MATCHING_SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MATCHING_AT_ONCE))
     try:
-        async with asyncio.timeout(MATCHING_WAIT_S):
+        async with asyncio.timeout(wait):
             await slots.acquire()
     except TimeoutError:
-        raise Busy("匹配请求较多, 请稍后重试 (matching is busy, retry later)") from None
+        admitted = False
+    else:
+        admitted = True
     try:
-        yield
+        yield admitted
     finally:
-        slots.release()
+        if admitted:
+            slots.release()
+
+
+def _accepted(request: Request, settings: Settings, job: Job, matches_url: str) -> JSONResponse:
+    """202 for run-matching queued as a job: the job to poll (``Location``) and where results appear."""
+    job_url = request.app.url_path_for("api_job", job_id=str(job.id))
+    body = MatchingQueued(
+        detail=_QUEUED, job=job_public(settings, job), job_url=job_url, matches_url=matches_url
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": job_url, "Retry-After": "5"},
+    )
 
 
 def _public(schemas: KindSchemas, stored: StoredRecord) -> BaseModel:
@@ -130,21 +164,58 @@ def record_router(schemas: KindSchemas) -> APIRouter:
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
 
-    def match_now(session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: int) -> Any:
-        service.run_matching(session, kind, record_id, user=user, settings=settings)
+    def match_now(
+        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: int, wait: float
+    ) -> MatchesPublic | Job:
+        """Matches recomputed now, or the job they were queued as when the index stayed busy."""
+        queued = service.run_matching(session, kind, record_id, user=user, settings=settings, wait=wait)
         session.commit()
+        if queued is not None:
+            return queued
         found = service.matches_for(session, kind, record_id, user=user, target_kind=None, limit=20)
         data = [MatchPublic(**vars(m), is_cross_zone=m.is_cross_zone) for m in found]
         return MatchesPublic(source_kind=kind, source_id=record_id, data=data, count=len(data))  # type: ignore[arg-type]
 
-    @router.post("/{record_id}/match", response_model=MatchesPublic, summary="Run matching now")
+    def queue_now(session: SessionDep, user: CurrentUser, record_id: int) -> Job:
+        job = service.queue_matching(session, kind, record_id, user=user)
+        session.commit()
+        return job
+
+    @router.post(
+        "/{record_id}/match",
+        response_model=MatchesPublic,
+        summary="Run matching now, or queue it when busy (202)",
+        responses={
+            status.HTTP_202_ACCEPTED: {
+                "model": MatchingQueued,
+                "description": _QUEUED_DOC,
+                "headers": {
+                    "Location": {"description": "The job to poll", "schema": {"type": "string"}},
+                    "Retry-After": {
+                        "description": "Seconds until polling is worthwhile",
+                        "schema": {"type": "integer"},
+                    },
+                },
+            }
+        },
+    )
     async def run_matching(
-        session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
+        request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep, record_id: RecordId
     ) -> Any:
+        """Recompute the record's matches and return them (200). Matching that cannot start within a
+        few seconds is queued for the worker and answered 202 with the job; never a 503 for being busy."""
         # The connection authentication took goes back to the pool while this request waits its turn.
         await run_in_threadpool(session.commit)
-        async with _matching_turn():
-            return await run_in_threadpool(match_now, session, user, settings, record_id)
+        deadline = time.monotonic() + service.RUN_NOW_WAIT_S
+        async with _matching_turn(service.RUN_NOW_WAIT_S) as admitted:
+            if admitted:
+                left = max(0.0, deadline - time.monotonic())
+                done = await run_in_threadpool(match_now, session, user, settings, record_id, left)
+            else:
+                done = await run_in_threadpool(queue_now, session, user, record_id)
+        if isinstance(done, Job):
+            return _accepted(request, settings, done, request.url.path.removesuffix("/match") + "/matches")
+        return done
 
     return router
 

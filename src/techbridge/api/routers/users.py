@@ -32,6 +32,7 @@ def create_user(session: SessionDep, admin: AdminUser, body: UserCreate) -> Any:
         organization=body.organization,
         display_name=body.display_name,
     )
+    session.commit()  # before the response leaves this thread (api/routers/records.py)
     return user_public(user)
 
 
@@ -39,4 +40,6 @@ def create_user(session: SessionDep, admin: AdminUser, body: UserCreate) -> Any:
 def update_user(
     session: SessionDep, admin: AdminUser, user_id: Annotated[int, Path(ge=1, le=MAX_ID)], body: UserUpdate
 ) -> Any:
-    return user_public(accounts.set_active(session, admin=admin, user_id=user_id, is_active=body.is_active))
+    changed = accounts.set_active(session, admin=admin, user_id=user_id, is_active=body.is_active)
+    session.commit()
+    return user_public(changed)

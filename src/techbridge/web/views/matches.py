@@ -138,13 +138,21 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
         response = redirect(request, urls.matches(kind, record_id))
         try:
             with session_scope(db) as session:
-                record_service.run_matching(
-                    session, kind, record_id, user=viewer, settings=app_settings(request)
+                queued = record_service.run_matching(
+                    session,
+                    kind,
+                    record_id,
+                    user=viewer,
+                    settings=app_settings(request),
+                    wait=record_service.RUN_NOW_WAIT_S,  # then queued, as in the API
                 )
-        except Busy as exc:  # a busy database or match index: say so, the stored results stay
+        except Busy as exc:  # a busy database: say so, the stored results stay
             flash.add(request, response, exc.message, "error")
             return response
-        flash.add(request, response, MSG["matching_done"])
+        if queued is not None:
+            flash.add(request, response, MSG["matching_queued"], "info")
+        else:
+            flash.add(request, response, MSG["matching_done"])
         return response
 
     @router.post("/{record_id}/deals")
