@@ -408,7 +408,8 @@ def page(browser: object, live_server: str) -> Iterator[object]:
         base_url=live_server, viewport={"width": 1440, "height": 900}, locale="zh-CN"
     )  # type: ignore[attr-defined]
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: on a loaded 2-core runner a page load took over 10 s (seen: goto /login timed out).
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 
