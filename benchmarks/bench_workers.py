@@ -181,10 +181,40 @@ def warm(server: Server, *, mapped: bool) -> int:
             assert time.monotonic() < deadline, "not every worker loaded the index"
 
 
+_SMAPS_FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous")
+
+
+def _region(path: str) -> str:
+    if "/snapshot-" in path:
+        return "snapshot"  # the mapped index arrays
+    if not path or path.startswith("[heap]") or path.startswith("[anon"):
+        return "anonymous"  # malloc's heap and arenas, numpy's and Python's own allocations
+    if ".so" in path:
+        return "libraries"
+    return "other"  # stacks, other mapped files (jieba's cache, the SQLite store, .pyc are not mapped)
+
+
+def smaps(pid: int) -> dict[str, dict[str, float]]:
+    """Where a process's memory is, by kind of mapping (/proc/PID/smaps), in MiB: Private_* is what it
+    holds alone (USS), Pss its share of everything."""
+    totals: dict[str, dict[str, float]] = {}
+    region = "other"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head, _, rest = line.partition(" ")
+        if "-" in head and not head.endswith(":"):  # a mapping's header: address range, perms, ..., path
+            fields = line.split(maxsplit=5)
+            region = _region(fields[5] if len(fields) > 5 else "")
+        elif head[:-1] in _SMAPS_FIELDS:
+            row = totals.setdefault(region, dict.fromkeys(_SMAPS_FIELDS, 0.0))
+            row[head[:-1]] += int(rest.split()[0]) / 1024
+    return {name: {k: round(v, 1) for k, v in row.items()} for name, row in sorted(totals.items())}
+
+
 def memory(server: Server) -> dict:
-    def info(process: psutil.Process) -> dict[str, float]:
+    def info(process: psutil.Process) -> dict:
         full = process.memory_full_info()
-        return {"pid": process.pid, **{k: getattr(full, k) / 2**20 for k in ("pss", "uss", "rss")}}
+        figures = {k: getattr(full, k) / 2**20 for k in ("pss", "uss", "rss")}
+        return {"pid": process.pid, **figures, "smaps": smaps(process.pid)}
 
     workers = [info(p) for p in server.worker_processes()]
     supervisor = server.supervisor()
