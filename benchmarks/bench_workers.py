@@ -51,6 +51,7 @@ def _url(path: Path) -> str:
 
 def _env(data_dir: Path, url: str, src: Path | None = None) -> dict[str, str]:
     env = {**os.environ, "TECHBRIDGE_DATABASE_URL": url, "TECHBRIDGE_DATA_DIR": str(data_dir)}
+    env["TECHBRIDGE_ENCODER"] = "none"  # as the index was built (the default, auto, now finds M3E-small)
     env.pop("TECHBRIDGE_SECRET_KEY", None)  # dev: the server generates one in the data dir
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -64,7 +65,7 @@ def build_index(url: str, data_dir: Path) -> float:
     from techbridge.store.db import session_scope
 
     started = time.perf_counter()
-    settings = Settings(data_dir=data_dir, database_url=url)
+    settings = Settings(data_dir=data_dir, database_url=url, encoder="none")
     with session_scope(url) as session, matching._open_index(session, settings) as index:
         upsert = index.engine.upsert  # the service segments in-process; here both cores help
         index.engine.upsert = lambda docs, **options: upsert(docs, workers=2, **options)  # type: ignore[method-assign]
