@@ -331,6 +331,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--engine-queries", type=int, default=200)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--baseline-rev",
+        default=BASELINE_REV,
+        help="code to compare with; another than the default serves the same mapped index (a store made "
+        "by newer code has migrations the default does not know)",
+    )
     parser.add_argument("--prepare-only", action="store_true", help="build the store and index, then stop")
     parser.add_argument("--engine-latency", help=argparse.SUPPRESS)
     parser.add_argument("--update-cost", help=argparse.SUPPRESS)
@@ -365,11 +371,14 @@ def main() -> None:
     runs = []
     baseline_env = None
     if not args.no_baseline:
-        baseline_index(data_dir, work / "baseline-data")
-        baseline_env = _env(work / "baseline-data", url, source_at(BASELINE_REV, work / "baseline-src"))
+        copied = args.baseline_rev == BASELINE_REV
+        if copied:
+            baseline_index(data_dir, work / "baseline-data")
+        baseline_src = source_at(args.baseline_rev, work / "baseline-src")
+        baseline_env = _env(work / "baseline-data" if copied else data_dir, url, baseline_src)
         log = work / "serve-baseline.log"
-        result = run_server(baseline_env, 1, requests=args.requests, log=log, mapped=False)
-        runs.append({"code": f"baseline {BASELINE_REV}", **result})
+        result = run_server(baseline_env, 1, requests=args.requests, log=log, mapped=not copied)
+        runs.append({"code": f"baseline {args.baseline_rev}", **result})
         echo("baseline", runs[-1])
     for workers in args.workers:
         result = run_server(
