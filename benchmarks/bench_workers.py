@@ -14,7 +14,11 @@ Run by hand (the 1M run only under ``flock /work/notes/heavy.lock``):
 3. The baseline in the same run: the code of ``BASELINE_REV`` (main before the index was mapped: each
    process reads the whole snapshot into its own memory), from ``git archive``, served with one worker
    on a copy of the same index in its format; and in one process, ``MatchEngine.rank`` on the snapshot
-   read into memory against the same snapshot mapped.
+   read into memory against the same snapshot mapped. ``--baseline-rev REV`` compares with other code,
+   serving the same mapped index (``c9ff930`` cannot open a store made with later migrations).
+
+The store and index under ``results/tmp/workers-SIZE`` are kept and reused by later runs (building the 1M
+index takes about 20 minutes); delete the directory to rebuild them.
 
 Targets (issue 11): the PSS of 4 workers summed under 1.5× that of one; latency within 1.2× of the
 baseline's.
