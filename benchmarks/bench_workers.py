@@ -14,7 +14,11 @@ Run by hand (the 1M run only under ``flock /work/notes/heavy.lock``):
 3. The baseline in the same run: the code of ``BASELINE_REV`` (main before the index was mapped: each
    process reads the whole snapshot into its own memory), from ``git archive``, served with one worker
    on a copy of the same index in its format; and in one process, ``MatchEngine.rank`` on the snapshot
-   read into memory against the same snapshot mapped.
+   read into memory against the same snapshot mapped. ``--baseline-rev REV`` compares with other code,
+   serving the same mapped index (``c9ff930`` cannot open a store made with later migrations).
+
+The store and index under ``results/tmp/workers-SIZE`` are kept and reused by later runs (building the 1M
+index takes about 20 minutes); delete the directory to rebuild them.
 
 Targets (issue 11): the PSS of 4 workers summed under 1.5× that of one; latency within 1.2× of the
 baseline's.
@@ -51,6 +55,7 @@ def _url(path: Path) -> str:
 
 def _env(data_dir: Path, url: str, src: Path | None = None) -> dict[str, str]:
     env = {**os.environ, "TECHBRIDGE_DATABASE_URL": url, "TECHBRIDGE_DATA_DIR": str(data_dir)}
+    env["TECHBRIDGE_ENCODER"] = "none"  # as the index was built (the default, auto, now finds M3E-small)
     env.pop("TECHBRIDGE_SECRET_KEY", None)  # dev: the server generates one in the data dir
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -64,7 +69,7 @@ def build_index(url: str, data_dir: Path) -> float:
     from techbridge.store.db import session_scope
 
     started = time.perf_counter()
-    settings = Settings(data_dir=data_dir, database_url=url)
+    settings = Settings(data_dir=data_dir, database_url=url, encoder="none")
     with session_scope(url) as session, matching._open_index(session, settings) as index:
         upsert = index.engine.upsert  # the service segments in-process; here both cores help
         index.engine.upsert = lambda docs, **options: upsert(docs, workers=2, **options)  # type: ignore[method-assign]
@@ -181,10 +186,40 @@ def warm(server: Server, *, mapped: bool) -> int:
             assert time.monotonic() < deadline, "not every worker loaded the index"
 
 
+_SMAPS_FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous")
+
+
+def _region(path: str) -> str:
+    if "/snapshot-" in path:
+        return "snapshot"  # the mapped index arrays
+    if not path or path.startswith("[heap]") or path.startswith("[anon"):
+        return "anonymous"  # malloc's heap and arenas, numpy's and Python's own allocations
+    if ".so" in path:
+        return "libraries"
+    return "other"  # stacks, other mapped files (jieba's cache, the SQLite store, .pyc are not mapped)
+
+
+def smaps(pid: int) -> dict[str, dict[str, float]]:
+    """Where a process's memory is, by kind of mapping (/proc/PID/smaps), in MiB: Private_* is what it
+    holds alone (USS), Pss its share of everything."""
+    totals: dict[str, dict[str, float]] = {}
+    region = "other"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head, _, rest = line.partition(" ")
+        if "-" in head and not head.endswith(":"):  # a mapping's header: address range, perms, ..., path
+            fields = line.split(maxsplit=5)
+            region = _region(fields[5] if len(fields) > 5 else "")
+        elif head[:-1] in _SMAPS_FIELDS:
+            row = totals.setdefault(region, dict.fromkeys(_SMAPS_FIELDS, 0.0))
+            row[head[:-1]] += int(rest.split()[0]) / 1024
+    return {name: {k: round(v, 1) for k, v in row.items()} for name, row in sorted(totals.items())}
+
+
 def memory(server: Server) -> dict:
-    def info(process: psutil.Process) -> dict[str, float]:
+    def info(process: psutil.Process) -> dict:
         full = process.memory_full_info()
-        return {"pid": process.pid, **{k: getattr(full, k) / 2**20 for k in ("pss", "uss", "rss")}}
+        figures = {k: getattr(full, k) / 2**20 for k in ("pss", "uss", "rss")}
+        return {"pid": process.pid, **figures, "smaps": smaps(process.pid)}
 
     workers = [info(p) for p in server.worker_processes()]
     supervisor = server.supervisor()
@@ -300,6 +335,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--engine-queries", type=int, default=200)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--baseline-rev",
+        default=BASELINE_REV,
+        help="code to compare with; another than the default serves the same mapped index (a store made "
+        "by newer code has migrations the default does not know)",
+    )
     parser.add_argument("--prepare-only", action="store_true", help="build the store and index, then stop")
     parser.add_argument("--engine-latency", help=argparse.SUPPRESS)
     parser.add_argument("--update-cost", help=argparse.SUPPRESS)
@@ -334,11 +375,14 @@ def main() -> None:
     runs = []
     baseline_env = None
     if not args.no_baseline:
-        baseline_index(data_dir, work / "baseline-data")
-        baseline_env = _env(work / "baseline-data", url, source_at(BASELINE_REV, work / "baseline-src"))
+        copied = args.baseline_rev == BASELINE_REV
+        if copied:
+            baseline_index(data_dir, work / "baseline-data")
+        baseline_src = source_at(args.baseline_rev, work / "baseline-src")
+        baseline_env = _env(work / "baseline-data" if copied else data_dir, url, baseline_src)
         log = work / "serve-baseline.log"
-        result = run_server(baseline_env, 1, requests=args.requests, log=log, mapped=False)
-        runs.append({"code": f"baseline {BASELINE_REV}", **result})
+        result = run_server(baseline_env, 1, requests=args.requests, log=log, mapped=not copied)
+        runs.append({"code": f"baseline {args.baseline_rev}", **result})
         echo("baseline", runs[-1])
     for workers in args.workers:
         result = run_server(

@@ -91,7 +91,9 @@ def serve_command(
         )
     init_db(database_url())
     if not reload:  # --reload serves from a child process, which would load everything again
-        from ..services.matching import one_thread_per_request, warm_up
+        from ..services.matching import one_malloc_arena, one_thread_per_request, warm_up
+
+        one_malloc_arena()  # before the index loads and any request thread starts
 
         # One OpenMP thread before torch loads: a request per core already, and the workers forked below
         # then inherit no idle thread pool (an OpenMP pool does not survive a fork).
