@@ -97,15 +97,15 @@ def test_a_writer_waits_for_a_short_transaction_instead_of_failing(busy_api: Api
     assert created.status_code == 201, created.text
 
 
-def test_token_bookkeeping_never_fails_a_request(busy_api: Api) -> None:
+def test_token_bookkeeping_never_fails_a_request(busy_api: Api, caplog: pytest.LogCaptureFixture) -> None:
     _age_tokens(busy_api.url)
     before = _last_used(busy_api.url, busy_api, "wuxi_corp")
-    with write_lock_held(busy_api.url):
-        started = time.perf_counter()
+    with caplog.at_level("WARNING", logger="techbridge.store.db"), write_lock_held(busy_api.url):
         read = busy_api.client.get("/api/v1/demands", headers=busy_api.headers("wuxi_corp"))
-        waited = time.perf_counter() - started
     assert read.status_code == 200, read.text
-    assert waited < BUSY_WAIT_S + 1  # the bookkeeping write does not make the reader wait long
+    # One busy wait, then the write is given up: counted, not timed (a loaded runner took 2.8 s).
+    skipped = [r for r in caplog.records if r.getMessage().startswith("bookkeeping write skipped")]
+    assert len(skipped) == 1
     assert _last_used(busy_api.url, busy_api, "wuxi_corp") == before  # skipped, not failed
     assert busy_api.client.get("/api/v1/demands", headers=busy_api.headers("wuxi_corp")).status_code == 200
     assert _last_used(busy_api.url, busy_api, "wuxi_corp") != before  # recorded once the lock is free
