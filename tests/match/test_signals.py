@@ -316,10 +316,13 @@ def test_reasons_name_the_demand_title_words_a_record_never_mentions() -> None:
     assert matches[0].id == "test"
 
 
-def test_top_breaks_ties_by_position_also_at_the_last_place() -> None:
-    """argpartition alone picks any record tied at the k-th place; shards of a catalogue must pick the
-    same one as a single index (the earliest), or their merged lists differ."""
-    total = np.array([0.5, 0.9, 0.7, 0.7, 0.7, 0.7, 0.1] * 50, np.float32)
-    for k in range(1, 12):
-        expected = sorted(range(total.size), key=lambda i: (-total[i], i))[:k]
-        assert MatchEngine._top(total, k).tolist() == expected
+def test_best_breaks_ties_by_position_also_at_the_last_place() -> None:
+    """A partition alone picks any record tied at the k-th place; shards of a catalogue must pick the
+    same one as a single index (the earliest), or their merged lists differ. Long arrays take the sampled
+    path (a strided sample bounds the k-th best), which must pick the same."""
+    short = np.array([0.5, 0.9, 0.7, 0.7, 0.7, 0.7, 0.1] * 50, np.float32)
+    long = np.random.default_rng(7).integers(0, 40, 5_000).astype(np.float32) / 40
+    for total in (short, long):
+        for k in range(1, 12):
+            expected = sorted(range(total.size), key=lambda i: (-total[i], i))[:k]
+            assert MatchEngine._best(total, k).tolist() == expected
