@@ -191,7 +191,7 @@ class ShardedMatcher:
         import ray
 
         batch = uuid.uuid4().hex
-        words = [QueryWords.of(self.analyzer.tokenize(q.doc.analysed_text())) for q in queries]
+        words = [self._finisher.query_words(q.doc) for q in queries]
         docs_ref = ray.put(list(queries))
         stats = ray.get([s.statistics.remote(docs_ref, words) for s in self.shards])
         globals_ = [

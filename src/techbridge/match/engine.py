@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
 from . import reasons as why
@@ -28,6 +27,7 @@ from .lexical import LexicalIndex, QueryTerms, load_array
 from .phases import (
     Corpus,
     Hits,
+    LabelCounts,
     QueryContext,
     QueryGlobals,
     QueryWords,
@@ -269,7 +269,7 @@ class MatchEngine:
         may be short or empty.
         """
         filters = filters or Filters()
-        words = QueryWords.of(self.analyzer.tokenize(query.analysed_text()))
+        words = self.query_words(query)
         corpus = self.corpus()
         globals_ = merge_statistics(words, [self.statistics(query, words)], corpus, self.config)
         scanned = self.scan(query, globals_, target_kind=target_kind, filters=filters)
@@ -293,6 +293,11 @@ class MatchEngine:
             dense=hits.dense,
             include_weak=include_weak,
         )
+
+    def query_words(self, query: MatchDoc) -> QueryWords:
+        """The query's words (and a demand's title words, which reasons need), segmented once."""
+        title = self.analyzer.tokenize(query.title) if query.kind == Kind.DEMAND else ()
+        return QueryWords.of(self.analyzer.tokenize(query.analysed_text()), title)
 
     # The phases of ``rank`` (match/phases.py): a shard of a catalogue answers each with the catalogue's
     # statistics, and ``ordinals`` (its records' places in the catalogue) break ties as one index would.
@@ -320,9 +325,7 @@ class MatchEngine:
             # The nonzero counts of the known words, placed at their columns among all the query's words.
             counts = field.term_columns(ids[known])
             rows, cols = np.nonzero(counts)
-            label_counts[name] = sp.csr_matrix(
-                (counts[rows, cols], (rows, known[cols])), shape=(counts.shape[0], ids.size)
-            )
+            label_counts[name] = LabelCounts(rows, known[cols], counts[rows, cols])
         own = self.positions.get(query.key)
         vector = self.dense[own] if own is not None and self.dense.size else None
         return WordStats(df, cf, label_counts, vector)
@@ -563,15 +566,9 @@ class MatchEngine:
         zone_names = self.zone_names()
         df = dict(zip(globals_.words, globals_.stats.df.tolist(), strict=True))
         specific = max(1.0, _SPECIFIC_DF_SHARE * globals_.n_alive)
-        title_words = (
-            [
-                w
-                for w in readable_terms(self.analyzer.tokenize(query.title))
-                if df.get(w, 0) <= specific and w not in WORK_WORDS
-            ]
-            if query.kind == Kind.DEMAND
-            else []
-        )
+        title_words = [
+            w for w in readable_terms(globals_.title) if df.get(w, 0) <= specific and w not in WORK_WORDS
+        ]
         title_words.sort(key=lambda w: df.get(w, 0))
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):

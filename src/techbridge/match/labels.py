@@ -122,10 +122,6 @@ class LabelField:
         shape = self._count_changes.shape
         return (resized(self.term_counts, shape) + self._count_changes).tocsc()
 
-    def feedback(self, positions: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Label distribution of the top lexical hits, weighted by their scores; zeros if none has labels."""
-        return feedback(self.doc_labels[positions], weights)
-
     def extend(self, labels: Sequence[str]) -> None:
         """Know ``labels`` (in this order) before any record carries them: the shards of a catalogue take
         the catalogue's label numbering, so their counts add up label by label (match/distributed.py)."""
@@ -151,11 +147,19 @@ class LabelField:
         cannot lift a record above one that has the query's field.
         """
         likely = np.flatnonzero(dist >= NEGLIGIBLE)
+        out = np.zeros(self.doc_labels.shape[0], np.float32)
         if likely.size == 0:
-            return np.zeros(self.doc_labels.shape[0], np.float32)
+            return out
         if self._by_label is None:
             self._by_label = self.doc_labels.tocsc()
-        return np.asarray(self._by_label[:, likely] @ dist[likely].astype(np.float32)).ravel()
+        # Column by column off the CSC arrays, as a sparse matrix-vector product adds them (scipy's column
+        # slicing builds a matrix per call: a fixed cost per query that every shard of a catalogue pays).
+        indptr, indices, data = self._by_label.indptr, self._by_label.indices, self._by_label.data
+        weights = dist.astype(np.float32)
+        for label in likely.tolist():
+            start, end = indptr[label], indptr[label + 1]
+            out[indices[start:end]] += data[start:end] * weights[label]
+        return out
 
     def labels_of(self, position: int) -> np.ndarray:
         """Label ids of one position, read off the CSR arrays: scipy's row indexing builds a matrix per
@@ -163,9 +167,9 @@ class LabelField:
         indptr = self.doc_labels.indptr
         return self.doc_labels.indices[indptr[position] : indptr[position + 1]]
 
-    def rows(self, positions: np.ndarray) -> sp.csr_matrix:
-        """Label indicators of some positions (what a shard sends for the feedback vote)."""
-        return self.doc_labels[positions]
+    def rows(self, positions: np.ndarray) -> list[np.ndarray]:
+        """Label ids of some positions (what a shard sends for the feedback vote)."""
+        return [self.labels_of(int(p)) for p in positions]
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -217,8 +221,11 @@ def naive_bayes(
     return post / post.sum()
 
 
-def feedback(rows: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
-    """Label distribution of some records (label rows, best hit first) weighted by their lexical scores."""
-    mass = np.asarray(rows.T @ weights).ravel()
+def feedback(rows: Sequence[np.ndarray], weights: np.ndarray, n_labels: int) -> np.ndarray:
+    """Label distribution of some records (their label ids, best hit first) weighted by their lexical
+    scores; zeros if none has labels."""
+    mass = np.zeros(n_labels, np.float32)
+    for labels, weight in zip(rows, weights.tolist(), strict=True):
+        mass[labels] += np.float32(weight)
     total = mass.sum()
     return mass / total if total > 0 else mass

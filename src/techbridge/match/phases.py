@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse as sp
 
 from .config import MatchConfig
 from .labels import feedback, naive_bayes
@@ -34,16 +33,18 @@ from .lexical import QueryTerms, TermStats, idf
 
 class QueryWords(NamedTuple):
     """A query's distinct words, sorted, with their counts (float32, as BM25 multiplies them) and where
-    each first occurs in the query (reasons list words in the query's order)."""
+    each first occurs in the query (reasons list words in the query's order); and the words of its title
+    (reasons name the title words a record lacks), segmented once for every shard."""
 
     words: tuple[str, ...]
     counts: np.ndarray
     first: np.ndarray
+    title: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, tokens: Sequence[str]) -> QueryWords:
+    def of(cls, tokens: Sequence[str], title: Sequence[str] = ()) -> QueryWords:
         words, first, counts = np.unique(np.asarray(tokens, dtype=str), return_index=True, return_counts=True)
-        return cls(tuple(words.tolist()), counts.astype(np.float32), first)
+        return cls(tuple(words.tolist()), counts.astype(np.float32), first, tuple(title))
 
 
 class Corpus(NamedTuple):
@@ -65,12 +66,24 @@ class Corpus(NamedTuple):
         )
 
 
+class LabelCounts(NamedTuple):
+    """The nonzero counts of a labels × query-words matrix (a shard sends them; a dense matrix is large and
+    a scipy one costs more to build than the counts themselves)."""
+
+    labels: np.ndarray
+    words: np.ndarray
+    counts: np.ndarray
+
+    def add_to(self, out: np.ndarray) -> None:
+        np.add.at(out, (self.labels, self.words), self.counts)
+
+
 class WordStats(NamedTuple):
     """Phase 1 of one shard: statistics of every query word (0 where the shard does not know it)."""
 
     df: np.ndarray
     cf: np.ndarray
-    label_counts: dict[str, sp.csr_matrix]  # labels × words
+    label_counts: dict[str, LabelCounts]
     vector: np.ndarray | None  # the query's stored dense vector, from the shard that indexed it
 
 
@@ -86,6 +99,7 @@ class QueryGlobals(NamedTuple):
     n_alive: int  # live records of the catalogue
     bayes: dict[str, np.ndarray]
     vector: np.ndarray | None
+    title: tuple[str, ...] = ()  # the query's title words (``QueryWords.title``)
 
     def local(self, ids: np.ndarray) -> QueryTerms:
         """The query terms of one shard (``ids`` from ``LexicalIndex.word_ids``; -1 is skipped)."""
@@ -104,10 +118,11 @@ def merge_statistics(
     stats = TermStats(df, cf, idf(df, corpus.n_alive))
     bayes = {}
     for name, docs in corpus.label_docs.items():
-        # Dense before slicing: labels × query words is small, and column slicing a CSR matrix is not.
-        counts_lt = sum(p.label_counts[name].toarray() for p in parts)[:, known_anywhere]
+        counts_lt = np.zeros((docs.size, len(query.words)), np.float32)  # integers: exact in any order
+        for part in parts:
+            part.label_counts[name].add_to(counts_lt)
         bayes[name] = naive_bayes(
-            np.asarray(counts_lt, np.float32),
+            counts_lt[:, known_anywhere],
             counts,
             cf=cf,
             label_docs=docs,
@@ -130,6 +145,7 @@ def merge_statistics(
         n_alive=corpus.n_alive,
         bayes=bayes,
         vector=vector,
+        title=query.title,
     )
 
 
@@ -141,7 +157,7 @@ class Scan(NamedTuple):
     hits: int  # candidates with a BM25 above 0
     ordinals: np.ndarray  # the shard's feedback hits: all of them, or its best ``prf_docs``
     lexical: np.ndarray
-    rows: dict[str, sp.csr_matrix]  # their label rows per label field
+    rows: dict[str, list[np.ndarray]]  # their label ids per label field
 
 
 class QueryContext(NamedTuple):
@@ -163,9 +179,8 @@ def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig)
         order = np.argsort(ordinals, kind="stable")
     dists = {}
     for name, bayes in query.bayes.items():
-        stacked = parts[0].rows[name] if len(parts) == 1 else sp.vstack([p.rows[name] for p in parts], "csr")
-        rows = stacked[order]
-        votes = feedback(rows, lexical[order])
+        stacked = [labels for p in parts for labels in p.rows[name]]
+        votes = feedback([stacked[i] for i in order], lexical[order], bayes.size)
         shares = [(config.nb_share, bayes), (1 - config.nb_share, votes)]
         shares = [(share, dist) for share, dist in shares if dist.any()]
         if shares:
