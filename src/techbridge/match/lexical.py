@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,10 +64,22 @@ class _Segment:
     start: int
     tf: sp.csc_matrix
     title_tf: sp.csc_matrix
+    _column_sums: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
         return int(self.tf.shape[0])
+
+    def column_sums(self) -> np.ndarray:
+        """Each term's count over the segment (computed once: a segment never changes)."""
+        if self._column_sums is None:
+            starts, lengths = self.tf.indptr[:-1], np.diff(self.tf.indptr)
+            sums = np.zeros(self.tf.shape[1], np.float64)
+            filled = lengths > 0  # reduceat would give an empty column its neighbour's first value
+            if filled.any():
+                sums[filled] = np.add.reduceat(self.tf.data, starts[filled], dtype=np.float64)
+            self._column_sums = sums
+        return self._column_sums
 
     def postings(self, term: int, *, title: bool = False) -> tuple[np.ndarray, np.ndarray]:
         matrix = self.title_tf if title else self.tf
@@ -215,6 +227,15 @@ class LexicalIndex:
         """Document and collection frequency of each term among live documents (0 for id -1)."""
         df = np.zeros(len(ids), np.float32)
         cf = np.zeros(len(ids), np.float32)
+        if len(self._segments) == 1 and not self.n_deleted:
+            # One segment, nothing deleted (a built, loaded or compacted index): read them off the column
+            # pointers and the cached column sums, not term by term (a fixed cost per query and shard).
+            segment = self._segments[0]
+            known = (ids >= 0) & (ids < segment.tf.shape[1])
+            terms = ids[known]
+            df[known] = segment.tf.indptr[terms + 1] - segment.tf.indptr[terms]
+            cf[known] = segment.column_sums()[terms]
+            return df, cf
         for i, term in enumerate(ids):
             docs, tfs = self._live_postings(int(term))
             df[i], cf[i] = docs.size, tfs.sum()
