@@ -53,7 +53,8 @@ class QueryWords(NamedTuple):
     ) -> QueryWords:
         """``related``: thesaurus words (not among ``tokens``) → the query term each stands for; each
         counts ``related_count`` and comes after the query's own words."""
-        related = {w: t for w, t in (related or {}).items() if w not in set(tokens)}
+        own = set(tokens)
+        related = {w: t for w, t in (related or {}).items() if w not in own}
         extra = list(related)
         words, first, counts = np.unique(
             np.asarray(list(tokens) + extra, dtype=str), return_index=True, return_counts=True
