@@ -51,6 +51,8 @@ class MatchConfig:
     min_reason_share: a signal is named as a reason only if it gave at least this share of the score.
     unseen_weight: how much a demand word that no record holds weighs in the query's own weight, as a share
         of the idf of a word in no record (see MatchEngine._lexical_signal).
+    expansion_weight: the count a thesaurus word related to a query term gets in the query (the query's
+        own words count their occurrences); 0 turns expansion off (text/thesaurus.py).
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -65,6 +67,7 @@ class MatchConfig:
     min_match: float = 0.3
     min_reason_share: float = 0.1
     unseen_weight: float = 1.0
+    expansion_weight: float = 0.0
 
     @classmethod
     def with_weights(cls, overrides: Mapping[str, float]) -> MatchConfig:

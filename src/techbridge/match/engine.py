@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
+from ..text.thesaurus import Thesaurus, packaged_thesaurus
 from . import reasons as why
 from .config import MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
@@ -137,6 +138,7 @@ class MatchEngine:
         config: MatchConfig | None = None,
         analyzer: Analyzer | None = None,
         encoder: Encoder | None = None,
+        thesaurus: Thesaurus | None = None,
     ) -> None:
         self.config = config or MatchConfig()
         self.analyzer = analyzer or Analyzer()
@@ -148,6 +150,8 @@ class MatchEngine:
         self.positions: MutableMapping[str, int] = {}
         self.columns = _columns([], self.zones)
         self.dense = np.zeros((0, 0), np.float32)
+        self.thesaurus = thesaurus if thesaurus is not None else packaged_thesaurus()
+        self._one_word: dict[str, bool] = {}
 
     # -- building and updating ----------------------------------------------------------------------
     @classmethod
@@ -158,10 +162,11 @@ class MatchEngine:
         config: MatchConfig | None = None,
         analyzer: Analyzer | None = None,
         encoder: Encoder | None = None,
+        thesaurus: Thesaurus | None = None,
         workers: int = 1,
     ) -> MatchEngine:
         """Index ``docs`` (any iterable, consumed in chunks); ``workers`` > 1 segments text in processes."""
-        engine = cls(config=config, analyzer=analyzer, encoder=encoder)
+        engine = cls(config=config, analyzer=analyzer, encoder=encoder, thesaurus=thesaurus)
         engine.upsert(docs, workers=workers)
         engine.compact()
         return engine
@@ -295,9 +300,25 @@ class MatchEngine:
         )
 
     def query_words(self, query: MatchDoc) -> QueryWords:
-        """The query's words (and a demand's title words, which reasons need), segmented once."""
+        """The query's words (and a demand's title words, which reasons need), segmented once, with the
+        thesaurus words related to its terms when ``expansion_weight`` is set."""
+        text = query.analysed_text()
         title = self.analyzer.tokenize(query.title) if query.kind == Kind.DEMAND else ()
-        return QueryWords.of(self.analyzer.tokenize(query.analysed_text()), title)
+        related: dict[str, str] = {}
+        if self.config.expansion_weight > 0:
+            for term, words in self.thesaurus.related(text).items():
+                related.update((w, term) for w in words if w not in related and self._is_one_word(w))
+        return QueryWords.of(
+            self.analyzer.tokenize(text), title, related=related, related_count=self.config.expansion_weight
+        )
+
+    def _is_one_word(self, word: str) -> bool:
+        """Whether the index holds ``word`` as one term: a related word it splits ("功率器件" → 功率, 器件)
+        would add generic fragments instead of the word."""
+        known = self._one_word.get(word)
+        if known is None:
+            known = self._one_word[word] = word in self.analyzer.tokenize(word)
+        return known
 
     # The phases of ``rank`` (match/phases.py): a shard of a catalogue answers each with the catalogue's
     # statistics, and ``ordinals`` (its records' places in the catalogue) break ties as one index would.
@@ -560,6 +581,9 @@ class MatchEngine:
         # Words in the order the query says them: equally weighted words are shown as the reader wrote them.
         said = np.argsort(globals_.first, kind="stable")
         vocab_terms = [globals_.words[i] for i in said]
+        # Thesaurus words (after the query's own words, as they were added) are named with their term.
+        source = [globals_.related[i] if globals_.related else "" for i in said]
+        own = [not s for s in source]
         idf = dict(zip(globals_.words, globals_.stats.idf.tolist(), strict=True)).__getitem__
         in_text = self.lexical.contains(top, terms.ids[said])
         in_title = self.lexical.contains(top, terms.ids[said], title=True)
@@ -575,20 +599,35 @@ class MatchEngine:
             total = sum(v for v in match.signals.values() if v > 0) or 1.0
             share = {name: value / total for name, value in match.signals.items()}
             found: list[why.Reason] = []
-            title_terms = readable_terms(t for t, hit in zip(vocab_terms, in_title[row], strict=True) if hit)
+            title_terms = readable_terms(
+                t for t, hit, mine in zip(vocab_terms, in_title[row], own, strict=True) if hit and mine
+            )
             body_terms = [
                 t
-                for t in readable_terms(t for t, hit in zip(vocab_terms, in_text[row], strict=True) if hit)
+                for t in readable_terms(
+                    t for t, hit, mine in zip(vocab_terms, in_text[row], own, strict=True) if hit and mine
+                )
                 if t not in title_terms and not any(t in longer for longer in title_terms)
             ]
             for shown, in_title_field in ((title_terms, True), (body_terms, False)):
                 if shown:
                     chosen = extract_keywords(shown, idf=idf, top_k=_SHOWN_TERMS)
                     found.append(why.matched_terms(chosen, in_title=in_title_field))
+            related = [
+                (self.thesaurus.shown(t), term)
+                for t, hit, term in zip(vocab_terms, in_text[row], source, strict=True)
+                if hit and term
+            ]
+            if related:
+                found.append(why.related_terms(related[:_SHOWN_TERMS]))
             dense = match.signals.get("dense", 0.0)
             if dense > 0 and (share["dense"] >= self.config.min_reason_share or not found):
                 found.append(why.dense(self._cosine(dense)))
-            held = [t for t, hit in zip(vocab_terms, in_text[row], strict=True) if hit and len(t) >= 2]
+            held = [
+                term or t
+                for t, hit, term in zip(vocab_terms, in_text[row], source, strict=True)
+                if hit and len(t) >= 2
+            ]
             missing = [w for w in title_words if not any(h in w for h in held)]
             if found and missing:
                 found.append(why.missing_terms(missing[:_SHOWN_MISSING]))

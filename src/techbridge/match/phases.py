@@ -21,7 +21,7 @@ ordinal in the catalogue, which is its position in a single index.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -40,11 +40,36 @@ class QueryWords(NamedTuple):
     counts: np.ndarray
     first: np.ndarray
     title: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # per word: the query term a thesaurus word stands for, "" for own words
 
     @classmethod
-    def of(cls, tokens: Sequence[str], title: Sequence[str] = ()) -> QueryWords:
-        words, first, counts = np.unique(np.asarray(tokens, dtype=str), return_index=True, return_counts=True)
-        return cls(tuple(words.tolist()), counts.astype(np.float32), first, tuple(title))
+    def of(
+        cls,
+        tokens: Sequence[str],
+        title: Sequence[str] = (),
+        *,
+        related: Mapping[str, str] | None = None,
+        related_count: float = 0.0,
+    ) -> QueryWords:
+        """``related``: thesaurus words (not among ``tokens``) → the query term each stands for; each
+        counts ``related_count`` and comes after the query's own words."""
+        own = set(tokens)
+        related = {w: t for w, t in (related or {}).items() if w not in own}
+        extra = list(related)
+        words, first, counts = np.unique(
+            np.asarray(list(tokens) + extra, dtype=str), return_index=True, return_counts=True
+        )
+        counts = counts.astype(np.float32)
+        n_own = len(tokens)
+        source = tuple(related.get(w, "") if i >= n_own else "" for w, i in zip(words, first, strict=True))
+        counts[[i for i, s in enumerate(source) if s]] = related_count
+        return cls(tuple(words.tolist()), counts, first, tuple(title), source)
+
+    def own(self) -> np.ndarray:
+        """Which words are the query's own (not thesaurus words)."""
+        if not self.related:
+            return np.ones(len(self.words), bool)
+        return np.array([not s for s in self.related], bool)
 
 
 class Corpus(NamedTuple):
@@ -100,6 +125,7 @@ class QueryGlobals(NamedTuple):
     bayes: dict[str, np.ndarray]
     vector: np.ndarray | None
     title: tuple[str, ...] = ()  # the query's title words (``QueryWords.title``)
+    related: tuple[str, ...] = ()  # per known word, as ``QueryWords.related``
 
     def local(self, ids: np.ndarray) -> QueryTerms:
         """The query terms of one shard (``ids`` from ``LexicalIndex.word_ids``; -1 is skipped)."""
@@ -133,7 +159,9 @@ def merge_statistics(
     vector = next((p.vector for p in parts if p.vector is not None), None)
     # A query word no live record holds still weighs in the query's own weight (``unseen_weight`` of the
     # idf of a word in no record): when the catalogue lacks the demand's key word, no record carries it.
-    unseen = float(query.counts.sum() - counts.sum())
+    # Thesaurus words add to a record's evidence, not to what the query asks for (its own weight).
+    own_words = query.own()
+    unseen = float(query.counts[own_words].sum() - counts[own_words[known_anywhere]].sum())
     no_record_idf = float(idf(np.zeros(1, np.float32), corpus.n_alive)[0])
     return QueryGlobals(
         words=words,
@@ -141,11 +169,13 @@ def merge_statistics(
         first=query.first[known_anywhere],
         stats=stats,
         avg_len=corpus.total_len / corpus.n_alive if corpus.n_alive else 1.0,
-        own=float((counts * stats.idf).sum()) + config.unseen_weight * unseen * no_record_idf,
+        own=float((counts * stats.idf)[own_words[known_anywhere]].sum())
+        + config.unseen_weight * unseen * no_record_idf,
         n_alive=corpus.n_alive,
         bayes=bayes,
         vector=vector,
         title=query.title,
+        related=tuple(query.related[i] for i in known_anywhere) if query.related else (),
     )
 
 

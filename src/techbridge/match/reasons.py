@@ -16,7 +16,7 @@ class Reason(NamedTuple):
     terms: tuple[str, ...] = ()
 
 
-TERM_CODES = ("title_terms", "terms")
+TERM_CODES = ("title_terms", "terms", "related_terms")
 """Reason codes that carry matched words."""
 
 
@@ -25,6 +25,14 @@ def matched_terms(terms: list[str], *, in_title: bool) -> Reason:
     return Reason(
         "title_terms" if in_title else "terms", f"双方都提到 (对方{where}): {'、'.join(terms)}", tuple(terms)
     )
+
+
+def related_terms(pairs: list[tuple[str, str]]) -> Reason:
+    """Words the record uses for a term of the demand (thesaurus: 功率半导体 → IGBT); ``terms`` holds both,
+    so the page marks each in its own text."""
+    shown = "、".join(f"{word} ({term})" for word, term in pairs)
+    terms = tuple(dict.fromkeys([w for w, _ in pairs] + [t for _, t in pairs]))
+    return Reason("related_terms", f"记录使用需求用词的相关词: {shown}", terms)
 
 
 def missing_terms(terms: list[str]) -> Reason:

@@ -134,6 +134,7 @@ MATCH_DEGREE_HELP = (
 MATCH_REASON_LABELS = {
     "terms": "共同词语",
     "title_terms": "共同词语",
+    "related_terms": "相关词语",
     "ipc": "IPC 分类",
     "discipline": "学科",
     "chain": "产业链",
