@@ -67,7 +67,7 @@ class MatchConfig:
     min_match: float = 0.3
     min_reason_share: float = 0.1
     unseen_weight: float = 1.0
-    expansion_weight: float = 0.0
+    expansion_weight: float = 0.6
 
     @classmethod
     def with_weights(cls, overrides: Mapping[str, float]) -> MatchConfig:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
+from ..text.keywords import Readable
 from ..text.thesaurus import Thesaurus, packaged_thesaurus
 from . import reasons as why
 from .config import MatchConfig
@@ -583,7 +584,8 @@ class MatchEngine:
         vocab_terms = [globals_.words[i] for i in said]
         # Thesaurus words (after the query's own words, as they were added) are named with their term.
         source = [globals_.related[i] if globals_.related else "" for i in said]
-        own = [not s for s in source]
+        own = np.array([not s for s in source], bool)
+        readable = Readable(vocab_terms)
         idf = dict(zip(globals_.words, globals_.stats.idf.tolist(), strict=True)).__getitem__
         in_text = self.lexical.contains(top, terms.ids[said])
         in_title = self.lexical.contains(top, terms.ids[said], title=True)
@@ -599,14 +601,10 @@ class MatchEngine:
             total = sum(v for v in match.signals.values() if v > 0) or 1.0
             share = {name: value / total for name, value in match.signals.items()}
             found: list[why.Reason] = []
-            title_terms = readable_terms(
-                t for t, hit, mine in zip(vocab_terms, in_title[row], own, strict=True) if hit and mine
-            )
+            title_terms = readable.of((in_title[row] & own).tolist())
             body_terms = [
                 t
-                for t in readable_terms(
-                    t for t, hit, mine in zip(vocab_terms, in_text[row], own, strict=True) if hit and mine
-                )
+                for t in readable.of((in_text[row] & own).tolist())
                 if t not in title_terms and not any(t in longer for longer in title_terms)
             ]
             for shown, in_title_field in ((title_terms, True), (body_terms, False)):
@@ -628,7 +626,9 @@ class MatchEngine:
                 for t, hit, term in zip(vocab_terms, in_text[row], source, strict=True)
                 if hit and len(t) >= 2
             ]
-            missing = [w for w in title_words if not any(h in w for h in held)]
+            # A title word is covered by a held word that contains it or is part of it (永磁 beside 永磁体),
+            # also through a related word (SiC covers 功率半导体, and with it 功率 and 半导体).
+            missing = [w for w in title_words if not any(h in w or w in h for h in held)]
             if found and missing:
                 found.append(why.missing_terms(missing[:_SHOWN_MISSING]))
             if found:  # a field or product reason never stands alone

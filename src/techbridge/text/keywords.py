@@ -52,3 +52,29 @@ def readable_terms(terms: Iterable[str]) -> list[str]:
         if j - i < len(other)
     }
     return [t for t in unique if t not in fragments]
+
+
+class Readable:
+    """``readable_terms`` for many subsets of one list of distinct terms: which term is a fragment of which
+    is worked out once per list, so each subset is one pass (reasons ask for two subsets per record).
+
+    >>> Readable(["高分子", "高分", "分子", "隐", "钢"]).of([True, True, False, True, True])
+    ['高分子', '钢']
+    """
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = list(terms)
+        self._eligible = [len(t) >= 2 or t in DOMAIN_SINGLE_CHARS for t in self.terms]
+        containing: dict[str, list[int]] = {}
+        for j, other in enumerate(self.terms):
+            if self._eligible[j]:
+                for fragment in {
+                    other[i:k] for i in range(len(other)) for k in range(i + 1, len(other) + 1)
+                } - {other}:
+                    containing.setdefault(fragment, []).append(j)
+        self._longer = [containing.get(t, []) for t in self.terms]
+
+    def of(self, chosen: Sequence[bool]) -> list[str]:
+        """The readable terms among those ``chosen`` (one flag per term), in list order."""
+        rows = zip(self.terms, self._eligible, self._longer, chosen, strict=True)
+        return [t for t, ok, longer, pick in rows if pick and ok and not any(chosen[j] for j in longer)]
