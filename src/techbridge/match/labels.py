@@ -117,7 +117,8 @@ class LabelField:
             if not lengths.sum():
                 continue
             at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-            np.add.at(out, (indices[at], np.repeat(inside, lengths)), data[at])  # repeats add up
+            cells = indices[at] * ids.size + np.repeat(inside, lengths)  # (label, word) as one index
+            out += np.bincount(cells, data[at], minlength=out.size).reshape(out.shape).astype(np.float32)
         return out
 
     def counts(self) -> sp.csc_matrix:
