@@ -32,11 +32,12 @@ from ..text import Analyzer
 from .config import MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder
-from .engine import Match, MatchEngine, Scanned
+from .engine import MatchEngine, Scanned
 from .filters import Filters
 from .phases import (
     Corpus,
     Hits,
+    Match,
     QueryContext,
     QueryGlobals,
     QueryWords,
@@ -337,7 +338,6 @@ class Shard:
                     context,
                     scanned,
                     top_k=top_k,
-                    explain=False,
                     include_weak=include_weak,
                     ordinals=self.ordinals,
                 )

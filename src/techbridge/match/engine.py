@@ -30,6 +30,7 @@ from .phases import (
     Corpus,
     Hits,
     LabelCounts,
+    Match,
     QueryContext,
     QueryGlobals,
     QueryWords,
@@ -73,17 +74,6 @@ class _Rows(Mapping[str, np.ndarray]):
 
     def __len__(self) -> int:
         return len(self._columns)
-
-
-class Match(NamedTuple):
-    """One ranked record: its score, the weighted signal contributions that make it up, and reasons."""
-
-    kind: Kind
-    id: str
-    zone_code: str
-    score: float
-    reasons: list[why.Reason]
-    signals: dict[str, float]
 
 
 _worker_analyzer: Analyzer | None = None
@@ -282,18 +272,13 @@ class MatchEngine:
         if not scanned.scan.candidates:
             return []
         context = merge_scans([scanned.scan], globals_, self.config)
-        hits = self.score(
-            query,
-            globals_,
-            context,
-            scanned,
-            top_k=top_k,
-            explain=explain,
-            include_weak=include_weak,
-        )
+        hits = self.score(query, globals_, context, scanned, top_k=top_k, include_weak=include_weak)
         merged = merge_hits([hits], top_k)
+        matches = merged.matches
+        if explain:
+            matches = self.explain(query, globals_, context, matches, merged.ordinals)
         return self.finish(
-            merged.matches,
+            matches,
             merged.totals,
             source_kind=query.kind,
             dense=hits.dense,
@@ -388,12 +373,11 @@ class MatchEngine:
         scanned: Scanned,
         *,
         top_k: int,
-        explain: bool,
         include_weak: bool,
         ordinals: np.ndarray | None = None,
     ) -> Hits:
         """Phase 3: fused totals with the catalogue's best hit and label distributions; the top ``top_k``
-        here with their reasons (``Match.score`` is set by ``finish`` once the shards are merged)."""
+        here (``Match.score`` is set by ``finish`` once the shards are merged, reasons by ``explain``)."""
         candidates, lexical = scanned.candidates, scanned.lexical
         weights = self.config.weights
         dense = None
@@ -421,22 +405,22 @@ class MatchEngine:
         total = sum(weights.get(name, 0.0) * values for name, values in parts.items())
         best = self._best(total, min(top_k, pool.size))
         top = pool[best]
-        matches = []
+        # Arrays, not ``Match`` objects: a shard's top-k crosses the wire and most of it loses the merge, so
+        # ``merge_hits`` builds objects for the catalogue's top-k only (pickling objects was a fixed cost
+        # per query and shard, on both sides, profiled).
         zone_names = self.zone_names()
-        for at, pos in zip(best, top, strict=True):
-            signals = {name: float(weights.get(name, 0.0) * parts[name][at]) for name in parts}
-            kind, _, record_id = self.keys[pos].partition("/")
-            zone = zone_names[self.columns["zone"][pos]]
-            matches.append(Match(Kind(kind), record_id, zone, float("nan"), [], signals))
-        if explain:
-            matches = self._explain(
-                query, matches, top=top, terms=scanned.terms, globals_=globals_, dists=dists
-            )
+        names = tuple(parts)
+        values = np.zeros((top.size, len(names)), np.float32)
+        for column, name in enumerate(names):
+            values[:, column] = weights.get(name, 0.0) * parts[name][best]
         return Hits(
             candidates=int(pool.size),
             ordinals=top if ordinals is None else ordinals[top],
             totals=np.asarray(total[best]),
-            matches=matches,
+            keys=[self.keys[pos] for pos in top.tolist()],
+            zones=[zone_names[zone] for zone in self.columns["zone"][top].tolist()],
+            signals=names,
+            values=values,
             dense="dense" in parts,
         )
 

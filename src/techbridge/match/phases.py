@@ -27,8 +27,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .config import MatchConfig
+from .documents import Kind
 from .labels import feedback, naive_bayes
 from .lexical import QueryTerms, TermStats, idf
+from .reasons import Reason
 
 
 class QueryWords(NamedTuple):
@@ -218,20 +220,39 @@ def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig)
     return QueryContext(best, dists)
 
 
+class Match(NamedTuple):
+    """One ranked record: its score, the weighted signal contributions that make it up, and reasons."""
+
+    kind: Kind
+    id: str
+    zone_code: str
+    score: float
+    reasons: list[Reason]
+    signals: dict[str, float]
+
+
 class Hits(NamedTuple):
-    """Phase 3 of one shard: its top-k with fused totals; ``Match.score`` is filled by the merge."""
+    """Phase 3 of one shard: its top-k as arrays; ``merge_hits`` makes ``Match`` objects of the winners."""
 
     candidates: int  # candidates left after the evidence rule
     ordinals: np.ndarray
     totals: np.ndarray
-    matches: list
+    keys: list[str]  # "kind/id" of each
+    zones: list[str]
+    signals: tuple[str, ...]  # the names of the columns of ``values``
+    values: np.ndarray  # top-k × signals: each signal's weighted contribution
     dense: bool
+
+    def match(self, row: int) -> Match:
+        kind, _, record_id = self.keys[row].partition("/")
+        signals = dict(zip(self.signals, self.values[row].tolist(), strict=True))
+        return Match(Kind(kind), record_id, self.zones[row], float("nan"), [], signals)
 
 
 class Merged(NamedTuple):
     """The catalogue's top-k: matches, fused totals, ordinals, and the shard each came from."""
 
-    matches: list
+    matches: list[Match]
     totals: np.ndarray
     ordinals: np.ndarray
     shards: np.ndarray
@@ -242,7 +263,9 @@ def merge_hits(parts: Sequence[Hits], top_k: int) -> Merged:
     k = min(top_k, sum(p.candidates for p in parts))
     ordinals = np.concatenate([p.ordinals for p in parts])
     totals = np.concatenate([p.totals for p in parts])
-    shards = np.repeat(np.arange(len(parts)), [len(p.matches) for p in parts])
-    matches = [m for p in parts for m in p.matches]
+    shards = np.repeat(np.arange(len(parts)), [len(p.keys) for p in parts])
+    rows = np.concatenate([np.arange(len(p.keys)) for p in parts]) if parts else np.empty(0, np.int64)
     order = np.lexsort((ordinals, -totals))[:k]
-    return Merged([matches[i] for i in order], totals[order], ordinals[order], shards[order])
+    winners = zip(shards[order].tolist(), rows[order].tolist(), strict=True)
+    matches = [parts[shard].match(row) for shard, row in winners]
+    return Merged(matches, totals[order], ordinals[order], shards[order])
