@@ -19,6 +19,7 @@ import math
 import os
 import resource
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -47,10 +48,13 @@ from .phases import (
     merge_scans,
     merge_statistics,
 )
+from .reasons import Reason
 
 NAMESPACE = "techbridge"
 CHUNK = 2_000
 """Records per chunk the driver sends; shards take chunks in turn, so they stay within a chunk in size."""
+_KEPT_BATCHES = 4
+"""Batches whose queries and globals a shard keeps between phases (two are in flight at a time)."""
 CALL_BATCH = 32
 """Queries per call to a shard: amortises Ray's overhead; a shard keeps each query's BM25 array between
 two phases, so this bounds that memory (32 × 5 bytes × the shard's records)."""
@@ -194,13 +198,17 @@ class ShardedMatcher:
         batch = uuid.uuid4().hex
         words = [self._finisher.query_words(q.doc) for q in queries]
         docs_ref = ray.put(list(queries))
-        stats = ray.get([s.statistics.remote(docs_ref, words) for s in self.shards])
+        # A shard keeps a batch's queries and globals from the call that first brings them; later calls pass
+        # them boxed in a list, which Ray leaves unresolved, so a shard reads them again only after a restart.
+        docs_box = [docs_ref]
+        stats = ray.get([s.statistics.remote(batch, docs_ref, words) for s in self.shards])
         globals_ = [
             merge_statistics(w, [part[i] for part in stats], self.corpus, self.config)
             for i, w in enumerate(words)
         ]
         globals_ref = ray.put(globals_)
-        scans = ray.get([s.scan.remote(batch, docs_ref, globals_ref) for s in self.shards])
+        globals_box = [globals_ref]
+        scans = ray.get([s.scan.remote(batch, docs_box, globals_ref) for s in self.shards])
         contexts = [
             merge_scans([part[i] for part in scans], g, self.config)
             if any(part[i].candidates for part in scans)
@@ -208,7 +216,7 @@ class ShardedMatcher:
             for i, g in enumerate(globals_)
         ]
         hits = ray.get(
-            [s.score.remote(batch, docs_ref, globals_ref, contexts, top_k, include_weak) for s in self.shards]
+            [s.score.remote(batch, docs_box, globals_box, contexts, top_k, include_weak) for s in self.shards]
         )
         merged = [
             None if context is None else merge_hits([part[i] for part in hits], top_k)
@@ -229,14 +237,17 @@ class ShardedMatcher:
             ]
             explained = ray.get(
                 [
-                    s.explain.remote(docs_ref, globals_ref, contexts, wanted[n])
+                    s.explain.remote(batch, docs_box, globals_box, contexts, wanted[n])
                     for n, s in enumerate(self.shards)
                 ]
             )
             for i, m in enumerate(merged):
                 if m is not None:
                     lists = [iter(part[i]) for part in explained]
-                    m.matches[:] = [next(lists[shard]) for shard in m.shards]
+                    m.matches[:] = [
+                        match._replace(reasons=next(lists[shard]))
+                        for match, shard in zip(m.matches, m.shards.tolist(), strict=True)
+                    ]
         results = []
         for i, (query, m) in enumerate(zip(queries, merged, strict=True)):
             if m is None:
@@ -275,6 +286,7 @@ class Shard:
         self.engine.compact()
         self.ordinals = np.concatenate(ordinals) if ordinals else np.empty(0, np.int64)
         self._scans: dict[tuple[str, int], Scanned] = {}
+        self._batches: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     @staticmethod
     def _records(chunks: list, ordinals: list[np.ndarray]) -> Iterator[MatchDoc]:
@@ -299,10 +311,29 @@ class Shard:
     def corpus(self) -> Corpus:
         return self.engine.corpus()
 
-    def statistics(self, queries: list[Query], words: list[QueryWords]) -> list[WordStats]:
+    def _kept(self, batch: str, name: str, value: Any = None, box: list | None = None) -> Any:
+        """A batch's queries or globals: ``value`` when the call brings them (kept for the later phases),
+        else the kept copy, else (after a restart) read from the object store through ``box``."""
+        import ray
+
+        kept = self._batches.setdefault(batch, {})
+        self._batches.move_to_end(batch)
+        while len(self._batches) > _KEPT_BATCHES:
+            self._batches.popitem(last=False)
+        if value is not None:
+            kept[name] = value
+        elif name not in kept:
+            assert box is not None
+            kept[name] = ray.get(box[0])
+        return kept[name]
+
+    def statistics(self, batch: str, queries: list[Query], words: list[QueryWords]) -> list[WordStats]:
+        queries = self._kept(batch, "queries", queries)
         return [self.engine.statistics(q.doc, w) for q, w in zip(queries, words, strict=True)]
 
-    def scan(self, batch: str, queries: list[Query], globals_: list[QueryGlobals]) -> list[Scan]:
+    def scan(self, batch: str, queries_box: list, globals_: list[QueryGlobals]) -> list[Scan]:
+        queries = self._kept(batch, "queries", box=queries_box)
+        globals_ = self._kept(batch, "globals", globals_)
         scans = []
         for i, (query, g) in enumerate(zip(queries, globals_, strict=True)):
             scanned = self._scan(query, g)
@@ -318,12 +349,14 @@ class Shard:
     def score(
         self,
         batch: str,
-        queries: list[Query],
-        globals_: list[QueryGlobals],
+        queries_box: list,
+        globals_box: list,
         contexts: list[QueryContext | None],
         top_k: int,
         include_weak: bool,
     ) -> list[Hits | None]:
+        queries = self._kept(batch, "queries", box=queries_box)
+        globals_ = self._kept(batch, "globals", box=globals_box)
         out: list[Hits | None] = []
         for i, (query, g, context) in enumerate(zip(queries, globals_, contexts, strict=True)):
             # After a restart the scan is gone: redo it (a pure function of the query and the shard).
@@ -346,17 +379,20 @@ class Shard:
 
     def explain(
         self,
-        queries: list[Query],
-        globals_: list[QueryGlobals],
+        batch: str,
+        queries_box: list,
+        globals_box: list,
         contexts: list[QueryContext | None],
         wanted: list[tuple[list[Match], np.ndarray]],
-    ) -> list[list[Match]]:
+    ) -> list[list[list[Reason]]]:
         """Reasons for this shard's records in each merged top-k (``wanted``: matches and ordinals)."""
+        queries = self._kept(batch, "queries", box=queries_box)
+        globals_ = self._kept(batch, "globals", box=globals_box)
         out = []
         for query, g, context, (matches, ordinals) in zip(queries, globals_, contexts, wanted, strict=True):
             if context is None or not matches:
-                out.append(matches)
+                out.append([m.reasons for m in matches])
                 continue
             positions = np.searchsorted(self.ordinals, ordinals)  # ordinals ascend with positions
-            out.append(self.engine.explain(query.doc, g, context, matches, positions))
+            out.append([m.reasons for m in self.engine.explain(query.doc, g, context, matches, positions)])
         return out

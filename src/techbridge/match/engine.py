@@ -572,7 +572,10 @@ class MatchEngine:
         readable = Readable(vocab_terms)
         idf = dict(zip(globals_.words, globals_.stats.idf.tolist(), strict=True)).__getitem__
         in_text = self.lexical.contains(top, terms.ids[said])
-        in_title = self.lexical.contains(top, terms.ids[said], title=True)
+        # A title's words are in the text too: look in titles only for words some of these records hold.
+        in_title = np.zeros_like(in_text)
+        held = np.flatnonzero(in_text.any(axis=0))
+        in_title[:, held] = self.lexical.contains(top, terms.ids[said][held], title=True)
         zone_names = self.zone_names()
         df = dict(zip(globals_.words, globals_.stats.df.tolist(), strict=True))
         specific = max(1.0, _SPECIFIC_DF_SHARE * globals_.n_alive)
