@@ -145,7 +145,8 @@ class MatchReason(BaseModel):
     """One reason as batch matching stores it (the engine's ``Reason``)."""
 
     code: str = Field(
-        description="Stable for programs: terms, title_terms, missing_terms, dense, ipc, chain, zone …"
+        description="Stable for programs: terms, title_terms, related_terms, missing_terms, dense, ipc, "
+        "chain, zone …"
     )
     text: str = Field(description="For people, in Chinese")
     terms: list[str] = Field(default_factory=list, description="The words source and target share, if any")
