@@ -102,7 +102,9 @@ class LabelCounts(NamedTuple):
     counts: np.ndarray
 
     def add_to(self, out: np.ndarray) -> None:
-        np.add.at(out, (self.labels, self.words), self.counts)
+        # One bincount over (label, word) cells: np.add.at was a tenth of the driver's time (profiled).
+        cells = self.labels * out.shape[1] + self.words
+        out += np.bincount(cells, self.counts, minlength=out.size).reshape(out.shape).astype(out.dtype)
 
 
 class WordStats(NamedTuple):
