@@ -311,6 +311,7 @@ def test_reasons_name_the_demand_title_words_a_record_never_mentions() -> None:
     rotor = [r for r in by_id["rotor"].reasons if r.code == "missing_terms"]
     assert len(rotor) == 1 and "退磁" in rotor[0].text and "检测" in rotor[0].text
     assert "永磁体" not in rotor[0].text  # the record holds 永磁: partly covered is not "never mentioned"
+    assert set(rotor[0].terms) == {"退磁", "检测", "驱动"}  # the words, for the page's note over a list
     missing = [r.text for r in by_id["test"].reasons if r.code == "missing_terms"]
     assert missing == ["需求标题中的 驱动 未在该记录中出现"]
     assert matches[0].id == "test"

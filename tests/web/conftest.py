@@ -72,10 +72,10 @@ def _ids(url: str, kind: str) -> dict[str, int]:
 
 
 def store_matches(
-    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[list[str]]]]
+    url: str, demand_id: int, target_kind: str, rows: list[tuple[int, float, str, list[list[Any]]]]
 ) -> None:
     """Store what batch matching would for a Wuxi demand: (target id, score, target zone, reasons), each
-    reason a [code, text] pair stored as the engine stores it (``Reason._asdict()``: a code/text dict)."""
+    reason [code, text] or [code, text, terms] stored as the engine stores it (``Reason._asdict()``)."""
     with session_scope(url) as s:
         replace_matches(
             s,

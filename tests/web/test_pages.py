@@ -220,6 +220,32 @@ def test_matches_show_ranked_targets_with_reasons_and_both_zones(
     assert page.texts("#matches-pilot_platform .match-owner") == ["运营单位 成都新能源研究院"]
 
 
+def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
+    ent: TestClient, html, ids, private_demand_id, web_db_url, matches_stored
+) -> None:
+    # On the demand's object (隔膜) but none on its problem: each stored match names the title words it
+    # lacks, as the engine writes them; 涂覆 is missing from all, 锂电池 from one.
+    patents = ids["achievement"]
+    coating, device = patents["一种锂电池陶瓷涂覆隔膜及其制备方法"], patents["一种隔膜涂布装置"]
+    matches_stored(web_db_url, private_demand_id, "achievement", [
+        (coating, 0.81, "wuxi", [
+            ["title_terms", "双方都提到 (对方标题): 隔膜", ["隔膜"]],
+            ["missing_terms", "需求标题中的 涂覆、工艺 未在该记录中出现", ["涂覆", "工艺"]]]),
+        (device, 0.54, "chengdu", [
+            ["terms", "双方都提到 (对方正文): 隔膜", ["隔膜"]],
+            ["missing_terms", "需求标题中的 涂覆、锂电池 未在该记录中出现", ["涂覆", "锂电池"]]]),
+    ])  # fmt: skip
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    note = page.soup.select_one("#matches-achievement .partial-match")
+    assert note is not None
+    assert "以下成果都未涉及需求标题中的「涂覆」" in note.get_text()
+    assert note.select(".next-steps a")
+    # The missing words are not marked as shared words; the shared one is.
+    assert set(page.texts(".source-text mark")) == {"隔膜"}
+    # The expert's match has no missing_terms reason: no note there.
+    assert page.soup.select_one("#matches-expert .partial-match") is None
+
+
 def test_starting_a_deal_from_a_match_opens_the_new_deal(
     ent: TestClient, html, ids, private_demand_id
 ) -> None:

@@ -149,7 +149,11 @@ class MatchReason(BaseModel):
         "chain, zone …"
     )
     text: str = Field(description="For people, in Chinese")
-    terms: list[str] = Field(default_factory=list, description="The words source and target share, if any")
+    terms: list[str] = Field(
+        default_factory=list,
+        description="The words source and target share, if any (for missing_terms: the demand's title "
+        "words the target lacks)",
+    )
 
 
 class MatchPublic(BaseModel):

@@ -9,7 +9,8 @@ FIELD_NAMES_ZH = {"ipc": "IPC 分类", "discipline": "学科", "chain": "产业�
 
 class Reason(NamedTuple):
     """``code`` is stable for programs (``terms``, ``ipc``, ``zone`` …); ``text`` is for people;
-    ``terms`` are the words both texts contain, so a page can mark them in each."""
+    ``terms`` are the words it names: shared words for ``TERM_CODES`` (a page marks them in both texts),
+    the demand's uncovered title words for ``missing_terms``."""
 
     code: str
     text: str
@@ -17,7 +18,7 @@ class Reason(NamedTuple):
 
 
 TERM_CODES = ("title_terms", "terms", "related_terms")
-"""Reason codes that carry matched words."""
+"""Reason codes whose ``terms`` are words both texts contain (a page marks them in each)."""
 
 
 def matched_terms(terms: list[str], *, in_title: bool) -> Reason:
@@ -37,8 +38,9 @@ def related_terms(pairs: list[tuple[str, str]]) -> Reason:
 
 def missing_terms(terms: list[str]) -> Reason:
     """Words of the demand's title the record never mentions: a reader sees at once when a record is on
-    the demand's object but not its problem (a motor rotor for 永磁体退磁检测)."""
-    return Reason("missing_terms", f"需求标题中的 {'、'.join(terms)} 未在该记录中出现")
+    the demand's object but not its problem (a motor rotor for 永磁体退磁检测). ``terms`` holds them, so a
+    page can say which words no listed record covers; they are not shared words (``TERM_CODES``)."""
+    return Reason("missing_terms", f"需求标题中的 {'、'.join(terms)} 未在该记录中出现", tuple(terms))
 
 
 def shared_labels(field: str, labels: list[str]) -> Reason:

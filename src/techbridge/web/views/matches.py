@@ -13,6 +13,7 @@ from ...domain.accounts import OWNER_FIELDS, User, can_write
 from ...domain.deal_rules import can_start_deal
 from ...errors import Busy, TechBridgeError
 from ...match import MatchConfig
+from ...match.reasons import TERM_CODES
 from ...request_context import app_settings
 from ...services import deals as deal_service
 from ...services import jobs as job_service
@@ -79,7 +80,23 @@ def _reason_parts(raw: object) -> tuple[str, str, list[str]]:
 def _match_row(match: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[str]]:
     """A stored match with its reasons and the words it shares with the source (marked on the page)."""
     reasons = [_reason_parts(r) for r in match.reasons]
-    return match, reasons, [t for _, _, terms in reasons for t in terms]
+    return match, reasons, [t for code, _, terms in reasons if code in TERM_CODES for t in terms]
+
+
+def missed_by_all(rows: list[tuple[Any, list[tuple[str, str, list[str]]], list[str]]]) -> list[str]:
+    """The demand's title words that every listed match lacks (each match's ``missing_terms`` reason).
+
+    A list can be full of records on the demand's object that all miss its problem (永磁电机 records for
+    a 永磁体退磁检测 demand); the page says so above them rather than let the 匹配度 speak alone. Each
+    reason names at most a few of the rarest missing words, so this may name fewer words than are missing,
+    never more. Matches stored before the reasons carried the words give none."""
+    missing = []
+    for _, reasons, _ in rows:
+        words = next((terms for code, _, terms in reasons if code == "missing_terms"), None)
+        if not words:
+            return []
+        missing.append(words)
+    return [w for w in missing[0] if all(w in other for other in missing[1:])] if missing else []
 
 
 _SOURCE_TEXT = {"demand": "description", "achievement": "abstract", "expert": "bio"}
@@ -108,6 +125,7 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
         groups = [
             (target, [row(m) for m in found if m.target_kind == target]) for target in view.match_targets
         ]
+        uncovered = {target: missed_by_all(rows) for target, rows in groups}
         shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
         return render(
             request,
@@ -119,6 +137,7 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
                 "source": source,
                 "title": getattr(source.record, view.title_field),
                 "groups": groups,
+                "uncovered": uncovered,
                 "zones": zones,
                 "shared_terms": shared_terms,
                 "source_text": getattr(source.record, _SOURCE_TEXT.get(kind, ""), ""),
