@@ -331,8 +331,11 @@ class MatchEngine:
         for name, field in self._weighted_fields():
             # The nonzero counts of the known words, placed at their columns among all the query's words.
             counts = field.term_columns(ids[known])
-            rows, cols = np.nonzero(counts)
-            label_counts[name] = LabelCounts(rows, known[cols], counts[rows, cols])
+            cells = np.flatnonzero(counts)
+            rows, cols = np.divmod(cells, max(known.size, 1))
+            label_counts[name] = LabelCounts(
+                (rows * ids.size + known[cols]).astype(np.int32), counts.ravel()[cells]
+            )
         own = self.positions.get(query.key)
         vector = self.dense[own] if own is not None and self.dense.size else None
         return WordStats(df, cf, label_counts, vector)
