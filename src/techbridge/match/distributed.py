@@ -15,6 +15,7 @@ answers as the first would have. Ray is imported only here, and only when a clus
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import pickle
@@ -101,6 +102,21 @@ def connected(cluster: Cluster) -> Iterator[None]:
         ray.shutdown()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while the driver ranks: ranking makes no reference cycles
+    (a profiled run of 3,000 demands collected none), yet each full collection walked every object of
+    the process, the growing results included (profiled: a sixth of the driver's CPU). Reference counting
+    frees the garbage as before; the collector runs again, if it ran before, once the ranking is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class ShardedMatcher:
     """The driver's side: builds the shards from ``docs`` (unique keys, in catalogue order), ranks batches.
 
@@ -180,7 +196,7 @@ class ShardedMatcher:
         batches = [queries[start : start + CALL_BATCH] for start in range(0, len(queries), CALL_BATCH)]
         results: list[list[Match]] = []
         # Two batches in flight: the driver merges one while the shards work on the other.
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=2) as pool, _collector_paused():
             for lists in pool.map(
                 lambda batch: self._rank_batch(
                     batch, top_k=top_k, explain=explain, include_weak=include_weak
