@@ -21,6 +21,7 @@ ordinal in the catalogue, which is its position in a single index.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -57,15 +58,18 @@ class QueryWords(NamedTuple):
         counts ``related_count`` and comes after the query's own words."""
         own = set(tokens)
         related = {w: t for w, t in (related or {}).items() if w not in own}
-        extra = list(related)
-        words, first, counts = np.unique(
-            np.asarray(list(tokens) + extra, dtype=str), return_index=True, return_counts=True
-        )
-        counts = counts.astype(np.float32)
-        n_own = len(tokens)
-        source = tuple(related.get(w, "") if i >= n_own else "" for w, i in zip(words, first, strict=True))
+        sequence = [*tokens, *related]
+        # Python's str order is numpy's (code points): what np.unique returned, without building a
+        # string array (np.unique was a tenth of the driver's time in batch matching, profiled).
+        first: dict[str, int] = {}
+        for i, word in enumerate(sequence):
+            first.setdefault(word, i)
+        tally = Counter(sequence)
+        words = tuple(sorted(first))
+        counts = np.array([tally[w] for w in words], np.float32)
+        source = tuple(related.get(w, "") for w in words)  # related words are none of the query's own
         counts[[i for i, s in enumerate(source) if s]] = related_count
-        return cls(tuple(words.tolist()), counts, first, tuple(title), source)
+        return cls(words, counts, np.array([first[w] for w in words], np.intp), tuple(title), source)
 
     def own(self) -> np.ndarray:
         """Which words are the query's own (not thesaurus words)."""
