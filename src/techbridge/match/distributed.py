@@ -259,10 +259,8 @@ class ShardedMatcher:
             for i, m in enumerate(merged):
                 if m is not None:
                     lists = [iter(part[i]) for part in explained]
-                    m.matches[:] = [
-                        match._replace(reasons=next(lists[shard]))
-                        for match, shard in zip(m.matches, m.shards.tolist(), strict=True)
-                    ]
+                    for match, shard in zip(m.matches, m.shards.tolist(), strict=True):
+                        match.reasons.extend(next(lists[shard]))  # each match's own list, empty so far
         results = []
         for i, (query, m) in enumerate(zip(queries, merged, strict=True)):
             if m is None:
