@@ -372,10 +372,12 @@ class Shard:
         return kept[name]
 
     def statistics(self, batch: str, queries: list[Query], words: list[QueryWords]) -> Packed:
+        """Phase 1: a ``WordStats`` per query."""
         queries = self._kept(batch, "queries", queries)
         return Packed([self.engine.statistics(q.doc, w) for q, w in zip(queries, words, strict=True)])
 
     def scan(self, batch: str, queries_box: list, globals_: list[QueryGlobals]) -> Packed:
+        """Phase 2: a ``Scan`` per query (the rest of the scan stays here for phase 3)."""
         queries = self._kept(batch, "queries", box=queries_box)
         globals_ = self._kept(batch, "globals", globals_)
         scans = []
@@ -399,6 +401,7 @@ class Shard:
         top_k: int,
         include_weak: bool,
     ) -> Packed:
+        """Phase 3: ``Hits`` per query, None where no shard has a candidate (``contexts`` None)."""
         queries = self._kept(batch, "queries", box=queries_box)
         globals_ = self._kept(batch, "globals", box=globals_box)
         contexts = self._kept(batch, "contexts", contexts)
