@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -116,7 +117,7 @@ class LabelField:
             lengths = indptr[ids[inside] + 1] - starts
             if not lengths.sum():
                 continue
-            at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+            at = _spans(starts, lengths)
             cells = indices[at] * ids.size + np.repeat(inside, lengths)  # (label, word) as one index
             out += np.bincount(cells, data[at], minlength=out.size).reshape(out.shape).astype(np.float32)
         return out
@@ -173,9 +174,12 @@ class LabelField:
         indptr = self.doc_labels.indptr
         return self.doc_labels.indices[indptr[position] : indptr[position + 1]]
 
-    def rows(self, positions: np.ndarray) -> list[np.ndarray]:
+    def rows(self, positions: np.ndarray) -> LabelRows:
         """Label ids of some positions (what a shard sends for the feedback vote)."""
-        return [self.labels_of(int(p)) for p in positions]
+        indptr = self.doc_labels.indptr
+        starts = indptr[positions]
+        lengths = (indptr[positions + 1] - starts).astype(np.int32)
+        return LabelRows(self.doc_labels.indices[_spans(starts, lengths)].astype(np.int32), lengths)
 
     # -- persistence ------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
@@ -227,11 +231,38 @@ def naive_bayes(
     return post / post.sum()
 
 
-def feedback(rows: Sequence[np.ndarray], weights: np.ndarray, n_labels: int) -> np.ndarray:
+def feedback(rows: LabelRows, weights: np.ndarray, n_labels: int) -> np.ndarray:
     """Label distribution of some records (their label ids, best hit first) weighted by their lexical
     scores; zeros if none has labels."""
     mass = np.zeros(n_labels, np.float32)
-    for labels, weight in zip(rows, weights.tolist(), strict=True):
-        mass[labels] += np.float32(weight)
+    # Sequential float32 additions, record after record, as a loop adding each record's weight would do.
+    np.add.at(mass, rows.labels, np.repeat(weights.astype(np.float32), rows.lengths))
     total = mass.sum()
     return mass / total if total > 0 else mass
+
+
+class LabelRows(NamedTuple):
+    """Label ids of some records one after another, and how many each has: two arrays cross the wire
+    between a shard and the driver instead of one per record (a fixed cost per array on both sides)."""
+
+    labels: np.ndarray  # int32
+    lengths: np.ndarray  # int32, per record
+
+    @staticmethod
+    def concat(parts: Sequence[LabelRows]) -> LabelRows:
+        return LabelRows(
+            np.concatenate([p.labels for p in parts]).astype(np.int32, copy=False),
+            np.concatenate([p.lengths for p in parts]).astype(np.int32, copy=False),
+        )
+
+    def take(self, order: np.ndarray) -> LabelRows:
+        """The rows at ``order``, in that order."""
+        starts = np.cumsum(self.lengths) - self.lengths
+        lengths = self.lengths[order]
+        return LabelRows(self.labels[_spans(starts[order], lengths)], lengths)
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices start, start + 1, … of each span, one span after another."""
+    total = int(lengths.sum())
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)

@@ -21,6 +21,7 @@ ordinal in the catalogue, which is its position in a single index.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from .config import MatchConfig
 from .documents import Kind
-from .labels import feedback, naive_bayes
+from .labels import LabelRows, feedback, naive_bayes
 from .lexical import QueryTerms, TermStats, idf
 from .reasons import Reason
 
@@ -57,15 +58,18 @@ class QueryWords(NamedTuple):
         counts ``related_count`` and comes after the query's own words."""
         own = set(tokens)
         related = {w: t for w, t in (related or {}).items() if w not in own}
-        extra = list(related)
-        words, first, counts = np.unique(
-            np.asarray(list(tokens) + extra, dtype=str), return_index=True, return_counts=True
-        )
-        counts = counts.astype(np.float32)
-        n_own = len(tokens)
-        source = tuple(related.get(w, "") if i >= n_own else "" for w, i in zip(words, first, strict=True))
+        sequence = [*tokens, *related]
+        # Python's str order is numpy's (code points): what np.unique returned, without building a
+        # string array (np.unique was a tenth of the driver's time in batch matching, profiled).
+        first: dict[str, int] = {}
+        for i, word in enumerate(sequence):
+            first.setdefault(word, i)
+        tally = Counter(sequence)
+        words = tuple(sorted(first))
+        counts = np.array([tally[w] for w in words], np.float32)
+        source = tuple(related.get(w, "") for w in words)  # related words are none of the query's own
         counts[[i for i, s in enumerate(source) if s]] = related_count
-        return cls(tuple(words.tolist()), counts, first, tuple(title), source)
+        return cls(words, counts, np.array([first[w] for w in words], np.intp), tuple(title), source)
 
     def own(self) -> np.ndarray:
         """Which words are the query's own (not thesaurus words)."""
@@ -95,16 +99,20 @@ class Corpus(NamedTuple):
 
 class LabelCounts(NamedTuple):
     """The nonzero counts of a labels × query-words matrix (a shard sends them; a dense matrix is large and
-    a scipy one costs more to build than the counts themselves)."""
+    a scipy one costs more to build than the counts themselves), each cell as one index: label × the
+    query's words + word (two contiguous arrays cross the wire; index pairs cost a third and a copy)."""
 
-    labels: np.ndarray
-    words: np.ndarray
-    counts: np.ndarray
+    cells: np.ndarray  # int32
+    counts: np.ndarray  # float32
 
-    def add_to(self, out: np.ndarray) -> None:
-        # One bincount over (label, word) cells: np.add.at was a tenth of the driver's time (profiled).
-        cells = self.labels * out.shape[1] + self.words
-        out += np.bincount(cells, self.counts, minlength=out.size).reshape(out.shape).astype(out.dtype)
+    @staticmethod
+    def total(parts: Sequence[LabelCounts], shape: tuple[int, int]) -> np.ndarray:
+        """The dense matrix of the sums of ``parts``: one bincount over every shard's cells (np.add.at was
+        a tenth of the driver's time, profiled); the counts are integers, exact in any order."""
+        cells = np.concatenate([p.cells for p in parts])
+        counts = np.concatenate([p.counts for p in parts])
+        size = shape[0] * shape[1]
+        return np.bincount(cells, counts, minlength=size).reshape(shape).astype(np.float32)
 
 
 class WordStats(NamedTuple):
@@ -148,9 +156,7 @@ def merge_statistics(
     stats = TermStats(df, cf, idf(df, corpus.n_alive))
     bayes = {}
     for name, docs in corpus.label_docs.items():
-        counts_lt = np.zeros((docs.size, len(query.words)), np.float32)  # integers: exact in any order
-        for part in parts:
-            part.label_counts[name].add_to(counts_lt)
+        counts_lt = LabelCounts.total([p.label_counts[name] for p in parts], (docs.size, len(query.words)))
         bayes[name] = naive_bayes(
             counts_lt[:, known_anywhere],
             counts,
@@ -191,7 +197,7 @@ class Scan(NamedTuple):
     hits: int  # candidates with a BM25 above 0
     ordinals: np.ndarray  # the shard's feedback hits: all of them, or its best ``prf_docs``
     lexical: np.ndarray
-    rows: dict[str, list[np.ndarray]]  # their label ids per label field
+    rows: dict[str, LabelRows]  # their label ids per label field
 
 
 class QueryContext(NamedTuple):
@@ -213,8 +219,8 @@ def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig)
         order = np.argsort(ordinals, kind="stable")
     dists = {}
     for name, bayes in query.bayes.items():
-        stacked = [labels for p in parts for labels in p.rows[name]]
-        votes = feedback([stacked[i] for i in order], lexical[order], bayes.size)
+        rows = LabelRows.concat([p.rows[name] for p in parts]).take(order)
+        votes = feedback(rows, lexical[order], bayes.size)
         shares = [(config.nb_share, bayes), (1 - config.nb_share, votes)]
         shares = [(share, dist) for share, dist in shares if dist.any()]
         if shares:
@@ -252,12 +258,14 @@ class Hits(NamedTuple):
 
 
 class Merged(NamedTuple):
-    """The catalogue's top-k: matches, fused totals, ordinals, and the shard each came from."""
+    """The catalogue's top-k: matches, fused totals, ordinals, the shard each came from and its row in
+    that shard's ``Hits``."""
 
     matches: list[Match]
     totals: np.ndarray
     ordinals: np.ndarray
     shards: np.ndarray
+    rows: np.ndarray
 
 
 def merge_hits(parts: Sequence[Hits], top_k: int) -> Merged:
@@ -270,4 +278,4 @@ def merge_hits(parts: Sequence[Hits], top_k: int) -> Merged:
     order = np.lexsort((ordinals, -totals))[:k]
     winners = zip(shards[order].tolist(), rows[order].tolist(), strict=True)
     matches = [parts[shard].match(row) for shard, row in winners]
-    return Merged(matches, totals[order], ordinals[order], shards[order])
+    return Merged(matches, totals[order], ordinals[order], shards[order], rows[order])
