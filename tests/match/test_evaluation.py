@@ -6,11 +6,23 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from techbridge.cli import _register, app
-from techbridge.match.evaluation import evaluate, mrr_at, ndcg_at, read_beir, recall_at
+from techbridge.match import Kind, MatchEngine
+from techbridge.match.evaluation import (
+    calibration_pairs,
+    corpus_doc,
+    evaluate,
+    fit_calibration,
+    mrr_at,
+    ndcg_at,
+    query_doc,
+    read_beir,
+    recall_at,
+)
 
 LOG3 = math.log2(3)
 
@@ -76,3 +88,40 @@ def test_eval_retrieval_command_on_tiny_beir_folder(tmp_path: Path) -> None:
     rows = [line.split("\t") for line in run_file.read_text("utf-8").splitlines()]
     assert [(q, d) for q, d, _ in rows] == [("q1", "d1"), ("q2", "d3")]
     assert all(float(score) > 0 for *_, score in rows)
+
+
+def test_fit_calibration_recovers_a_known_logistic() -> None:
+    rng = np.random.default_rng(7)
+    scores = rng.uniform(0.0, 1.5, 20_000)
+    relevant = rng.random(scores.size) < 1 / (1 + np.exp(-(8.0 * scores - 6.0)))
+    fit = fit_calibration(scores, relevant)
+    assert fit.a == pytest.approx(8.0, rel=0.1)
+    assert fit.b == pytest.approx(-6.0, rel=0.1)
+    assert fit.pairs == 20_000 and sum(n for _, _, n, _ in fit.bins) == 20_000
+    # Each band's share judged relevant lies inside the band: that is what calibrated means.
+    assert all(low - 0.03 <= share <= high + 0.03 for low, high, n, share in fit.bins if n > 500)
+
+
+def test_calibration_pairs_read_each_query_with_and_without_its_answers(tmp_path: Path) -> None:
+    _write_beir(tmp_path / "beir")
+    data = read_beir(tmp_path / "beir")
+    engine = MatchEngine.build(corpus_doc(row) for row in data.corpus)
+    before = [m.id for m in engine.rank(query_doc(data.queries[0]), target_kind=Kind.ACHIEVEMENT, top_k=4)]
+    scores, relevant = calibration_pairs(data, engine, top_k=4)
+    # q1 as written finds its answer d1; with d1 removed, nothing it retrieves is relevant.
+    assert relevant.sum() >= 2 and len(scores) == len(relevant)
+    assert [
+        m.id for m in engine.rank(query_doc(data.queries[0]), target_kind=Kind.ACHIEVEMENT, top_k=4)
+    ] == before
+    assert engine.lexical.n_alive == 4
+
+
+def test_eval_calibrate_command_prints_the_fit(tmp_path: Path) -> None:
+    _write_beir(tmp_path / "beir")
+    _register()
+    result = CliRunner().invoke(app, ["eval", "calibrate", str(tmp_path / "beir"), "--top-k", "3"])
+    assert result.exit_code == 0, result.output
+    fit = json.loads(result.output.strip().splitlines()[-1])
+    assert set(fit) == {"calibration_lexical", "pairs", "log_loss", "bands"}  # the test suite has no encoder
+    assert fit["calibration_lexical"][0] > 0  # a higher fused score means more likely relevant
+    assert sum(band["results"] for band in fit["bands"]) == fit["pairs"]

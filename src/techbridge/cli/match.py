@@ -19,6 +19,16 @@ eval_app = typer.Typer(help="评测: 在 BEIR 格式的数据集上衡量匹配�
 app.add_typer(eval_app, name="eval")
 
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Results kept per source and target kind")]
+Weights = Annotated[
+    str | None, typer.Option("--weights", help="Signal weights as JSON, e.g. '{\"dense\": 1.5}'")
+]
+Params = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Matcher parameter NAME=VALUE, e.g. --set dense_floor=0.6 (repeatable)"),
+]
+EncoderName = Annotated[
+    str | None, typer.Option("--encoder", help="auto, none, m3e-small or a model directory")
+]
 
 
 @match_app.callback(invoke_without_command=True)
@@ -106,24 +116,71 @@ def eval_retrieval(
     run_out: Annotated[
         Path | None, typer.Option("--run-out", help="Write query-id, corpus-id, score lines")
     ] = None,
-    weights: Annotated[
-        str | None, typer.Option("--weights", help="Signal weights as JSON, e.g. '{\"dense\": 1.5}'")
-    ] = None,
-    params: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Matcher parameter NAME=VALUE, e.g. --set dense_floor=0.6 (repeatable)"),
-    ] = None,
-    encoder: Annotated[
-        str | None, typer.Option("--encoder", help="auto, none, m3e-small or a model directory")
-    ] = None,
+    weights: Weights = None,
+    params: Params = None,
+    encoder: EncoderName = None,
 ) -> None:
     """Index the corpus with the production matcher, rank each query, print nDCG@10/Recall@100/MRR@10/QPS.
 
     Weights, parameters and encoder start from the settings (TECHBRIDGE_MATCH_WEIGHTS, …) as the service
     does; the options override them, so a method can be tuned from the command line.
     """
-    from ..config import get_settings
     from ..match.evaluation import run_retrieval, write_run
+
+    config, model = _matcher(weights, params, encoder)
+    report = run_retrieval(folder, top_k=top_k, config=config, encoder=model)
+    if run_out is not None:
+        write_run(report.run, path=run_out)
+    typer.echo(json.dumps({name: round(value, 4) for name, value in report.metrics.items()}))
+
+
+@eval_app.command("calibrate")
+def eval_calibrate(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, file_okay=False, help="BEIR folder with graded qrels (demand-knownitem-dev)"
+        ),
+    ],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="Results read per query")] = 20,
+    weights: Weights = None,
+    params: Params = None,
+    encoder: EncoderName = None,
+) -> None:
+    """Fit 匹配度: the logistic (a, b) that turns the fused score into P(a reader judges it relevant).
+
+    Each query's top results are read as written and with its relevant records removed from the
+    catalogue. Prints JSON: a, b (the ``calibration_dense`` or ``calibration_lexical`` parameter, as the
+    encoder is on or off), the log-loss, and per band of P the results and the share judged relevant.
+    """
+    from ..match.engine import MatchEngine
+    from ..match.evaluation import calibration_pairs, corpus_doc, fit_calibration, read_beir
+
+    config, model = _matcher(weights, params, encoder)
+    data = read_beir(folder)
+    engine = MatchEngine.build((corpus_doc(row) for row in data.corpus), config=config, encoder=model)
+    fit = fit_calibration(*calibration_pairs(data, engine, top_k=top_k))
+    bands = [
+        {"p": f"[{low:.1f}, {high:.1f})", "results": n, "judged_relevant": round(share, 3)}
+        for low, high, n, share in fit.bins
+    ]
+    name = "calibration_dense" if model is not None else "calibration_lexical"
+    typer.echo(
+        json.dumps(
+            {
+                name: [round(fit.a, 2), round(fit.b, 2)],
+                "pairs": fit.pairs,
+                "log_loss": round(fit.log_loss, 4),
+                "bands": bands,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+def _matcher(weights: str | None, params: list[str] | None, encoder: str | None):
+    """The service's configuration and encoder (from the settings), with the command line's overrides."""
+    from ..config import get_settings
     from ..services.matching import engine_config, engine_encoder
 
     settings = get_settings()
@@ -136,7 +193,4 @@ def eval_retrieval(
     except (ValueError, TypeError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     model = engine_encoder(settings if encoder is None else settings.model_copy(update={"encoder": encoder}))
-    report = run_retrieval(folder, top_k=top_k, config=config, encoder=model)
-    if run_out is not None:
-        write_run(report.run, path=run_out)
-    typer.echo(json.dumps({name: round(value, 4) for name, value in report.metrics.items()}))
+    return config, model

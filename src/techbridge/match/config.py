@@ -53,6 +53,8 @@ class MatchConfig:
         of the idf of a word in no record (see MatchEngine._lexical_signal).
     expansion_weight: the count a thesaurus word related to a query term gets in the query (the query's
         own words count their occurrences); 0 turns expansion off (text/thesaurus.py).
+    need_weight: what a word of a demand's need clause (需要…, 希望…, text/needs.py) counts in the query on
+        top of its occurrences; 0 reads the demand as plain text.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -62,12 +64,13 @@ class MatchConfig:
     nb_share: float = 0.3
     mu: float = 1000.0
     dense_floor: float = 0.5
-    calibration_dense: tuple[float, float] = (15.23, -14.98)
-    calibration_lexical: tuple[float, float] = (15.87, -7.66)
+    calibration_dense: tuple[float, float] = (14.51, -14.47)
+    calibration_lexical: tuple[float, float] = (15.54, -7.67)
     min_match: float = 0.3
     min_reason_share: float = 0.1
     unseen_weight: float = 1.0
     expansion_weight: float = 0.6
+    need_weight: float = 0.5
 
     @classmethod
     def with_weights(cls, overrides: Mapping[str, float]) -> MatchConfig:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from itertools import islice
 from multiprocessing.pool import AsyncResult, Pool
@@ -15,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..text import WORK_WORDS, Analyzer, extract_keywords, readable_terms
+from ..text import WORK_WORDS, Analyzer, extract_keywords, need_clauses, readable_terms
 from ..text.keywords import Readable
 from ..text.thesaurus import Thesaurus, packaged_thesaurus
 from . import reasons as why
@@ -302,7 +303,17 @@ class MatchEngine:
         if self.config.expansion_weight > 0:
             for term, words in self.thesaurus.related(text).items():
                 related.update((w, term) for w in words if w not in related and self._is_one_word(w))
-        return QueryWords.of(tokens, title, related=related, related_count=self.config.expansion_weight)
+        need: Counter[str] = Counter()
+        if query.kind == Kind.DEMAND and self.config.need_weight > 0:
+            for clause in need_clauses(f"{query.title}。{query.text}"):
+                need.update(self.analyzer.tokenize(clause))
+        return QueryWords.of(
+            tokens,
+            title,
+            related=related,
+            related_count=self.config.expansion_weight,
+            extra={word: self.config.need_weight * count for word, count in need.items()},
+        )
 
     def _is_one_word(self, word: str) -> bool:
         """Whether the index holds ``word`` as one term: a related word it splits ("功率器件" → 功率, 器件)

@@ -14,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+from scipy import optimize
+
 from .config import MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder
@@ -136,3 +139,57 @@ def write_run(run: Run, *, path: Path) -> None:
         for query_id, ranked in run.items():
             for doc_id, score in ranked:
                 out.write(f"{query_id}\t{doc_id}\t{score:.6f}\n")
+
+
+# -- calibration of 匹配度 (docs/matching.md) ------------------------------------------------------------
+class Calibration(NamedTuple):
+    """P(a reader judges a record relevant) = 1 / (1 + e^-(a · fused score + b)), and how it fits."""
+
+    a: float
+    b: float
+    pairs: int
+    log_loss: float
+    bins: list[tuple[float, float, int, float]]  # P from, P to, results, share judged relevant
+
+
+def calibration_pairs(data: Beir, engine: MatchEngine, *, top_k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """The fused score of each query's ``top_k`` and whether a reader judged it relevant (unjudged: no).
+
+    Each query is read twice: as written, and with every record judged relevant to it removed from the
+    catalogue, since a real demand may have no answer in the catalogue while every benchmark demand has one.
+    The engine is left as it was found.
+    """
+    documents = {row["_id"]: corpus_doc(row) for row in data.corpus}
+    scores: list[float] = []
+    relevant: list[bool] = []
+    for row in data.queries:
+        grades = data.qrels.get(row["_id"], {})
+        answers = [doc for doc, grade in grades.items() if grade > 0 and doc in documents]
+        for removed in ([], answers):
+            engine.remove(f"{Kind.ACHIEVEMENT}/{doc}" for doc in removed)
+            try:
+                matches = engine.rank(
+                    query_doc(row), target_kind=Kind.ACHIEVEMENT, top_k=top_k, include_weak=True
+                )
+            finally:
+                engine.upsert(documents[doc] for doc in removed)
+            scores.extend(sum(m.signals.values()) for m in matches)
+            relevant.extend(grades.get(m.id, 0) > 0 for m in matches)
+    return np.array(scores), np.array(relevant)
+
+
+def fit_calibration(scores: np.ndarray, relevant: np.ndarray) -> Calibration:
+    """Logistic regression of ``relevant`` on ``scores`` (maximum likelihood, two parameters)."""
+    y = relevant.astype(float)
+
+    def loss(params: np.ndarray) -> float:
+        z = params[0] * scores + params[1]
+        return float(np.sum(np.logaddexp(0.0, z) - y * z))
+
+    a, b = optimize.minimize(loss, np.zeros(2), method="BFGS").x
+    probability = 1.0 / (1.0 + np.exp(-(a * scores + b)))
+    bins = []
+    for low, high in [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]:
+        inside = (probability >= low) & ((probability < high) if high < 1.0 else (probability <= high))
+        bins.append((low, high, int(inside.sum()), float(y[inside].mean()) if inside.any() else math.nan))
+    return Calibration(float(a), float(b), len(y), loss(np.array([a, b])) / max(len(y), 1), bins)

@@ -53,9 +53,11 @@ class QueryWords(NamedTuple):
         *,
         related: Mapping[str, str] | None = None,
         related_count: float = 0.0,
+        extra: Mapping[str, float] | None = None,
     ) -> QueryWords:
         """``related``: thesaurus words (not among ``tokens``) → the query term each stands for; each
-        counts ``related_count`` and comes after the query's own words."""
+        counts ``related_count`` and comes after the query's own words. ``extra``: counts added to some of
+        the query's own words (the words of a demand's need clause)."""
         own = set(tokens)
         related = {w: t for w, t in (related or {}).items() if w not in own}
         sequence = [*tokens, *related]
@@ -69,6 +71,11 @@ class QueryWords(NamedTuple):
         counts = np.array([tally[w] for w in words], np.float32)
         source = tuple(related.get(w, "") for w in words)  # related words are none of the query's own
         counts[[i for i, s in enumerate(source) if s]] = related_count
+        if extra:
+            position = {word: i for i, word in enumerate(words)}
+            for word, count in extra.items():
+                if word in own:
+                    counts[position[word]] += count
         return cls(words, counts, np.array([first[w] for w in words], np.intp), tuple(title), source)
 
     def own(self) -> np.ndarray:

@@ -5,6 +5,7 @@ Depends on nothing else in the project, so ingest, match and search can all shar
 
 from .dictionary import TermDictionary, learn_terms
 from .keywords import DOMAIN_SINGLE_CHARS, WORK_WORDS, extract_keywords, readable_terms
+from .needs import need_clauses
 from .normalize import normalize
 from .segment import Analyzer, load_stopwords
 
@@ -16,6 +17,7 @@ __all__ = [
     "extract_keywords",
     "learn_terms",
     "load_stopwords",
+    "need_clauses",
     "normalize",
     "readable_terms",
 ]
