@@ -246,6 +246,18 @@ def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
     assert page.soup.select_one("#matches-expert .partial-match") is None
 
 
+def test_the_matches_page_shows_what_the_demand_asks_for_or_that_it_asks_nothing(
+    ent: TestClient, html, ids, private_demand_id
+) -> None:
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    assert page.texts(".source-text .need-clause") == [
+        "匹配时着重参考需求写明要的: 「引入陶瓷涂覆新工艺, 提升电池安全性」"
+    ]
+    silent = ids["demand"]["储能电站热管理系统优化"]  # a title and keywords, no request in words
+    hint = " ".join(html(ent.get(f"/demands/{silent}/matches").text).texts(".source-text .need-clause"))
+    assert "描述中没有写明需要什么" in hint
+
+
 def test_starting_a_deal_from_a_match_opens_the_new_deal(
     ent: TestClient, html, ids, private_demand_id
 ) -> None:

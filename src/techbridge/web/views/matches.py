@@ -22,6 +22,7 @@ from ...services.records import MatchView
 from ...store.db import session_scope
 from ...store.facets import latest_match_time, zone_names
 from ...store.records import StoredRecord, kind_of
+from ...text import need_clauses
 from .. import flash
 from ..deps import CurrentViewer, DbUrl
 from ..kinds import VIEWS, KindView
@@ -127,6 +128,8 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
         ]
         uncovered = {target: missed_by_all(rows) for target, rows in groups}
         shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
+        title = getattr(source.record, view.title_field)
+        source_text = getattr(source.record, _SOURCE_TEXT.get(kind, ""), "") or ""
         return render(
             request,
             "matches.html",
@@ -135,12 +138,15 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
                 "view": view,
                 "nav_active": view.nav_key,
                 "source": source,
-                "title": getattr(source.record, view.title_field),
+                "title": title,
                 "groups": groups,
                 "uncovered": uncovered,
                 "zones": zones,
                 "shared_terms": shared_terms,
-                "source_text": getattr(source.record, _SOURCE_TEXT.get(kind, ""), ""),
+                "source_text": source_text,
+                # What the engine reads as the demand's request (MatchConfig.need_weight): shown so the
+                # enterprise sees what its wording asks for, or that it asks for nothing in words.
+                "needs": need_clauses(f"{title}。{source_text}") if kind == "demand" else None,
                 "min_match": round(100 * MatchConfig().min_match),
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
