@@ -202,7 +202,11 @@ def test_sync_reads_only_records_changed_since_the_watermark(
     demand_id = _ids(seeded, "demand")["锂电池隔膜涂覆工艺"]
     with session_scope(seeded) as session:
         update_record(
-            session, "achievement", achievement_id, {"title": "锂电池隔膜涂覆工艺装置"}, scope=Scope.platform()
+            session,
+            "achievement",
+            achievement_id,
+            {"title": "锂电池隔膜涂覆工艺装置"},
+            scope=Scope.platform(),
         )
     reads = _spy_reads(monkeypatch)
     with session_scope(seeded) as session:

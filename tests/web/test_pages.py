@@ -251,7 +251,7 @@ def test_the_matches_page_shows_what_the_demand_asks_for_or_that_it_asks_nothing
 ) -> None:
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
     assert page.texts(".source-text .need-clause") == [
-        "匹配时着重参考需求写明要的: 「引入陶瓷涂覆新工艺, 提升电池安全性」"
+        "匹配时着重参考需求中写明的要求: 「引入陶瓷涂覆新工艺, 提升电池安全性」"
     ]
     silent = ids["demand"]["储能电站热管理系统优化"]  # a title and keywords, no request in words
     hint = " ".join(html(ent.get(f"/demands/{silent}/matches").text).texts(".source-text .need-clause"))
