@@ -97,7 +97,8 @@ class Settings(BaseSettings):
         5000, description="Exports up to this many rows download at once; larger ones run as a job"
     )
     display_timezone: str = Field(
-        "Asia/Shanghai", description="IANA zone in which pages show times and bookings are entered"
+        "Asia/Shanghai",
+        description="IANA zone in which pages show times, bookings are entered and analytics count months",
     )
 
     @field_validator("display_timezone")

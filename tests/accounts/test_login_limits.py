@@ -20,7 +20,7 @@ from techbridge.app import SERVER_OPTIONS, create_app
 from techbridge.config import Settings
 from techbridge.domain.accounts import Role, User
 from techbridge.errors import NotAuthenticated, PermissionDenied, TooManyLoginAttempts
-from techbridge.services import accounts
+from techbridge.services import accounts, jobs
 from techbridge.store.accounts import LoginAttemptRow
 from techbridge.store.db import session_scope
 
@@ -238,3 +238,39 @@ def test_the_api_password_change_answers_429_after_too_many_wrong_current_passwo
     )
     assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
     assert "次数过多" in right.json()["detail"]
+
+
+def _attempts(url: str) -> list[tuple[str, str]]:
+    with session_scope(url) as s:
+        return sorted(
+            (name, ip) for name, ip in s.execute(select(LoginAttemptRow.username, LoginAttemptRow.ip))
+        )
+
+
+def test_attempts_the_limits_no_longer_read_are_deleted(db_url: str, tmp_path: Path) -> None:
+    """The log kept every failure forever. A try deletes the expired attempts of its username and of its
+    address; the worker's cleanup deletes the rest."""
+    _make(db_url)
+    _fail(db_url, ip="10.0.0.1")
+    _fail(db_url, username="someone", ip="10.0.0.2")
+    _fail(db_url, username="other", ip="10.0.0.3")
+    _age_attempts(db_url, accounts.LOGIN_WINDOW + timedelta(seconds=1))
+    _fail(db_url, ip="10.0.0.2")  # wuxi_corp's address 10.0.0.1 row and someone's row at 10.0.0.2 expire
+    assert _attempts(db_url) == [("other", "10.0.0.3"), ("wuxi_corp", "10.0.0.2")]
+    report = jobs.cleanup(db_url, Settings(database_url=db_url, data_dir=tmp_path))
+    assert report.login_attempts_removed == 1
+    assert _attempts(db_url) == [("wuxi_corp", "10.0.0.2")]
+
+
+def test_attempts_still_inside_the_window_are_kept_and_still_count(db_url: str) -> None:
+    _make(db_url)
+    for _ in range(accounts.MAX_FAILED_LOGINS):
+        _fail(db_url, ip="10.0.0.1")
+    _age_attempts(db_url, accounts.LOGIN_WINDOW - timedelta(minutes=1))
+    _fail(db_url, ip="10.0.0.2")  # the same account from elsewhere: deletes nothing the limits read
+    assert len(_attempts(db_url)) == accounts.MAX_FAILED_LOGINS + 1
+    with pytest.raises(TooManyLoginAttempts):
+        _login(db_url, PASSWORD, ip="10.0.0.1")
+    _age_attempts(db_url, timedelta(minutes=1, seconds=1))  # now the first five have left the window
+    assert _login(db_url, PASSWORD, ip="10.0.0.1").username == "wuxi_corp"
+    assert _attempts(db_url) == [("wuxi_corp", "10.0.0.1"), ("wuxi_corp", "10.0.0.2")]

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from techbridge.analytics import metrics
 from techbridge.analytics.models import Breakdown, Coverage, CrossZone, Funnel, MonthlyCounts, ProvinceMap
 from techbridge.cli import _register, app
 from techbridge.config import get_settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import officer
+from techbridge.domain.deals import DealStage
+from techbridge.domain.records import Achievement, Demand
 from techbridge.errors import InvalidInput
-from techbridge.services import analytics
+from techbridge.services import analytics, deals
+from techbridge.services.zone_registry import load_registry
 from techbridge.store.db import session_scope
+from techbridge.store.records import create_record, table_for
 
 PLATFORM, WUXI, CHENGDU, XIAN = Scope.platform(), Scope("wuxi"), Scope("chengdu"), Scope("xian")
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _get(url: str, name: str, scope: Scope, **kw: float) -> object:
     """The metric as the officer of ``scope`` reads it (the platform admin for the whole platform)."""
     with session_scope(url) as session:
-        return analytics.compute(session, name, user=officer(scope.zone_code), **kw)
+        return analytics.compute(session, name, user=officer(scope.zone_code), tz=BEIJING, **kw)
 
 
 def test_records_by_month(db_url: str, platform: dict[str, int]) -> None:
@@ -157,7 +166,7 @@ def test_province_maps(db_url: str, platform: dict[str, int]) -> None:
 
 def test_monthly_report(db_url: str, platform: dict[str, int]) -> None:
     with session_scope(db_url) as session:
-        jan = analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-01")
+        jan = analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-01", tz=BEIJING)
         # January (days 0–30): X1 0,2,6,16,26 (5 events), X2 10,14,20,30 (4), X3 5,9,19 (3) = 12 changes;
         # started X1, X2, X3; X2 dropped on day 30 (Jan 31); X1's pilot contract 100 was signed on day 16.
         a = jan.activity
@@ -170,35 +179,94 @@ def test_monthly_report(db_url: str, platform: dict[str, int]) -> None:
             0.0,
         )
         assert jan.new_records["需求"] == 1 and jan.new_records["成果"] == 1  # D1 and A1
-        feb = analytics.monthly_report(session, user=officer(PLATFORM.zone_code), month="2026-02")
+        feb = analytics.monthly_report(session, user=officer(PLATFORM.zone_code), month="2026-02", tz=BEIJING)
         # February (days 31–58): X1 funding 36 (500) and deployed 56; X4 started 40 and moved on 44.
         b = feb.activity
         assert (len(b.events), b.started, b.deployed, b.funding_amount) == (4, 1, 1, 500.0)
         assert (
-            analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2025-12").activity.events
+            analytics.monthly_report(
+                session, user=officer(WUXI.zone_code), month="2025-12", tz=BEIJING
+            ).activity.events
             == []
         )
         with pytest.raises(InvalidInput, match="YYYY-MM"):
-            analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-13")
+            analytics.monthly_report(session, user=officer(WUXI.zone_code), month="2026-13", tz=BEIJING)
+
+
+def test_months_are_beijing_calendar_months(db_url: str) -> None:
+    """Zone staff keep Beijing time: a record or a stage change at 2026-11-30 20:00 UTC (12-01 04:00
+    北京时间) belongs to December, one at 15:59 UTC (23:59 北京时间) still to November."""
+    load_registry(db_url)
+    last_of_november, first_of_december = (
+        datetime(2026, 11, 30, 15, 59, tzinfo=UTC),
+        datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
+    )
+    with session_scope(db_url) as s:
+        demand = create_record(
+            s, Demand(zone_code="wuxi", title="储能热管理", organization="无锡甲公司"), scope=Scope.platform()
+        )
+        patent = create_record(
+            s, Achievement(zone_code="wuxi", title="相变储热材料", owner="江南大学"), scope=Scope.platform()
+        )
+        for stored, created in ((demand, first_of_december), (patent, last_of_november)):
+            table = table_for(stored.kind)
+            s.execute(update(table).where(table.id == stored.id).values(created_at=created))
+    with session_scope(db_url) as s:
+        deal = deals.start_deal(
+            s,
+            demand_id=demand.id,
+            resources=[("achievement", patent.id)],
+            actor="officer",
+            scope=WUXI,
+            at=last_of_november,
+        )
+        deals.advance(
+            s, deal.id, to_stage=DealStage.CONTACTED, actor="officer", scope=WUXI, at=first_of_december
+        )
+    trend = _get(db_url, "trend", WUXI)
+    assert isinstance(trend, MonthlyCounts) and trend.months == ["2026-11", "2026-12"]
+    assert (trend.series["需求"], trend.series["成果"]) == ([0, 1], [1, 0])
+    with session_scope(db_url) as s:
+        nov, dec = (
+            analytics.monthly_report(s, user=officer(WUXI.zone_code), month=m, tz=BEIJING)
+            for m in ("2026-11", "2026-12")
+        )
+    assert [(e.at, e.to_label) for e in nov.activity.events] == [("2026-11-30 23:59", "已撮合")]
+    assert [(e.at, e.to_label) for e in dec.activity.events] == [("2026-12-01 04:00", "已对接")]
+    assert (nov.activity.started, dec.activity.started) == (1, 0)
+    assert (nov.new_records["需求"], nov.new_records["成果"]) == (0, 1)
+    assert (dec.new_records["需求"], dec.new_records["成果"]) == (1, 0)
+    assert dec.activity.timezone == "Asia/Shanghai"
+    assert dec.activity.table().columns[0] == "时间 (北京时间)"
+
+
+def test_month_of_reads_the_wall_clock_of_the_zone() -> None:
+    edge = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    assert metrics.month_of(edge, BEIJING) == "2026-12"
+    assert metrics.month_of(edge.replace(tzinfo=None), BEIJING) == "2026-12"  # SQLite's naive UTC
+    assert metrics.month_of(edge, UTC) == "2026-11"
+    assert metrics.month_of(datetime(2026, 12, 31, 16, 0, tzinfo=UTC), BEIJING) == "2027-01"
 
 
 def test_export_csv_and_xlsx(db_url: str, platform: dict[str, int]) -> None:
     with session_scope(db_url) as session:
-        csv_file = analytics.export(session, "by-industry-chain", user=officer(PLATFORM.zone_code), fmt="csv")
+        csv_file = analytics.export(
+            session, "by-industry-chain", user=officer(PLATFORM.zone_code), fmt="csv", tz=BEIJING
+        )
         text = csv_file.content.decode("utf-8-sig")
         assert text.splitlines()[0] == "产业链,项目数,进行中,已落地,已终止,落地转化率,合同金额(万元)"
         assert text.splitlines()[1] == "新能源,2,1,1,0,50.0%,100.0"  # 1 deployed of 2
         assert csv_file.filename.startswith("by-industry-chain-platform-") and csv_file.filename.endswith(
             ".csv"
         )
-        xlsx = analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="xlsx")
+        xlsx = analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="xlsx", tz=BEIJING)
         sheet = load_workbook(io.BytesIO(xlsx.content)).active
         assert sheet is not None
         values = list(sheet.iter_rows(values_only=True))
         assert values[0] == ("阶段", "曾到达", "当前", "进入下一阶段比例", "停留天数中位数")
         assert values[1][:2] == ("已撮合", 3)  # Wuxi's three deals all start matched
         with pytest.raises(ValueError, match="choose from"):
-            analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="pdf")
+            analytics.export(session, "funnel", user=officer(WUXI.zone_code), fmt="pdf", tz=BEIJING)
 
 
 def test_stats_command_prints_and_exports(

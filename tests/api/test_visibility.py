@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -29,6 +30,7 @@ WUXI_SECRET_PATENT = "无锡内部专利-隔膜配方"
 NOTE = "无锡内部备注: 报价上限 95 万"
 CONTRACT = 87.5
 ATTACHMENT = "无锡保密合同.pdf"
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _add_user(api: Api, username: str, **fields: Any) -> None:
@@ -97,7 +99,7 @@ WUXI_SECRETS = (WUXI_DEMAND, WUXI_FIRM, WUXI_SECRET_PATENT, NOTE, ATTACHMENT, "8
 
 
 def _analytics_bodies(api: Api, user: str) -> dict[str, str]:
-    month = datetime.now(UTC).strftime("%Y-%m")
+    month = datetime.now(BEIJING).strftime("%Y-%m")  # the report's months are Beijing months
     paths = [f"/analytics/report/{month}", "/deals"]
     for metric in ("funnel", "by-university", "by-zone", "by-industry-chain", "cross-zone", "deal-map"):
         paths += [
@@ -123,7 +125,7 @@ def test_enterprise_of_a_supplier_zone_sees_no_deal_it_is_not_party_to(api: Api)
 def test_organisations_count_only_the_deals_they_are_party_to(api: Api) -> None:
     """Item 3: an enterprise sees its own deal in its numbers; another enterprise of the zone sees none."""
     deal_id = _wuxi_deal(api)
-    month = datetime.now(UTC).strftime("%Y-%m")
+    month = datetime.now(BEIJING).strftime("%Y-%m")  # the report's months are Beijing months
     own = api.get(f"/analytics/report/{month}", "wuxi_corp").json()  # type: ignore[attr-defined]
     assert own["funnel"]["total"] == 1 and {e["deal_id"] for e in own["activity"]["events"]} == {deal_id}
     other = api.get(f"/analytics/report/{month}", "wuxi_other").json()  # type: ignore[attr-defined]

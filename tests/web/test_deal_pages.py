@@ -9,15 +9,16 @@ from fastapi.testclient import TestClient
 from techbridge.config import Settings
 from techbridge.domain.access import Scope
 from techbridge.domain.accounts import officer
+from techbridge.domain.deals import DealStage
 from techbridge.services import deals
 from techbridge.store.db import session_scope
 
-from .conftest import PRIVATE_DEMAND, Html
+from .conftest import BEIJING, PRIVATE_DEMAND, Html
 
 PATENT = "一种隔膜涂布装置"  # Chengdu's shared patent
 
 
-def _deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
+def _deal(settings: Settings, ids: dict[str, dict[str, int]], *, at: datetime | None = None) -> int:
     with session_scope(settings.resolved_database_url) as session:
         deal = deals.start_deal(
             session,
@@ -26,6 +27,7 @@ def _deal(settings: Settings, ids: dict[str, dict[str, int]]) -> int:
             actor="wuxi_admin",
             scope=Scope("wuxi"),
             note="匹配结果第一名",
+            at=at,
         )
     return deal.id
 
@@ -99,10 +101,33 @@ def test_dashboard_funnel_and_report_render(
     funnel = html(wuxi_admin.get("/dashboard/funnel").text)
     assert funnel.texts("table.data tbody tr td:first-child")[:2] == ["已撮合", "已对接"]
     assert funnel.texts("p.sub")[0].startswith("无锡")  # the page names the zone it counts
-    month = datetime.now(UTC).strftime("%Y-%m")
+    month = datetime.now(BEIJING).strftime("%Y-%m")  # the report's months are Beijing months
     report = html(wuxi_admin.get(f"/reports/monthly?month={month}").text)
     assert report.texts("h1")[0].endswith(month)
     assert "匹配结果第一名" in " ".join(report.texts("table.data"))
     # Chengdu supplied the patent, so it counts the deal; asking for Wuxi's view is refused.
     assert html(cd_admin.get("/dashboard").text).texts(".stat-value")[0] == "1"
     assert cd_admin.get("/dashboard?zone=wuxi").status_code == 403
+
+
+def test_the_monthly_report_counts_beijing_calendar_months(
+    wuxi_admin: TestClient, settings: Settings, ids: dict[str, dict[str, int]], html: type[Html]
+) -> None:
+    """A move at 2026-11-30 20:00 UTC happened on 12-01 04:00 北京时间: December's report lists it."""
+    deal_id = _deal(settings, ids, at=datetime(2026, 11, 30, 10, 0, tzinfo=UTC))  # 18:00 北京时间
+    with session_scope(settings.resolved_database_url) as session:
+        deals.advance(
+            session,
+            deal_id,
+            to_stage=DealStage.CONTACTED,
+            actor="wuxi_admin",
+            scope=Scope("wuxi"),
+            at=datetime(2026, 11, 30, 20, 0, tzinfo=UTC),
+        )
+    changes = "section:has(h2:-soup-contains('阶段变更明细'))"
+    december = html(wuxi_admin.get("/reports/monthly?month=2026-12").text)
+    assert [row.split()[:2] for row in december.texts(f"{changes} tbody tr")] == [["2026-12-01", "04:00"]]
+    assert "时间 (北京时间)" in december.texts(f"{changes} th")
+    november = html(wuxi_admin.get("/reports/monthly?month=2026-11").text)
+    assert [row.split()[:2] for row in november.texts(f"{changes} tbody tr")] == [["2026-11-30", "18:00"]]
+    assert (november.texts(".stat-value")[:2], december.texts(".stat-value")[:2]) == (["1", "1"], ["0", "1"])

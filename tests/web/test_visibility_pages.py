@@ -3,7 +3,7 @@ page, the monthly report and an instrument's booking calendar as another zone se
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
@@ -80,7 +80,7 @@ def test_monthly_report_of_an_enterprise_lists_only_its_own_deals(
             organization="成都航宇制造",
         )
     cd_ent = _login(TestClient(app), "cd_ent")
-    month = datetime.now(UTC).strftime("%Y-%m")
+    month = datetime.now(BEIJING).strftime("%Y-%m")  # the report's months are Beijing months
     for path in (f"/reports/monthly?month={month}", "/dashboard", "/dashboard/funnel", "/deals"):
         response = cd_ent.get(path)
         assert response.status_code == 200, path

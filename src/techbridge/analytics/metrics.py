@@ -1,6 +1,6 @@
 """Pure aggregations over domain objects: no database, so each metric is checked on hand-made data.
 
-Definitions (also in docs/analytics.md):
+Definitions (also in docs/deals-and-analytics.md):
 
 - A deal *reached* a stage when the furthest pipeline stage it ever entered is that stage or later;
   a stage skipped with a reason counts as passed. Dropping is not progress.
@@ -8,13 +8,16 @@ Definitions (also in docs/analytics.md):
 - *Median days* of a stage is over completed stays only (a deal still sitting there is not counted),
   summing repeated visits of one deal.
 - The overall conversion rate is deployed deals / all deals.
+- A *month* is a calendar month on the wall clock of the platform's time zone (``tz``, 北京时间 unless
+  ``TECHBRIDGE_DISPLAY_TIMEZONE`` says otherwise), not of UTC, in which times are stored: a change at
+  2026-11-30 20:00 UTC happened on 12-01 04:00 in China and counts in December.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from statistics import median
 
 from ..domain.deals import PIPELINE, STAGE_LABELS_ZH, Deal, DealStage, furthest_stage, stage_durations
@@ -36,8 +39,15 @@ from .models import (
 UNKNOWN = "未登记"
 
 
-def month_of(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
+def local_moment(moment: datetime, tz: tzinfo) -> datetime:
+    """A stored time on the wall clock of ``tz``; a naive one (SQLite hands them back so) is UTC."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(tz)
+
+
+def month_of(moment: datetime, tz: tzinfo) -> str:
+    """The 'YYYY-MM' month ``moment`` falls in where the clocks show ``tz``."""
+    local = local_moment(moment, tz)
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _month_range(first: str, last: str) -> list[str]:
@@ -49,9 +59,10 @@ def _month_range(first: str, last: str) -> list[str]:
     return months
 
 
-def monthly_counts(created: Mapping[str, Iterable[datetime]]) -> MonthlyCounts:
-    """Count timestamps per month for each series, with every month between the first and last filled in."""
-    per_series = {name: Counter(month_of(t) for t in times) for name, times in created.items()}
+def monthly_counts(created: Mapping[str, Iterable[datetime]], *, tz: tzinfo) -> MonthlyCounts:
+    """Count timestamps per month (of ``tz``) for each series, every month between the first and last
+    filled in."""
+    per_series = {name: Counter(month_of(t, tz) for t in times) for name, times in created.items()}
     seen = [m for counts in per_series.values() for m in counts]
     months = _month_range(min(seen), max(seen)) if seen else []
     return MonthlyCounts(
@@ -145,14 +156,15 @@ def province_map(title: str, provinces: Iterable[str]) -> ProvinceMap:
     )
 
 
-def month_activity(deals: Sequence[Deal], month: str) -> MonthActivity:
-    """Stage changes whose time falls in ``month`` ('YYYY-MM'), with the money recorded on them."""
+def month_activity(deals: Sequence[Deal], month: str, *, tz: tzinfo) -> MonthActivity:
+    """Stage changes whose time falls in ``month`` ('YYYY-MM' of ``tz``), with the money recorded on them;
+    each change's time is given on the clock of ``tz`` too."""
     rows: list[ActivityRow] = []
     started = deployed = dropped = 0
     contract = funding = 0.0
     for deal in deals:
         for event in deal.events:
-            if month_of(event.at) != month:
+            if month_of(event.at, tz) != month:
                 continue
             started += event.from_stage is None
             deployed += event.to_stage == DealStage.DEPLOYED
@@ -166,13 +178,14 @@ def month_activity(deals: Sequence[Deal], month: str) -> MonthActivity:
                     from_label=STAGE_LABELS_ZH[event.from_stage] if event.from_stage else "",
                     to_label=STAGE_LABELS_ZH[event.to_stage],
                     actor=event.actor,
-                    at=event.at.strftime("%Y-%m-%d %H:%M"),
+                    at=local_moment(event.at, tz).strftime("%Y-%m-%d %H:%M"),
                     note=event.note,
                 )
             )
     rows.sort(key=lambda r: (r.at, r.deal_id))
     return MonthActivity(
         month=month,
+        timezone=str(tz),
         started=started,
         deployed=deployed,
         dropped=dropped,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, Field, computed_field
+
+from ..domain.calendar import tz_label
 
 Cell = str | int | float | None
 
@@ -192,14 +194,15 @@ class ActivityRow(BaseModel):
     from_label: str
     to_label: str
     actor: str
-    at: str
+    at: str = Field(description="'YYYY-MM-DD HH:MM' on the clock of the report's time zone")
     note: str
 
 
 class MonthActivity(BaseModel):
-    """What happened to deals in one calendar month (UTC)."""
+    """What happened to deals in one calendar month of the platform's time zone (北京时间 by default)."""
 
     month: str
+    timezone: str = Field(description="IANA time zone of the month's bounds and of each change's time")
     started: int
     deployed: int
     dropped: int
@@ -213,7 +216,15 @@ class MonthActivity(BaseModel):
         ]
         return TableData(
             title=f"{self.month} 撮合项目阶段变更",
-            columns=["时间 (UTC)", "项目编号", "项目", "原阶段", "新阶段", "操作人", "说明"],
+            columns=[
+                f"时间 ({tz_label(self.timezone)})",
+                "项目编号",
+                "项目",
+                "原阶段",
+                "新阶段",
+                "操作人",
+                "说明",
+            ],
             rows=rows,
         )
 

@@ -9,7 +9,7 @@ The platform administrator (``Scope.platform()``) sees everything.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
@@ -42,14 +42,16 @@ def _owned(table: type[RecordMixin], scope: Scope) -> ColumnElement[bool]:
     return live if scope.zone_code is None else and_(live, table.zone_code == scope.zone_code)
 
 
-def records_by_month(session: Session, *, scope: Scope) -> MonthlyCounts:
+def records_by_month(session: Session, *, scope: Scope, tz: tzinfo) -> MonthlyCounts:
+    """New records per calendar month of ``tz``. Grouped in Python, not SQL: SQLite knows no IANA time
+    zones (only fixed offsets), and one definition of a month then serves both stores."""
     created: dict[str, list[datetime]] = {}
     for kind in TREND_KINDS:
         table = table_for(kind)
         created[KIND_LABELS_ZH[kind]] = [
             as_utc(t) for t in session.scalars(select(table.created_at).where(_owned(table, scope)))
         ]
-    return metrics.monthly_counts(created)
+    return metrics.monthly_counts(created, tz=tz)
 
 
 def match_coverage(session: Session, *, scope: Scope, threshold: float) -> Coverage:
@@ -144,9 +146,10 @@ def registry_province_map(session: Session) -> ProvinceMap:
 
 
 def monthly_report(
-    session: Session, deals: Sequence[Deal], *, scope: Scope, month: str, threshold: float
+    session: Session, deals: Sequence[Deal], *, scope: Scope, month: str, threshold: float, tz: tzinfo
 ) -> MonthlyReport:
-    trend = records_by_month(session, scope=scope)
+    """The report of ``month`` ('YYYY-MM'), a calendar month on the clock of ``tz``."""
+    trend = records_by_month(session, scope=scope, tz=tz)
     column = trend.months.index(month) if month in trend.months else None
     return MonthlyReport(
         zone=scope.zone_code or "全平台",
@@ -154,7 +157,7 @@ def monthly_report(
         new_records={
             kind: (counts[column] if column is not None else 0) for kind, counts in trend.series.items()
         },
-        activity=metrics.month_activity(deals, month),
+        activity=metrics.month_activity(deals, month, tz=tz),
         funnel=metrics.funnel(deals),
         coverage=match_coverage(session, scope=scope, threshold=threshold),
         by_chain=deals_by(session, deals, dimension="industry_chain"),

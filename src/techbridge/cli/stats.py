@@ -48,11 +48,14 @@ def _command(name: str, metric: analytics.Metric) -> None:
         threshold: ThresholdOption = analytics.DEFAULT_THRESHOLD,
         export: ExportOption = None,
     ) -> None:
-        url = get_settings().resolved_database_url
+        settings = get_settings()
         # The command line runs on the server itself: the operator reads as the platform admin.
         viewer = officer(None)
-        with session_scope(url) as session:
-            print_table(analytics.compute(session, name, user=viewer, zone=zone, threshold=threshold).table())
+        with session_scope(settings.resolved_database_url) as session:
+            result = analytics.compute(
+                session, name, user=viewer, zone=zone, threshold=threshold, tz=settings.tz
+            )
+            print_table(result.table())
             if export is not None:
                 file = analytics.export(
                     session,
@@ -61,6 +64,7 @@ def _command(name: str, metric: analytics.Metric) -> None:
                     zone=zone,
                     fmt=export.suffix.lstrip(".").lower(),
                     threshold=threshold,
+                    tz=settings.tz,
                 )
                 export.write_bytes(file.content)
                 typer.echo(f"已导出到 {export}")

@@ -1,4 +1,5 @@
-"""The time maths of instrument bookings, pure: opening hours, booking rules, week grids, free slots.
+"""The time maths of instrument bookings, pure: opening hours, booking rules, week grids, free slots;
+and how a time zone is named to the zone staff (``tz_label``).
 
 Everything here works on timezone-aware datetimes and a ``tzinfo`` passed in (the lab's wall clock,
 Asia/Shanghai by default); nothing reads the clock or the database, so every rule is tested directly.
@@ -35,6 +36,15 @@ BOOKING_STATUS_LABELS: dict[BookingStatus, str] = {
 }
 # Only these hold a slot: a declined or cancelled booking frees it for others.
 ACTIVE_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.APPROVED})
+
+
+# -- time zones ---------------------------------------------------------------------------------------
+
+
+def tz_label(tz: tzinfo | str) -> str:
+    """How a page or a report names a time zone: 北京时间 for China's zone, else the IANA name."""
+    name = str(tz)
+    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
 # -- opening hours ------------------------------------------------------------------------------------

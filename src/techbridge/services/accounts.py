@@ -37,7 +37,10 @@ MIN_PASSWORD_LENGTH = 8
 USERNAME_MAX_LENGTH = 50  # users.username and login_attempts.username are VARCHAR(50)
 MAX_PASSWORD_LENGTH = 200
 LOGIN_WINDOW = timedelta(minutes=15)
-"""Failures older than this no longer count, and no backoff is longer."""
+"""Failures older than this no longer count, and no backoff is longer. Attempts older than this are
+deleted (``_record_attempt``, ``prune_login_attempts``): no limit reads them again."""
+PRUNE_BATCH = 1000
+"""Most expired attempts one password check deletes, so a request's extra work stays bounded."""
 LOGIN_TOKEN_LIFETIME = timedelta(days=7)
 TOKEN_PREFIX = "tb_"
 
@@ -206,7 +209,7 @@ def authenticate(session: Session, *, username: str, password: str, ip: str) -> 
     if _hasher.check_needs_rehash(row.password_hash):
         row.password_hash = _hasher.hash(password)
     row.last_login_at = _now()
-    store.record_login_attempt(session, username=key, ip=ip, succeeded=True)
+    _record_attempt(session, username=key, ip=ip, succeeded=True)
     return store.row_to_user(row)
 
 
@@ -228,6 +231,27 @@ def check_login_limits(session: Session, *, username: str, ip: str) -> None:
         raise TooManyLoginAttempts(math.ceil((wait_until - now).total_seconds()))
 
 
+def _record_attempt(session: Session, *, username: str, ip: str, succeeded: bool) -> None:
+    """Log a password check, first deleting the attempts of this username and of this address that have
+    left ``LOGIN_WINDOW``.
+
+    The limits never read those again: ``check_login_limits`` counts failures after ``now - LOGIN_WINDOW``,
+    and a success older than that moves no count's start. They are deleted here, next to the insert,
+    rather than in the check: the check runs before argon2's verify, and on SQLite a delete there would
+    hold the database's write lock for as long as the hash takes.
+    """
+    store.delete_login_attempts(
+        session, before=_now() - LOGIN_WINDOW, limit=PRUNE_BATCH, username=username, ip=ip
+    )
+    store.record_login_attempt(session, username=username, ip=ip, succeeded=succeeded)
+
+
+def prune_login_attempts(session: Session, *, limit: int = 10 * PRUNE_BATCH) -> int:
+    """Delete up to ``limit`` attempts of anyone that have left ``LOGIN_WINDOW`` (the worker's periodic
+    cleanup: a name or an address never tried again keeps its last attempts otherwise)."""
+    return store.delete_login_attempts(session, before=_now() - LOGIN_WINDOW, limit=limit)
+
+
 def _record_failure(session: Session, *, username: str, ip: str) -> None:
     """Record a failed password check and commit it at once.
 
@@ -235,7 +259,7 @@ def _record_failure(session: Session, *, username: str, ip: str) -> None:
     It is committed in the caller's own transaction, which by then holds at most bookkeeping (a token's or
     session's last use): a second connection would wait for that transaction's write lock on SQLite.
     """
-    store.record_login_attempt(session, username=username, ip=ip, succeeded=False)
+    _record_attempt(session, username=username, ip=ip, succeeded=False)
     session.commit()
 
 
@@ -260,7 +284,7 @@ def change_password(
     if not verify_password(row.password_hash, current_password):
         _record_failure(session, username=key, ip=ip)
         raise PermissionDenied("当前密码不正确")
-    store.record_login_attempt(session, username=key, ip=ip, succeeded=True)
+    _record_attempt(session, username=key, ip=ip, succeeded=True)
     row.password_hash = hash_password(new_password, username=row.username)
     keep = keep or Credential()
     store.revoke_credentials(

@@ -4,13 +4,17 @@ Every metric is computed for a reader (``viewer``): record metrics in the zone t
 metrics over ``deals.readable_deals`` — exactly the deals, redacted the same way, that the reader's deal
 list shows. An enterprise counts its own deals; a zone that only supplied a resource counts the deal's
 stage but never the owner zone's titles, notes or amounts.
+
+Months (the trend, the monthly report) are calendar months of ``tz``, the platform's time zone
+(``Settings.tz``, 北京时间 by default), which every caller passes: the zone staff's month starts at
+00:00 北京时间, eight hours before UTC's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime, tzinfo
 from functools import cached_property
 from typing import Protocol
 
@@ -46,12 +50,14 @@ class Tabular(Protocol):
 
 @dataclass
 class Inputs:
-    """What a metric reads: the session, the zone scope, the reader, and the reader's deals (loaded once)."""
+    """What a metric reads: the session, the zone scope, the reader, the time zone of months, and the
+    reader's deals (loaded once)."""
 
     session: Session
     scope: Scope
     viewer: User
     threshold: float
+    tz: tzinfo
 
     @cached_property
     def deals(self) -> Sequence[Deal]:
@@ -75,7 +81,7 @@ def _breakdown(dimension: str) -> Metric:
 
 METRICS: dict[str, Metric] = {
     "trend": Metric(
-        "资源月度新增", MonthlyCounts, lambda i: queries.records_by_month(i.session, scope=i.scope)
+        "资源月度新增", MonthlyCounts, lambda i: queries.records_by_month(i.session, scope=i.scope, tz=i.tz)
     ),
     "coverage": Metric(
         "需求匹配覆盖率",
@@ -113,13 +119,14 @@ def compute(
     name: str,
     *,
     user: User,
+    tz: tzinfo,
     zone: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> Tabular:
     """The typed, chart-ready result of one metric as ``user`` may see it (``zone``: platform admins)."""
     metric = _metric(name)
     scope = scope_for(user.scope, zone)
-    return metric.compute(Inputs(session=session, scope=scope, viewer=user, threshold=threshold))
+    return metric.compute(Inputs(session=session, scope=scope, viewer=user, threshold=threshold, tz=tz))
 
 
 @dataclass(frozen=True)
@@ -135,20 +142,29 @@ def export(
     *,
     user: User,
     fmt: str,
+    tz: tzinfo,
     zone: str | None = None,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> ExportFile:
-    """One metric's table as a CSV or XLSX file named after the metric, zone and day."""
-    table = compute(session, name, user=user, zone=zone, threshold=threshold).table()
+    """One metric's table as a CSV or XLSX file named after the metric, zone and day (of ``tz``)."""
+    table = compute(session, name, user=user, zone=zone, threshold=threshold, tz=tz).table()
     content = export_table(table, fmt)
-    stem = f"{name}-{scope_for(user.scope, zone).zone_code or 'platform'}-{date.today().isoformat()}"
+    today = datetime.now(tz).date().isoformat()
+    stem = f"{name}-{scope_for(user.scope, zone).zone_code or 'platform'}-{today}"
     return ExportFile(filename=f"{stem}.{fmt}", content_type=CONTENT_TYPES[fmt], content=content)
 
 
 def monthly_report(
-    session: Session, *, user: User, month: str, zone: str | None = None, threshold: float = DEFAULT_THRESHOLD
+    session: Session,
+    *,
+    user: User,
+    month: str,
+    tz: tzinfo,
+    zone: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM'), as ``user`` may."""
+    """Everything the zone committee's monthly report shows, for ``month`` ('YYYY-MM' of ``tz``), as
+    ``user`` may."""
     try:
         if len(month) != 7:
             raise ValueError(month)
@@ -157,4 +173,4 @@ def monthly_report(
         raise InvalidInput(f"月份格式应为 YYYY-MM, 实际 {month!r}") from None
     scope = scope_for(user.scope, zone)
     deals = readable_deals(session, user=user, within=scope)
-    return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold)
+    return queries.monthly_report(session, deals, scope=scope, month=month, threshold=threshold, tz=tz)

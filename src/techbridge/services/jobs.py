@@ -39,7 +39,7 @@ from ..store import jobs as store
 from ..store.db import session_scope
 from ..store.jobs import CANCELLED, FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 from ..store.tables import utcnow
-from . import zone_settings
+from . import accounts, zone_settings
 
 KIND_LABELS = {
     "import_preview": "导入校验",
@@ -330,6 +330,7 @@ class CleanupReport:
     notifications_removed: int
     jobs_requeued: int
     jobs_failed: int
+    login_attempts_removed: int
 
 
 def reap_stale(session: Session, settings: Settings) -> tuple[int, int]:
@@ -350,14 +351,16 @@ def reap_stale(session: Session, settings: Settings) -> tuple[int, int]:
 
 def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90) -> CleanupReport:
     """The worker's periodic tidy-up: finished jobs and their files after ``job_retention_days``,
-    uploads never confirmed after ``upload_ttl_hours``, read notifications after 90 days, and
-    jobs whose worker died. A scheduled job, not a request service: it opens its own session."""
+    uploads never confirmed after ``upload_ttl_hours``, read notifications after 90 days, login
+    attempts the login limits no longer read, and jobs whose worker died. A scheduled job, not a request
+    service: it opens its own session."""
     from ..store.notifications import delete_read_before
 
     with session_scope(url) as session:
         requeued, failed = reap_stale(session, settings)
         removed = store.delete_finished_before(session, store.retention(settings.job_retention_days))
         notes = delete_read_before(session, store.retention(read_notifications_days))
+        attempts = accounts.prune_login_attempts(session)
     for job_id in removed:
         JobFiles(settings, job_id).remove()
     from .transfer import remove_stale_uploads  # transfer queues matching jobs: imported here, not above
@@ -369,4 +372,5 @@ def cleanup(url: str, settings: Settings, *, read_notifications_days: float = 90
         notifications_removed=notes,
         jobs_requeued=requeued,
         jobs_failed=failed,
+        login_attempts_removed=attempts,
     )

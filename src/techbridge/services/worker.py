@@ -2,9 +2,9 @@
 
 Each loop claims the next due job (atomically, so several workers may run side by side), runs its
 handler, and records how it ended. Between jobs, and at most every ``HOUSEKEEPING_EVERY`` seconds, it
-sends pending notification e-mails and runs ``jobs.cleanup`` (old jobs, abandoned uploads, jobs of a
-worker that died). While a job runs, a heartbeat thread touches the job's progress file, so a long step
-that reports no progress is not mistaken for a dead worker.
+sends pending notification e-mails and runs ``jobs.cleanup`` (old jobs, abandoned uploads, expired login
+attempts, jobs of a worker that died). While a job runs, a heartbeat thread touches the job's progress
+file, so a long step that reports no progress is not mistaken for a dead worker.
 
 A first SIGTERM or Ctrl-C asks the running job to stop at its next progress report; its work is rolled
 back and it is queued again for the next worker start.

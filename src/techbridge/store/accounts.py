@@ -222,6 +222,28 @@ def record_login_attempt(session: Session, *, username: str, ip: str, succeeded:
     session.flush()
 
 
+def delete_login_attempts(
+    session: Session, *, before: datetime, limit: int, username: str | None = None, ip: str | None = None
+) -> int:
+    """Delete up to ``limit`` attempts made before ``before``: those of ``username`` or of ``ip`` when
+    either is given, else of anyone. On PostgreSQL rows another transaction is deleting are skipped, not
+    waited for (two logins pruning overlapping rows must not block or deadlock each other)."""
+    pick = select(LoginAttemptRow.id).where(LoginAttemptRow.attempted_at < before)
+    keys = []
+    if username is not None:
+        keys.append(LoginAttemptRow.username == username[:50])
+    if ip is not None:
+        keys.append(LoginAttemptRow.ip == ip[:64])
+    if keys:
+        pick = pick.where(or_(*keys))
+    pick = pick.limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = delete(LoginAttemptRow).where(LoginAttemptRow.id.in_(pick))
+    result = session.execute(stmt.execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def failed_logins(
     session: Session, *, since: datetime, username: str | None = None, ip: str | None = None
 ) -> tuple[int, datetime | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import Response
 
+from ..domain.calendar import tz_label
 from ..domain.enums import label_zh
 from . import flash, strings_zh
 from .deps import display_tz
@@ -101,12 +102,6 @@ def display_in_zone(context: Context, value: Any, fmt: str = "%Y-%m-%d %H:%M") -
             value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(tz)
         return value.strftime(fmt)
     return display(value)
-
-
-def tz_label(tz: tzinfo) -> str:
-    """How a page names its time zone: 北京时间 for China's zone, else the IANA name."""
-    name = str(tz)
-    return "北京时间" if name in ("Asia/Shanghai", "Asia/Chongqing", "PRC") else name
 
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from ...analytics.models import MonthlyReport
 from ...errors import TechBridgeError
 from ...services import analytics
-from ..deps import CurrentUser, SessionDep
+from ..deps import CurrentUser, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -35,10 +35,11 @@ def _add_metric_route(name: str, metric: analytics.Metric) -> None:
     def read(
         session: SessionDep,
         user: CurrentUser,
+        settings: SettingsDep,
         zone: ZoneQuery = None,
         threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
     ) -> Any:
-        return analytics.compute(session, name, user=user, zone=zone, threshold=threshold)
+        return analytics.compute(session, name, user=user, zone=zone, threshold=threshold, tz=settings.tz)
 
     read.__name__ = f"read_{name.replace('-', '_')}"
     router.add_api_route(f"/{name}", read, methods=["GET"], response_model=metric.model, summary=metric.title)
@@ -52,23 +53,31 @@ for _name, _metric in analytics.METRICS.items():
 def monthly_report(
     session: SessionDep,
     user: CurrentUser,
-    month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    settings: SettingsDep,
+    month: Annotated[
+        str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, a month of TECHBRIDGE_DISPLAY_TIMEZONE")
+    ],
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> MonthlyReport:
-    return analytics.monthly_report(session, user=user, month=month, zone=zone, threshold=threshold)
+    return analytics.monthly_report(
+        session, user=user, month=month, zone=zone, threshold=threshold, tz=settings.tz
+    )
 
 
 @router.get("/{metric}/export", summary="Download one metric's table as CSV or XLSX")
 def export(
     session: SessionDep,
     user: CurrentUser,
+    settings: SettingsDep,
     metric: Annotated[MetricName, Path()],
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
     zone: ZoneQuery = None,
     threshold: ThresholdQuery = analytics.DEFAULT_THRESHOLD,
 ) -> Response:
-    file = analytics.export(session, metric, user=user, fmt=format, zone=zone, threshold=threshold)
+    file = analytics.export(
+        session, metric, user=user, fmt=format, zone=zone, threshold=threshold, tz=settings.tz
+    )
     return Response(
         file.content,
         media_type=file.content_type,

@@ -38,10 +38,11 @@ def _zone_label(session: Session, zone_code: str | None) -> str:
 @router.get("/dashboard")
 def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
+    tz = display_tz(request)
     with session_scope(db) as session:
 
         def get(name: str) -> Any:
-            return analytics.compute(session, name, user=viewer, zone=zone or None)
+            return analytics.compute(session, name, user=viewer, zone=zone or None, tz=tz)
 
         funnel, coverage, flows = get("funnel"), get("coverage"), get("cross-zone")
         names = zone_names(
@@ -79,7 +80,7 @@ def dashboard(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = ""
 def funnel_page(request: Request, viewer: CurrentViewer, db: DbUrl, zone: str = "") -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
     with session_scope(db) as session:
-        funnel = analytics.compute(session, "funnel", user=viewer, zone=zone or None)
+        funnel = analytics.compute(session, "funnel", user=viewer, zone=zone or None, tz=display_tz(request))
         zone_label = _zone_label(session, scope.zone_code)
     assert isinstance(funnel, Funnel)
     return render(
@@ -101,10 +102,11 @@ def monthly_report(
     request: Request, viewer: CurrentViewer, db: DbUrl, month: str = "", zone: str = ""
 ) -> Response:
     scope = analytics.scope_for(viewer.scope, zone or None)
-    now = datetime.now(display_tz(request))
-    month = month or now.strftime("%Y-%m")
+    tz = display_tz(request)
+    now = datetime.now(tz)
+    month = month or now.strftime("%Y-%m")  # this month where the zone staff are
     with session_scope(db) as session:
-        report = analytics.monthly_report(session, user=viewer, month=month, zone=zone or None)
+        report = analytics.monthly_report(session, user=viewer, month=month, zone=zone or None, tz=tz)
         zone_label = _zone_label(session, scope.zone_code)
         flows = report.cross_zone.flows
         # The report's tables carry zone codes and usernames; the page shows names.
