@@ -7,7 +7,7 @@ import csv
 import os
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -264,6 +264,25 @@ def test_a_filtered_export_job_writes_what_the_list_shows(db_url: str, settings:
     assert [r[rows[0].index("成果名称")] for r in rows[1:]] == ["一种锂电池隔膜"]
     with pytest.raises(NotFound):
         jobs.job_file(settings, done, "../../techbridge.sqlite3")
+
+
+def test_an_export_job_names_its_file_in_the_configured_display_zone(db_url: str, settings: Settings) -> None:
+    """The file name carries the staff's wall-clock time: TECHBRIDGE_DISPLAY_TIMEZONE, not a fixed zone."""
+    admin = _user(db_url, "wuxi_admin", Role.ZONE_ADMIN, "wuxi")
+    request = ExportRequest(kind="achievement", fmt="csv")
+    names = {}
+    for zone in ("Asia/Shanghai", "Asia/Urumqi"):  # UTC+8 and UTC+6
+        local = settings.model_copy(update={"display_timezone": zone})
+        with session_scope(db_url) as s:
+            job = tasks.submit_export(s, user=admin, request=request, rows=0)
+            s.execute(
+                update(JobRow)
+                .where(JobRow.id == job.id)
+                .values(created_at=datetime(2026, 11, 30, 17, 30, tzinfo=UTC))
+            )
+        run_pending(db_url, local)
+        names[zone] = _job(db_url, job.id).result["files"]["download"]
+    assert names == {"Asia/Shanghai": "成果-20261201-0130.csv", "Asia/Urumqi": "成果-20261130-2330.csv"}
 
 
 def test_a_matching_job_tells_the_demand_owner_of_new_strong_matches(db_url: str, settings: Settings) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,6 @@ from ..store.records import KIND_LABELS_ZH, RecordQuery, count_query
 from . import jobs, notifications, transfer, uploads, zone_settings
 from .jobs import JobFiles
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # file names carry the zone staff's wall-clock time
 ERROR_REPORT = "错误报告.csv"
 SHOWN_ERRORS = 200
 """Row errors kept in the job's result for the page; the full list is in the error report file."""
@@ -274,7 +272,8 @@ def _run_export(ctx: JobContext) -> dict[str, Any]:
         filters=tuple(sorted(dict(params.get("filters") or {}).items())),
         archived=bool(params.get("archived")),
     )
-    name = request.file_name(ctx.job.created_at.astimezone(LOCAL_TZ))
+    # File names carry the zone staff's wall-clock time (TECHBRIDGE_DISPLAY_TIMEZONE).
+    name = request.file_name(ctx.job.created_at.astimezone(ctx.settings.tz))
     path = ctx.files.output(name)
     try:
         count = transfer.export_visible(

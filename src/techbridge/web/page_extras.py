@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 
@@ -17,7 +16,6 @@ from ..store.db import session_scope
 from ..store.zone_registry import list_zones
 from ..store.zone_settings import zones_in_use
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ZONE_PICKER_PATHS = frozenset(
     {
         "/dashboard",

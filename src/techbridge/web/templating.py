@@ -16,13 +16,14 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.responses import Response
 
+from ..config import get_settings
 from ..domain.calendar import tz_label
 from ..domain.enums import label_zh
 from . import flash, strings_zh
 from .deps import display_tz
 from .icons import icon
 from .nav import nav_for
-from .page_extras import LOCAL_TZ, page_extras
+from .page_extras import page_extras
 from .urls import urls
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -54,7 +55,7 @@ def local_time(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H
     if value is None:
         return EMPTY_MARK
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return aware.astimezone(context.get("display_tz") or LOCAL_TZ).strftime(fmt)
+    return aware.astimezone(context.get("display_tz") or get_settings().tz).strftime(fmt)
 
 
 def form_value(value: Any) -> str:

@@ -16,7 +16,6 @@ from ...store.db import session_scope
 from ...store.tables import utcnow
 from ..deps import CurrentViewer, DbUrl
 from ..kinds import VIEWS
-from ..page_extras import LOCAL_TZ
 from ..urls import urls
 from . import MEDIA_TYPES, page_router, redirect, send_and_remove, temp_folder
 
@@ -48,7 +47,7 @@ def _export_route(kind: str) -> None:
         if job is not None:
             message = f"共 {rows} 条, 已转为后台导出, 完成后可在本页下载"
             return redirect(request, urls.job(job.id), message, "info")
-        path = temp_folder() / wanted.file_name(utcnow().astimezone(LOCAL_TZ))
+        path = temp_folder() / wanted.file_name(utcnow().astimezone(settings.tz))
         transfer.export_visible(db, kind, path, user=viewer, fmt=fmt, query=wanted.query)
         return send_and_remove(path, fmt=fmt)
 
