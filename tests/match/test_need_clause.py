@@ -23,6 +23,7 @@ from .catalogue import achievement, demand
             ["热障涂层的无损检测方法", "检测准确率 98% 以上"],
         ),
         ("想找一套尾气设备", ["一套尾气设备"]),
+        ("薄膜拉伸后强度不够, 如何在不加厚的前提下提高强度?", ["在不加厚的前提下提高强度"]),
         # 需求 and 理想 ask for nothing; a demand without a request has no need clause.
         ("客户需求多样, 理想的方案尚未出现。", []),
         ("光伏组件隐裂缺陷自动检测", []),

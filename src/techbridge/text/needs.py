@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 _NEED = re.compile(
-    r"(?:急需|亟需|需要|寻求|征集|希望|期望|期待|想要|想找|(?<!理)想(?!法)|要求|需(?!求))"
+    r"(?:急需|亟需|需要|寻求|寻找|征集|希望|期望|期待|想要|想找|(?<!理)想(?!法)|要求|有没有|能否|如何|需(?!求))"
     r"([^。；;！!？?\n]+)"
 )
-"""A word that opens a request (需要, 寻求, 希望, 想…), then the rest of its sentence. 需求 and 理想 are not
-requests; 要求 is (要求检测准确率 98% 以上 states what the answer must do)."""
+"""A word that opens a request (需要, 寻求, 希望, 想…; a question, 如何…, 能否…, asks too), then the rest
+of its sentence. 需求 and 理想 are not requests; 要求 is (要求检测准确率 98% 以上 states what is needed)."""
 
 
 def need_clauses(text: str) -> list[str]:
