@@ -34,13 +34,16 @@ from techbridge.services.accounts import USERNAME_MAX_LENGTH
 from techbridge.services.deal_work import ALLOWED_SUFFIXES
 from techbridge.services.notifications import EMAIL_MAX_LENGTH
 from techbridge.services.notifications import KIND_LABELS as NOTIFICATION_KINDS
+from techbridge.services.zone_thesaurus import RELATED_MAX_LENGTH, TERM_MAX_LENGTH
 from techbridge.store import accounts as _accounts  # noqa: F401  (registers the account tables)
 from techbridge.store import deal_notes as _deal_notes  # noqa: F401  (registers the note and file tables)
 from techbridge.store import deals as _deals  # noqa: F401  (registers the deal tables)
 from techbridge.store import jobs as job_store
 from techbridge.store import notifications as _notifications  # noqa: F401  (registers its tables)
 from techbridge.store import zone_settings as _zone_settings  # noqa: F401  (registers its table)
+from techbridge.store import zone_thesaurus as _zone_thesaurus  # noqa: F401  (registers its table)
 from techbridge.store.tables import RECORD_TABLES, Base
+from techbridge.text.thesaurus import RELATIONS
 
 MODELS: dict[str, type[BaseModel]] = {
     **{RECORD_TABLES[kind].__tablename__: RECORD_TYPES[kind] for kind in RECORD_TABLES},
@@ -116,6 +119,10 @@ OTHER: dict[tuple[str, str], object] = {
     ("zone_settings", "zone_code"): (Record, "zone_code"),
     ("zone_settings", "name"): "option names and import_mapping:<kind> (services.zone_settings)",
     ("zone_settings", "updated_by"): "cut to 50 characters by store.zone_settings.put_setting",
+    ("zone_thesaurus_terms", "zone_code"): (Record, "zone_code"),
+    ("zone_thesaurus_terms", "term"): TERM_MAX_LENGTH,
+    ("zone_thesaurus_terms", "related"): RELATED_MAX_LENGTH,
+    ("zone_thesaurus_terms", "relation"): list(RELATIONS),
     ("notification_prefs", "email"): EMAIL_MAX_LENGTH,
     ("notifications", "kind"): list(NOTIFICATION_KINDS),
     ("notifications", "title"): "cut to 300 characters by store.notifications.insert_notifications",

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..text import Analyzer
+from ..text.thesaurus import Thesaurus
 from .config import MatchConfig
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder
@@ -136,13 +137,18 @@ class ShardedMatcher:
         analyzer: Analyzer | None = None,
         encoder: Encoder | None = None,
         chunk: int | None = None,
+        zone_thesauri: Mapping[str, Thesaurus] | None = None,
     ) -> None:
+        """``zone_thesauri``: as ``MatchEngine.zone_thesauri`` (the driver expands the queries, each shard
+        names the related words in its reasons)."""
         import ray
 
         chunk_size = chunk or CHUNK
         self.config = config or MatchConfig()
         self.analyzer = analyzer or Analyzer()
+        thesauri = dict(zone_thesauri or {})
         self._finisher = MatchEngine(config=self.config, analyzer=self.analyzer)
+        self._finisher.zone_thesauri = thesauri
         labels: dict[str, dict[str, None]] = {name: {} for name in LABEL_FIELDS}
         chunks: list[list[ray.ObjectRef]] = [[] for _ in range(cluster.shards)]
         ordinal = 0
@@ -173,7 +179,12 @@ class ShardedMatcher:
                 options["resources"] = dict(cluster.resources[i])
             self.shards.append(
                 shard_class.options(**options).remote(
-                    refs, {n: list(v) for n, v in labels.items()}, self.config, self.analyzer, encoder
+                    refs,
+                    {n: list(v) for n, v in labels.items()},
+                    self.config,
+                    self.analyzer,
+                    encoder,
+                    thesauri,
                 )
             )
         self.corpus = Corpus.total(ray.get([s.corpus.remote() for s in self.shards]))
@@ -319,10 +330,12 @@ class Shard:
         config: MatchConfig,
         analyzer: Analyzer,
         encoder: Encoder | None,
+        zone_thesauri: Mapping[str, Thesaurus] | None = None,
     ) -> None:
         """``chunks``: object refs of the shard's (records, ordinals) chunks, read one at a time so the
         shard never holds more raw records than one chunk beside its index; ``labels``: the catalogue's."""
         self.engine = MatchEngine(config=config, analyzer=analyzer, encoder=encoder)
+        self.engine.zone_thesauri = dict(zone_thesauri or {})
         for name, values in labels.items():
             self.engine.fields[name].extend(values)
         ordinals: list[np.ndarray] = []

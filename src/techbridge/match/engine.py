@@ -143,6 +143,9 @@ class MatchEngine:
         self.columns = _columns([], self.zones)
         self.dense = np.zeros((0, 0), np.float32)
         self.thesaurus = thesaurus if thesaurus is not None else packaged_thesaurus()
+        # Zone code → the thesaurus that zone's demands expand with (``thesaurus`` extended by the zone's
+        # own rows), set by the caller before ranking; other queries use ``thesaurus``. Query-side only.
+        self.zone_thesauri: Mapping[str, Thesaurus] = {}
         self._one_word: dict[str, bool] = {}
 
     # -- building and updating ----------------------------------------------------------------------
@@ -301,7 +304,7 @@ class MatchEngine:
             tokens = self.analyzer.tokenize(text)
         related: dict[str, str] = {}
         if self.config.expansion_weight > 0:
-            for term, words in self.thesaurus.related(text).items():
+            for term, words in self.thesaurus_for(query).related(text).items():
                 related.update((w, term) for w in words if w not in related and self._is_one_word(w))
         need: Counter[str] = Counter()
         if query.kind == Kind.DEMAND and self.config.need_weight > 0:
@@ -314,6 +317,13 @@ class MatchEngine:
             related_count=self.config.expansion_weight,
             extra={word: self.config.need_weight * count for word, count in need.items()},
         )
+
+    def thesaurus_for(self, query: MatchDoc) -> Thesaurus:
+        """The thesaurus ``query`` expands with: a demand's zone's own, if it has one (a zone's words are
+        for what its enterprises ask; other records expand with the shared thesaurus)."""
+        if query.kind != Kind.DEMAND:
+            return self.thesaurus
+        return self.zone_thesauri.get(query.zone_code, self.thesaurus)
 
     def _is_one_word(self, word: str) -> bool:
         """Whether the index holds ``word`` as one term: a related word it splits ("功率器件" → 功率, 器件)
@@ -603,6 +613,7 @@ class MatchEngine:
             w for w in readable_terms(globals_.title) if df.get(w, 0) <= specific and w not in WORK_WORDS
         ]
         title_words.sort(key=lambda w: df.get(w, 0))
+        thesaurus = self.thesaurus_for(query)
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
             total = sum(v for v in match.signals.values() if v > 0) or 1.0
@@ -619,7 +630,7 @@ class MatchEngine:
                     chosen = extract_keywords(shown, idf=idf, top_k=_SHOWN_TERMS)
                     found.append(why.matched_terms(chosen, in_title=in_title_field))
             related = [
-                (self.thesaurus.shown(t), term)
+                (thesaurus.shown(t), term)
                 for t, hit, term in zip(vocab_terms, in_text[row], source, strict=True)
                 if hit and term
             ]

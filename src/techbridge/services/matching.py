@@ -45,6 +45,7 @@ from ..store.deals import as_utc, experts_in_deals_changed, open_deal_counts
 from ..store.matches import RETIRED_DEMAND_STATUSES, NewMatch, delete_matches, replace_matches
 from ..store.records import StoredRecord, get_record, get_records, iter_records, iter_stamps, oldest_record
 from ..store.tables import utcnow
+from . import zone_thesaurus
 
 PAIRS: dict[Kind, tuple[Kind, ...]] = {
     Kind.DEMAND: (Kind.ACHIEVEMENT, Kind.EXPERT, Kind.INSTRUMENT, Kind.PILOT_PLATFORM),
@@ -229,6 +230,7 @@ class _Index:
         self.journal: set[str] = set()  # keys indexed since the snapshot
         self.reread: set[str] = set()  # journal keys a fresh load must take from the database
         self.unbatched: set[str] = set()
+        self.thesauri: dict[str, str] = {}  # zone → version of its own related words the batch last used
         self.unsaved: list[str] = []
         self.saved_state: dict[str, Any] = {}
         self._journal_log = _KeyLog(path / "journal.txt")
@@ -252,6 +254,7 @@ class _Index:
             index = cls(path, config=config, encoder=encoder, database=database)
             index.watermarks, index.read_from = state["watermarks"], state["read_from"]
             index.generation, index.saved_state = state["generation"], state
+            index.thesauri = dict(state.get("thesauri", {}))
             index.snapshot = state["snapshot"]
             if index.snapshot is not None:
                 index._load_snapshot(encoder)
@@ -319,9 +322,11 @@ class _Index:
         }
         return delta
 
-    def mark_batched(self) -> None:
-        """Every source the changes so far affect has been re-ranked."""
+    def mark_batched(self, thesauri: dict[str, str]) -> None:
+        """Every source the changes so far affect has been re-ranked, the demands of each zone with the
+        version ``thesauri`` names of its own related words."""
         self.unbatched = set()
+        self.thesauri = dict(thesauri)
 
     def _advance(self, name: str, value: datetime) -> None:
         mark = self.watermarks[name]
@@ -395,6 +400,7 @@ class _Index:
             "read_from": self.read_from,
             "generation": self.generation,
             "snapshot": self.snapshot,
+            "thesauri": self.thesauri,
         }
         if state == self.saved_state:
             return
@@ -523,9 +529,12 @@ def _live_sources(session: Session, kind: Kind) -> Iterator[MatchDoc]:
     return _sources(session, iter_records(session, kind.value, scope=Scope.platform()))
 
 
-def _work(session: Session, changed: set[str], *, full: bool) -> list[tuple[MatchDoc, Kind]]:
+def _work(
+    session: Session, changed: set[str], *, full: bool, zones: set[str] | None = None
+) -> list[tuple[MatchDoc, Kind]]:
     """(source, target kind) pairs whose stored list may be stale: every source of a kind whose targets
-    changed, and the changed sources themselves."""
+    changed, the changed sources themselves, and the demands of ``zones`` (their related words changed)."""
+    zones = zones or set()
     changed_ids: dict[Kind, list[int]] = defaultdict(list)
     for key in changed:
         kind, _, record_id = key.partition("/")
@@ -534,13 +543,15 @@ def _work(session: Session, changed: set[str], *, full: bool) -> list[tuple[Matc
     work = []
     for kind, targets in PAIRS.items():
         stale = [t for t in targets if full or t in changed_kinds]
-        if stale:
+        reworded = zones if kind == Kind.DEMAND else set()
+        if stale or reworded:
             sources = _live_sources(session, kind)
         else:
             found = get_records(session, kind.value, sorted(changed_ids[kind]), scope=Scope.platform())
             sources = _sources(session, found.values())
         for source in sources:
-            work.extend((source, t) for t in (targets if f"{kind}/{source.id}" in changed else stale))
+            whole = f"{kind}/{source.id}" in changed or source.zone_code in reworded
+            work.extend((source, t) for t in (targets if whole else stale))
     return work
 
 
@@ -565,6 +576,7 @@ def _ranker(
         config=engine.config,
         analyzer=engine.analyzer,
         encoder=engine.encoder,
+        zone_thesauri=engine.zone_thesauri,
     )
     return lambda pairs: matcher.rank_many([Query(s, t, _filters(s, t)) for s, t in pairs], top_k=top_k)
 
@@ -607,7 +619,14 @@ def run_batch(
         delta = index.sync(session, full=full, progress=progress)  # indexing, then ranking, on one bar
         _drop_matches(session, delta.retired)
         session.commit()
-        work = _work(session, index.unbatched, full=full)
+        # A zone's own related words change how its demands are ranked: re-rank them when they changed
+        # since the last batch (the upload also queues this run).
+        versions = zone_thesaurus.versions(session)
+        reworded = {
+            z for z in versions.keys() | index.thesauri.keys() if versions.get(z) != index.thesauri.get(z)
+        }
+        index.engine.zone_thesauri = zone_thesaurus.thesauri(session, index.engine.thesaurus)
+        work = _work(session, index.unbatched, full=full, zones=reworded)
         stored = 0
         with ExitStack() as stack:  # a Ray cluster, when used, is left at the end of the run
             rank = _ranker(session, index.engine, cluster if work else None, top_k=top_k, stack=stack)
@@ -623,7 +642,7 @@ def run_batch(
                 if progress is not None:
                     for done in range(start + 1, start + len(batch) + 1):
                         progress(done, len(work))
-        index.mark_batched()
+        index.mark_batched(versions)
     return MatchRunReport(
         indexed=len(delta.docs),
         removed=len(delta.removed),
@@ -727,6 +746,10 @@ def match_record(
     with _open_index(session, settings, wait=wait) as index:
         _sync(session, index)
         source = None if _is_retired(stored) or kind not in PAIRS else _docs(session, [stored])[0]
+        if source is not None:
+            index.engine.zone_thesauri = zone_thesaurus.thesauri(
+                session, index.engine.thesaurus, [source.zone_code]
+            )
         for target in PAIRS[source.kind] if source is not None else ():
             results[target] = index.engine.rank(
                 source, target_kind=target, top_k=top_k, filters=_filters(source, target)

@@ -44,6 +44,16 @@ class Thesaurus:
         """How a related word is written in the thesaurus (``igbt`` → ``IGBT``)."""
         return self.spelling.get(word, word)
 
+    def extended(self, other: Thesaurus) -> Thesaurus:
+        """This thesaurus with ``other``'s rows added (a zone's own words): a term both hold keeps its
+        related words here first, then ``other``'s."""
+        if not other.entries:
+            return self
+        entries = dict(self.entries)
+        for term, words in other.entries.items():
+            entries[term] = tuple(dict.fromkeys(entries.get(term, ()) + words))
+        return Thesaurus(entries, {**self.spelling, **other.spelling})
+
     @classmethod
     def read(cls, path: Path) -> Thesaurus:
         return cls.parse(path.read_text(encoding="utf-8-sig").splitlines(), source=str(path))

@@ -13,6 +13,7 @@ from techbridge.store import jobs as _jobs  # noqa: F401
 from techbridge.store import notifications as _notifications  # noqa: F401
 from techbridge.store import tables as _tables  # noqa: F401
 from techbridge.store import zone_settings as _zone_settings  # noqa: F401
+from techbridge.store import zone_thesaurus as _zone_thesaurus  # noqa: F401
 from techbridge.store.tables import Base
 
 config = context.config
