@@ -81,3 +81,23 @@ def test_a_failure_mode_finds_its_synonym() -> None:
     assert after < before
     related = next(r for r in match.reasons if r.code == "related_terms")
     assert "消磁 (退磁)" in related.text and "诊断 (检测)" in related.text
+
+
+def test_a_zone_s_own_words_expand_its_demands_only() -> None:
+    """``zone_thesauri``: a zone's demands expand with its rows too; another zone's demand and a record
+    of the zone (as a query) keep the shared thesaurus."""
+    zone_words = Thesaurus.parse(["term,related,relation", "白酒,酒糟|酱香,下位"], source="wuxi")
+    engine = MatchEngine.build(
+        [*DOCS, achievement("lees", "酒糟烘干装置")], config=MatchConfig(expansion_weight=0.6)
+    )
+    engine.zone_thesauri = {"wuxi": engine.thesaurus.extended(zone_words)}
+
+    def related(query) -> list[str]:
+        ranked = engine.rank(query, target_kind=Kind.ACHIEVEMENT, top_k=5, include_weak=True)
+        return [r.text for m in ranked for r in m.reasons if r.code == "related_terms"]
+
+    assert related(demand("白酒烘干", zone_code="wuxi")) == ["记录使用需求用词的相关词: 酒糟 (白酒)"]
+    assert related(demand("白酒烘干", zone_code="chengdu")) == []
+    assert "酒糟" not in engine.query_words(achievement("q", "白酒烘干", zone_code="wuxi")).words
+    # The shared thesaurus still applies to the zone's demands.
+    assert "igbt" in engine.query_words(demand("功率半导体封装", zone_code="wuxi")).words
