@@ -61,6 +61,7 @@ from techbridge.store.db import get_engine, init_db, session_scope
 from techbridge.store.deals import list_deals as stored_deals
 from techbridge.store.matches import NewMatch, replace_matches
 from techbridge.store.records import create_record, iter_records
+from techbridge.store.zone_thesaurus import TermRow, replace_zone_rows
 
 ZONES = ("wuxi", "chengdu", "xian")
 API = "/api/v1"
@@ -418,6 +419,10 @@ def build_world(url: str) -> World:
                 purpose=w.secret(f"SECRET-{z}-purpose", "zone", zone=z),
             )
         w.weeks = [tomorrow.isoformat()]
+        for z in ZONES:  # each zone's own related words, which only its officers list (and download)
+            term = w.secret(f"SECRET-{z}-term", "zone", zone=z, admins_only_see=True)
+            word = w.secret(f"SECRET-{z}-word", "zone", zone=z, admins_only_see=True)
+            replace_zone_rows(s, z, [TermRow(term, word, "同义")])
         for z in ZONES:  # people of each zone, whom only their zone's officers list
             name = w.secret(f"SECRET-{z}-person", "zone", zone=z, admins_only_see=True)
             accounts.create_user(
@@ -482,7 +487,7 @@ WRITES = [
     ("POST", r"/import/(mapping|\{preview_id\}/confirm)"),
     ("POST", r"/jobs/(batch-match|\{job_id\}/cancel)"),
     ("POST", r"/notifications/(\{notification_id\}/open|read-all|prefs)"),
-    ("POST", r"/settings/(zone|zone/mappings/\{kind\}/forget|chains|chains/\{code\}/remove)"),
+    ("POST", r"/settings/(zone|zone/mappings/\{kind\}/forget|zone/thesaurus|chains|chains/\{code\}/remove)"),
 ]
 # Query parameters the walk tries, one at a time, on every route that declares them: on every path (a
 # booking week on each instrument page) or on the route's first path only (a zone, a file format).

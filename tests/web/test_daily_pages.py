@@ -191,6 +191,45 @@ def test_zone_settings_are_saved_and_bad_values_refused(
     assert ent.get("/settings/zone").status_code == 403
 
 
+def test_a_zone_admin_uploads_the_zone_s_related_words(
+    wuxi_admin: TestClient, cd_admin: TestClient, ent: TestClient, html
+) -> None:
+    """本园区相关词: upload (CSRF), list, download back, template; a bad file names its row and column and
+    changes nothing; other zones' officers see their own list, organisations no list at all."""
+    page = html(wuxi_admin.get("/settings/zone").text)
+    assert page.soup.select_one("#zone-thesaurus .empty") is not None
+    form = page.soup.select_one("#zone-thesaurus form")
+    assert form["enctype"] == "multipart/form-data" and form["action"] == "/settings/zone/thesaurus"
+    token = page.csrf()
+    good = "term,related,relation\n白酒,酒糟|酱香,下位\n".encode()
+    refused = wuxi_admin.post(form["action"], files={"file": ("words.csv", good)})
+    assert refused.status_code == 403  # no CSRF token
+    saved = wuxi_admin.post(form["action"], data={"csrf_token": token}, files={"file": ("words.csv", good)})
+    page = html(saved.text)
+    assert page.texts("#zone-thesaurus-rows tbody tr") == ["白酒 酒糟、酱香 下位"]
+    assert "本园区相关词已更新, 共 1 行" in " ".join(page.texts(".flash-success span"))
+    bad = "term,related,relation\n白酒,酒糟,下位\n黄酒,黄酒糟,上位\n".encode()
+    after_bad = html(
+        wuxi_admin.post(form["action"], data={"csrf_token": token}, files={"file": ("bad.csv", bad)}).text
+    )
+    assert after_bad.texts(".flash-error span") == [
+        "未作任何修改: 上传的文件 第 3 行 relation: 应为 同义 或 下位"
+    ]
+    assert after_bad.texts("#zone-thesaurus-rows tbody tr") == ["白酒 酒糟、酱香 下位"]
+    download = wuxi_admin.get(page.soup.select_one('#zone-thesaurus a[href*="thesaurus.csv"]')["href"])
+    assert "attachment" in download.headers["content-disposition"]
+    assert download.content.decode("utf-8-sig") == "term,related,relation\n白酒,酒糟|酱香,下位\n"
+    template = wuxi_admin.get(page.soup.select_one('#zone-thesaurus a[href*="template.csv"]')["href"])
+    assert template.content.decode("utf-8-sig").startswith("term,related,relation\n功率半导体,")
+    # Chengdu's officer works on Chengdu's list, even when asking for Wuxi's.
+    assert html(cd_admin.get("/settings/zone?zone=wuxi").text).texts("#zone-thesaurus-rows tbody tr") == []
+    assert cd_admin.get("/settings/zone/thesaurus.csv?zone=wuxi").content.decode("utf-8-sig") == (
+        "term,related,relation\n"
+    )
+    assert ent.get("/settings/zone/thesaurus.csv").status_code == 403
+    assert ent.get("/settings/zone/thesaurus/template.csv").status_code == 403
+
+
 def test_industry_chains_are_edited_in_the_browser(
     wuxi_admin: TestClient, cd_admin: TestClient, html
 ) -> None:

@@ -198,6 +198,15 @@ class Urls:
     def zone_mapping_forget(self, kind: str, zone: str = "") -> str:
         return _with_query(f"/settings/zone/mappings/{kind}/forget", {"zone": zone})
 
+    def zone_thesaurus_upload(self, zone: str = "") -> str:
+        return _with_query("/settings/zone/thesaurus", {"zone": zone})
+
+    def zone_thesaurus_csv(self, zone: str = "") -> str:
+        return _with_query("/settings/zone/thesaurus.csv", {"zone": zone})
+
+    def zone_thesaurus_template(self) -> str:
+        return "/settings/zone/thesaurus/template.csv"
+
     def chains(self, zone: str = "") -> str:
         return _with_query("/settings/chains", {"zone": zone})
 

@@ -9,18 +9,19 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from ...domain.accounts import User
 from ...errors import TechBridgeError
-from ...services import catalogue, zone_settings
+from ...services import catalogue, zone_settings, zone_thesaurus
 from ...store.db import session_scope
 from ...store.facets import zone_names
 from ..deps import AdminViewer, DbUrl
 from ..strings_zh import FIELDS, KIND_NOUNS
 from ..templating import render
 from ..urls import urls
-from . import page_router, redirect
+from . import page_router, redirect, send_and_remove, temp_folder
 
 router = page_router()
 
@@ -49,6 +50,8 @@ def zone_page(request: Request, viewer: AdminViewer, db: DbUrl, zone: str = "") 
         with session_scope(db) as session:
             context["options"] = zone_settings.get(session, code)
             context["mappings"] = zone_settings.remembered_mappings(session, code)
+            context["thesaurus"] = zone_thesaurus.rows(session, user=viewer, zone_code=code)
+    context["thesaurus_max_rows"] = zone_thesaurus.MAX_ROWS
     context.update(kind_nouns=KIND_NOUNS, field_labels=FIELDS)
     return render(request, "settings/zone.html", context)
 
@@ -83,6 +86,43 @@ def mapping_forget(request: Request, viewer: AdminViewer, db: DbUrl, kind: str, 
     with session_scope(db) as session:
         zone_settings.forget_mapping(session, user=viewer, zone_code=_zone(viewer, zone), kind=kind)
     return redirect(request, urls.zone_settings(zone), f"已清除{KIND_NOUNS.get(kind, kind)}导入的列对应")
+
+
+@router.post("/settings/zone/thesaurus")
+async def thesaurus_upload(request: Request, viewer: AdminViewer, db: DbUrl, zone: str = "") -> Response:
+    """本园区相关词: the uploaded CSV replaces the zone's rows, or nothing changes and the row is named."""
+    upload = (await request.form()).get("file")
+    back = urls.zone_settings(zone) + "#zone-thesaurus"
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return redirect(request, back, "请选择要上传的 CSV 文件", "error")
+    data = await upload.read(zone_thesaurus.MAX_UPLOAD_BYTES + 1)
+    try:
+        with session_scope(db) as session:
+            count = zone_thesaurus.replace(session, user=viewer, zone_code=_zone(viewer, zone), data=data)
+    except TechBridgeError as exc:
+        return redirect(request, back, f"未作任何修改: {exc.message}", "error")
+    return redirect(request, back, f"本园区相关词已更新, 共 {count} 行; 本园区的需求将重新匹配")
+
+
+@router.get("/settings/zone/thesaurus.csv")
+def thesaurus_download(request: Request, viewer: AdminViewer, db: DbUrl, zone: str = "") -> Response:
+    """The zone's rows as a CSV that uploads back unchanged."""
+    code = _zone(viewer, zone)
+    with session_scope(db) as session:
+        found = zone_thesaurus.rows(session, user=viewer, zone_code=code)
+    return _csv(f"{code or '未选择园区'}-本园区相关词.csv", zone_thesaurus.as_csv(found))
+
+
+@router.get("/settings/zone/thesaurus/template.csv")
+def thesaurus_template(request: Request, viewer: AdminViewer) -> Response:
+    """The packaged thesaurus: the columns to follow, and the words every zone has already."""
+    return _csv("内置相关词表.csv", zone_thesaurus.packaged_csv())
+
+
+def _csv(name: str, text: str) -> Response:
+    path = temp_folder() / name
+    path.write_text(text, encoding="utf-8-sig")  # with a BOM: Excel then reads the Chinese correctly
+    return send_and_remove(path, fmt="csv")
 
 
 def _chains_page(
