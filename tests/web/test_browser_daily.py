@@ -192,3 +192,22 @@ def test_an_archived_record_is_found_and_restored(
     expect(page.locator(".flash-success")).to_contain_text("已恢复")
     page.click("text=需求中心")
     expect(page.locator("td .row-title", has_text="锂电池隔膜涂覆工艺升级")).to_have_count(1)
+
+
+def test_admin_uploads_the_zone_s_related_words(
+    page: Page, login_as: Callable[[str], None], tmp_path: Path
+) -> None:
+    good, bad = tmp_path / "words.csv", tmp_path / "bad.csv"
+    good.write_text("term,related,relation\n白酒,酒糟|酱香,下位\n", encoding="utf-8-sig")
+    bad.write_text("term,related,relation\n黄酒,,同义\n", encoding="utf-8")
+    login_as("wuxi_admin")
+    page.click("nav >> text=园区设置")
+    section = page.locator("#zone-thesaurus")
+    section.locator("input[type=file]").set_input_files(good)
+    section.locator("button:has-text('上传并替换')").click()
+    expect(page.locator(".flash-success")).to_contain_text("本园区相关词已更新, 共 1 行")
+    expect(page.locator("#zone-thesaurus-rows tbody td")).to_have_text(["白酒", "酒糟、酱香", "下位"])
+    section.locator("input[type=file]").set_input_files(bad)
+    section.locator("button:has-text('上传并替换')").click()
+    expect(page.locator(".flash-error")).to_contain_text("第 2 行 related: 没有相关词")
+    expect(page.locator("#zone-thesaurus-rows tbody td")).to_have_text(["白酒", "酒糟、酱香", "下位"])
