@@ -3,7 +3,8 @@
 Incremental by design. A sync reads only the records whose ``updated_at`` passed the last sync's watermark
 (and the experts whose deals changed, since deals move their workload); archival bumps ``updated_at``, so
 removals are seen the same way. A source is re-ranked only if it changed itself or if the set of records
-it is ranked against changed. Archived records and retired demands lose their stored matches.
+it is ranked against changed, or, for a demand, if its zone's own related words changed since the last
+batch run (``services.zone_thesaurus``). Archived records and retired demands lose their stored matches.
 
 The index lives under ``data_dir/match-index/<hash of the database URL>/`` and records the database's
 fingerprint, so two databases sharing a data dir never read each other's index. A long-lived process
