@@ -15,7 +15,7 @@ from techbridge.domain.accounts import Role, User, officer
 from techbridge.domain.records import Achievement, Demand
 from techbridge.errors import InvalidInput, PermissionDenied
 from techbridge.match import Kind
-from techbridge.services import zone_thesaurus
+from techbridge.services import matching, zone_thesaurus
 from techbridge.services.matching import match_record, run_batch
 from techbridge.store.db import alembic_config, get_engine, session_scope
 from techbridge.store.jobs import JobRow
@@ -195,3 +195,18 @@ def test_the_table_comes_and_goes_with_its_migration(db_url: str) -> None:
     assert "zone_thesaurus_terms" in inspect(get_engine(db_url)).get_table_names()
     _replace(db_url, GOOD)
     assert _rows(db_url) == [TermRow("白酒", "酒糟|酱香", "下位")]
+
+
+def test_a_process_holding_the_index_knows_what_another_s_batch_ranked_with(
+    distillery: str, tmp_path: Path
+) -> None:
+    """A batch run that re-ranked only for related words leaves the index's generation as it was, so a
+    process keeps its copy in memory; it still reads which words were ranked with from the state."""
+    settings = Settings(data_dir=tmp_path / "data")
+    run_batch(distillery, settings=settings)
+    held = dict(matching._LOADED)  # this process's copy, from before the upload
+    _replace(distillery, GOOD)
+    matching._LOADED.clear()  # "another process" runs the batch
+    assert run_batch(distillery, settings=settings).sources == 1
+    matching._LOADED.update(held)
+    assert run_batch(distillery, settings=settings).sources == 0

@@ -255,13 +255,15 @@ class _Index:
             index = cls(path, config=config, encoder=encoder, database=database)
             index.watermarks, index.read_from = state["watermarks"], state["read_from"]
             index.generation, index.saved_state = state["generation"], state
-            index.thesauri = dict(state.get("thesauri", {}))
             index.snapshot = state["snapshot"]
             if index.snapshot is not None:
                 index._load_snapshot(encoder)
             index.journal = index._journal_log.read()
             index.reread = set(index.journal)
             index.unbatched = index._unbatched_log.read()
+        # What the last batch run ranked with, whichever process ran it (a run that re-ranked only for
+        # related words leaves the generation as it was, so a copy held in memory may not know it).
+        index.thesauri = dict(state.get("thesauri", {}))
         index.engine.use_config(config)
         index.database = database
         return index

@@ -101,7 +101,7 @@ async def thesaurus_upload(request: Request, viewer: AdminViewer, db: DbUrl, zon
             count = zone_thesaurus.replace(session, user=viewer, zone_code=_zone(viewer, zone), data=data)
     except TechBridgeError as exc:
         return redirect(request, back, f"未作任何修改: {exc.message}", "error")
-    return redirect(request, back, f"本园区相关词已更新, 共 {count} 行; 本园区的需求将重新匹配")
+    return redirect(request, back, f"本园区相关词已更新, 共 {count} 行; 下次批量匹配时本园区的需求会重新匹配")
 
 
 @router.get("/settings/zone/thesaurus.csv")
