@@ -148,6 +148,10 @@ def test_the_batch_re_ranks_the_zone_s_demands_after_its_words_change(
             f"term,related,relation\n白酒,{'|'.join(['酒糟'] * 400)},下位\n".encode(),
             "上传的文件 第 2 行 related: 相关词合计不超过 1000 个字",
         ),
+        (  # the first bad row is named, whichever check refuses it
+            f"term,related,relation\n{'酒' * 51},酒糟,下位\n黄酒,,同义\n".encode(),
+            "上传的文件 第 2 行 term: 词条不超过 50 个字",
+        ),
         (
             ("term,related,relation\n" + "".join(f"词条{i},相关{i},同义\n" for i in range(2001))).encode(),
             "上传的文件有 2001 行, 一个园区最多 2000 行",

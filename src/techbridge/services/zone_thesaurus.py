@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 
 from sqlalchemy.orm import Session
@@ -54,26 +54,27 @@ def parse_upload(data: bytes) -> list[TermRow]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(f"{SOURCE}不是 UTF-8 编码的 CSV") from None
-    lines = text.splitlines()
-    try:
-        Thesaurus.parse(lines, source=SOURCE)
-    except ThesaurusError as exc:
-        raise InvalidInput(str(exc)) from None
     found: list[TermRow] = []
     first: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(csv.DictReader(lines), start=2):
+
+    def bounded(number: int, row: Mapping[str, str | None]) -> None:
         term, relation = (row["term"] or "").strip(), row["relation"] or ""
         related = "|".join(r.strip() for r in (row["related"] or "").split("|") if r.strip())
         where = f"{SOURCE} 第 {number} 行"
         if len(term) > TERM_MAX_LENGTH:
-            raise InvalidInput(f"{where} term: 词条不超过 {TERM_MAX_LENGTH} 个字")
+            raise ThesaurusError(f"{where} term: 词条不超过 {TERM_MAX_LENGTH} 个字")
         if len(related) > RELATED_MAX_LENGTH:
-            raise InvalidInput(f"{where} related: 相关词合计不超过 {RELATED_MAX_LENGTH} 个字")
+            raise ThesaurusError(f"{where} related: 相关词合计不超过 {RELATED_MAX_LENGTH} 个字")
         key = (normalize(term), relation)
         if key in first:
-            raise InvalidInput(f"{where} term: 与第 {first[key]} 行的词条和关系重复")
+            raise ThesaurusError(f"{where} term: 与第 {first[key]} 行的词条和关系重复")
         first[key] = number
         found.append(TermRow(term, related, relation))
+
+    try:
+        Thesaurus.parse(text.splitlines(), source=SOURCE, check=bounded)
+    except ThesaurusError as exc:
+        raise InvalidInput(str(exc)) from None
     if len(found) > MAX_ROWS:
         raise InvalidInput(f"{SOURCE}有 {len(found)} 行, 一个园区最多 {MAX_ROWS} 行")
     return found

@@ -12,7 +12,7 @@ The packaged list (``data/thesaurus.csv``) covers the industry chains the platfo
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -59,7 +59,15 @@ class Thesaurus:
         return cls.parse(path.read_text(encoding="utf-8-sig").splitlines(), source=str(path))
 
     @classmethod
-    def parse(cls, lines: Iterable[str], *, source: str) -> Thesaurus:
+    def parse(
+        cls,
+        lines: Iterable[str],
+        *,
+        source: str,
+        check: Callable[[int, Mapping[str, str | None]], None] | None = None,
+    ) -> Thesaurus:
+        """``check(number, row)`` is called on each row that passed the checks here, in order, and may
+        refuse it with a ``ThesaurusError`` of its own (a zone's upload bounds its rows)."""
         rows = csv.DictReader(lines)
         if tuple(rows.fieldnames or ()) != COLUMNS:
             raise ThesaurusError(f"{source}: 表头应为 {','.join(COLUMNS)}")
@@ -74,6 +82,8 @@ class Thesaurus:
                 raise ThesaurusError(f"{source} 第 {number} 行 related: 没有相关词")
             if row["relation"] not in RELATIONS:
                 raise ThesaurusError(f"{source} 第 {number} 行 relation: 应为 {' 或 '.join(RELATIONS)}")
+            if check is not None:
+                check(number, row)
             words = [normalize(r) for r in related]
             spelling.update(zip(words, related, strict=True))
             entries[term] = tuple(dict.fromkeys(entries.get(term, ()) + tuple(w for w in words if w != term)))
