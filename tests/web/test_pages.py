@@ -240,6 +240,10 @@ def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
     assert note is not None
     assert "以下成果都未涉及需求标题中的「涂覆」" in note.get_text()
     assert note.select(".next-steps a")
+    # The missing word is one click from a search of the catalogue the viewer may see.
+    search = note.select_one(".next-steps a.search-missing")
+    assert search is not None and search["href"] == "/achievements?q=%E6%B6%82%E8%A6%86"  # q=涂覆
+    assert "在成果中心中检索「涂覆」" in search.get_text()
     # The missing words are not marked as shared words; the shared one is.
     assert set(page.texts(".source-text mark")) == {"隔膜"}
     # The expert's match has no missing_terms reason: no note there.
