@@ -230,6 +230,18 @@ def test_a_zone_admin_uploads_the_zone_s_related_words(
     assert ent.get("/settings/zone/thesaurus/template.csv").status_code == 403
 
 
+def test_zone_related_words_the_index_would_split_are_struck_through(wuxi_admin: TestClient, html) -> None:
+    """A related word jieba splits (热管理 → 热, 管理) does nothing in matching; the page says which ones."""
+    page = html(wuxi_admin.get("/settings/zone").text)
+    words = "term,related,relation\n储能散热,热管理|液冷|散热器,下位\n".encode()
+    saved = wuxi_admin.post(
+        "/settings/zone/thesaurus", data={"csrf_token": page.csrf()}, files={"file": ("words.csv", words)}
+    )
+    page = html(saved.text)
+    assert page.texts("#zone-thesaurus-rows s.split-word") == ["热管理"]
+    assert "划掉的相关词 (热管理) 会被分词拆开" in " ".join(page.texts("#zone-thesaurus-split"))
+
+
 def test_industry_chains_are_edited_in_the_browser(
     wuxi_admin: TestClient, cd_admin: TestClient, html
 ) -> None:

@@ -13,6 +13,7 @@ import csv
 import io
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from importlib import resources
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from ..domain.accounts import User
 from ..errors import InvalidInput, PermissionDenied, TechBridgeError
 from ..store import zone_thesaurus as store
 from ..store.zone_thesaurus import TermRow
+from ..text import Analyzer
 from ..text.normalize import normalize
 from ..text.thesaurus import COLUMNS, Thesaurus, ThesaurusError
 from . import jobs
@@ -43,6 +45,21 @@ def check_can_manage(user: User, zone_code: str) -> None:
 def rows(session: Session, *, user: User, zone_code: str) -> list[TermRow]:
     check_can_manage(user, zone_code)
     return store.zone_rows(session, zone_code)
+
+
+def split_words(found: Sequence[TermRow]) -> set[str]:
+    """The related words (as written) that matching cannot use: the segmenter splits them (热管理 → 热, 管理),
+    so no index holds them as one word and expansion skips them (``MatchEngine._is_one_word``). Shown on the
+    page, so an administrator can choose another word instead of wondering why a row does nothing."""
+    analyzer = _analyzer()
+    words = {word.strip() for row in found for word in row.related.split("|") if word.strip()}
+    return {word for word in words if normalize(word) not in analyzer.tokenize(word)}
+
+
+@cache
+def _analyzer() -> Analyzer:
+    """The analyzer batch matching indexes with (no learned terms, docs/matching.md)."""
+    return Analyzer()
 
 
 def parse_upload(data: bytes) -> list[TermRow]:

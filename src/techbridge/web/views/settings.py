@@ -51,6 +51,7 @@ def zone_page(request: Request, viewer: AdminViewer, db: DbUrl, zone: str = "") 
             context["options"] = zone_settings.get(session, code)
             context["mappings"] = zone_settings.remembered_mappings(session, code)
             context["thesaurus"] = zone_thesaurus.rows(session, user=viewer, zone_code=code)
+            context["thesaurus_split"] = zone_thesaurus.split_words(context["thesaurus"])
     context["thesaurus_max_rows"] = zone_thesaurus.MAX_ROWS
     context.update(kind_nouns=KIND_NOUNS, field_labels=FIELDS)
     return render(request, "settings/zone.html", context)
