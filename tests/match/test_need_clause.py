@@ -33,6 +33,13 @@ def test_need_clauses_are_the_requests_to_the_end_of_their_sentence(text: str, c
     assert need_clauses(text) == clauses
 
 
+def test_a_request_in_the_title_stops_at_the_title() -> None:
+    assert need_clauses("寻求隔膜涂覆浆料", "我司生产锂电池隔膜, 需要提升耐热性") == [
+        "隔膜涂覆浆料",
+        "提升耐热性",
+    ]
+
+
 DOCS = [
     achievement("background", "隔膜的拉伸装置"),
     achievement("need", "涂覆浆料的配方"),

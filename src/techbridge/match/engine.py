@@ -308,7 +308,7 @@ class MatchEngine:
                 related.update((w, term) for w in words if w not in related and self._is_one_word(w))
         need: Counter[str] = Counter()
         if query.kind == Kind.DEMAND and self.config.need_weight > 0:
-            for clause in need_clauses(f"{query.title}。{query.text}"):
+            for clause in need_clauses(query.title, query.text):
                 need.update(self.analyzer.tokenize(clause))
         return QueryWords.of(
             tokens,

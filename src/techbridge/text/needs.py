@@ -17,12 +17,14 @@ _NEED = re.compile(
 of its sentence. 需求 and 理想 are not requests; 要求 is (要求检测准确率 98% 以上 states what is needed)."""
 
 
-def need_clauses(text: str) -> list[str]:
-    """The clauses of ``text`` that say what is needed, in order (one per sentence).
+def need_clauses(*parts: str) -> list[str]:
+    """The clauses of a text that say what is needed, in order (one per sentence). The parts (a demand's
+    title and description) are read as separate sentences, so a request never runs across them; the
+    matching engine and the 撮合 page both call this, so the page shows what the engine weighs.
 
     >>> need_clauses("我司生产湿法锂电池隔膜, 需提升陶瓷涂覆层均匀性。寻求涂覆浆料配方。")
     ['提升陶瓷涂覆层均匀性', '涂覆浆料配方']
     >>> need_clauses("客户需求多样, 理想的方案尚未找到")
     []
     """
-    return [match.group(1) for match in _NEED.finditer(text)]
+    return [match.group(1) for match in _NEED.finditer("。".join(part for part in parts if part))]

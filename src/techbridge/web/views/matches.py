@@ -146,7 +146,7 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
                 "source_text": source_text,
                 # What the engine reads as the demand's request (MatchConfig.need_weight): shown so the
                 # enterprise sees what its wording asks for, or that it asks for nothing in words.
-                "needs": need_clauses(f"{title}。{source_text}") if kind == "demand" else None,
+                "needs": need_clauses(title, source_text) if kind == "demand" else None,
                 "min_match": round(100 * MatchConfig().min_match),
                 "views": VIEWS,
                 "kind_nouns": KIND_NOUNS,
