@@ -199,5 +199,5 @@ def test_shards_pinned_to_two_nodes_rank_as_one_engine(two_nodes: tuple[str, Pat
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     assert summary["nodes"] == 2  # one shard per raylet
     assert sum(summary["records_per_shard"]) == summary["records"] and min(summary["records_per_shard"]) > 0
-    assert summary["queries_with_matches"] > summary["queries"] / 2
+    assert summary["queries_with_matches"] > summary["queries"] / 3  # not a comparison of empty lists
     assert summary["differing"] == []  # same top 10, scores and reasons as the single-process engine

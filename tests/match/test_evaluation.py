@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from techbridge.cli import _register, app
 from techbridge.match import Kind, MatchEngine
 from techbridge.match.evaluation import (
+    CalibrationPairs,
     calibration_pairs,
     corpus_doc,
     evaluate,
@@ -92,24 +93,42 @@ def test_eval_retrieval_command_on_tiny_beir_folder(tmp_path: Path) -> None:
 
 def test_fit_calibration_recovers_a_known_logistic() -> None:
     rng = np.random.default_rng(7)
-    scores = rng.uniform(0.0, 1.5, 20_000)
-    relevant = rng.random(scores.size) < 1 / (1 + np.exp(-(8.0 * scores - 6.0)))
-    fit = fit_calibration(scores, relevant)
-    assert fit.a == pytest.approx(8.0, rel=0.1)
-    assert fit.b == pytest.approx(-6.0, rel=0.1)
-    assert fit.pairs == 20_000 and sum(n for _, _, n, _ in fit.bins) == 20_000
-    # Each band's share judged relevant lies inside the band: that is what calibrated means.
-    assert all(low - 0.03 <= share <= high + 0.03 for low, high, n, share in fit.bins if n > 500)
+    scores = rng.uniform(0.0, 1.5, 40_000)
+    sizes = rng.integers(3, 31, scores.size).astype(float)
+    a = -2.0 + 4.0 * np.log(sizes)  # a short query's fused score means less: a smaller slope
+    b = -1.0 - 3.0 * np.log(sizes)
+    relevant = rng.random(scores.size) < 1 / (1 + np.exp(-(a * scores + b)))
+    forms = np.where(sizes < 10, "first sentence", "as written")
+    fit = fit_calibration(CalibrationPairs(scores, sizes, relevant, forms))
+    # The fitted probability is the true one wherever the sample reaches (the four parameters trade off).
+    grid_s, grid_w = np.meshgrid(np.linspace(0.0, 1.5, 7), np.linspace(3.0, 30.0, 7))
+    a0, a1, b0, b1 = fit.params
+    fitted = 1 / (1 + np.exp(-((a0 + a1 * np.log(grid_w)) * grid_s + b0 + b1 * np.log(grid_w))))
+    true = 1 / (1 + np.exp(-((-2.0 + 4.0 * np.log(grid_w)) * grid_s - 1.0 - 3.0 * np.log(grid_w))))
+    assert np.abs(fitted - true).max() < 0.04
+    assert fit.span == (3.0, 30.0) and fit.increasing
+    assert fit.pairs == 40_000 and sum(n for _, _, n, _ in fit.bins["all"]) == 40_000
+    assert set(fit.bins) == {"all", "first sentence", "as written"}
+    # Each band's share judged relevant lies inside the band, for either form: that is what calibrated means.
+    for bins in fit.bins.values():
+        assert all(low - 0.03 <= share <= high + 0.03 for low, high, n, share in bins if n > 500)
 
 
-def test_calibration_pairs_read_each_query_with_and_without_its_answers(tmp_path: Path) -> None:
+def test_calibration_pairs_read_each_query_whole_and_short_with_and_without_its_answers(
+    tmp_path: Path,
+) -> None:
     _write_beir(tmp_path / "beir")
     data = read_beir(tmp_path / "beir")
+    data.queries[1]["text"] = "风力发电机叶片。需要复合材料叶片, 减轻重量"
     engine = MatchEngine.build(corpus_doc(row) for row in data.corpus)
     before = [m.id for m in engine.rank(query_doc(data.queries[0]), target_kind=Kind.ACHIEVEMENT, top_k=4)]
-    scores, relevant = calibration_pairs(data, engine, top_k=4)
+    pairs = calibration_pairs(data, engine, top_k=4)
     # q1 as written finds its answer d1; with d1 removed, nothing it retrieves is relevant.
-    assert relevant.sum() >= 2 and len(scores) == len(relevant)
+    assert pairs.relevant.sum() >= 2
+    assert len(pairs.scores) == len(pairs.relevant) == len(pairs.words_said) == len(pairs.forms)
+    # Only q2 says more than one sentence, so only q2 is also read as its first sentence, which says less.
+    short = pairs.forms == "first sentence"
+    assert short.any() and pairs.words_said[short].max() < pairs.words_said[~short].max()
     assert [
         m.id for m in engine.rank(query_doc(data.queries[0]), target_kind=Kind.ACHIEVEMENT, top_k=4)
     ] == before
@@ -122,6 +141,7 @@ def test_eval_calibrate_command_prints_the_fit(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "calibrate", str(tmp_path / "beir"), "--top-k", "3"])
     assert result.exit_code == 0, result.output
     fit = json.loads(result.output.strip().splitlines()[-1])
-    assert set(fit) == {"calibration_lexical", "pairs", "log_loss", "bands"}  # the test suite has no encoder
-    assert fit["calibration_lexical"][0] > 0  # a higher fused score means more likely relevant
-    assert sum(band["results"] for band in fit["bands"]) == fit["pairs"]
+    # The test suite has no encoder.
+    assert set(fit) == {"calibration_lexical", "calibration_span", "pairs", "log_loss", "bands"}
+    assert len(fit["calibration_lexical"]) == 4 and len(fit["calibration_span"]) == 2
+    assert sum(band["results"] for band in fit["bands"]["all"]) == fit["pairs"]

@@ -196,7 +196,12 @@ def test_reasons_are_truthful(catalogue) -> None:
         assert match.reasons, match.id
         fused = sum(match.signals.values())
         assert match.score == pytest.approx(
-            float(engine.calibrated(np.array([fused]), dense=False)[0]), abs=1e-4
+            float(
+                engine.calibrated(np.array([fused]), dense=False, words_said=engine.query_words(query).said)[
+                    0
+                ]
+            ),
+            abs=1e-4,
         )
         for reason in match.reasons:
             if reason.code in ("title_terms", "terms"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -147,11 +148,13 @@ def eval_calibrate(
     params: Params = None,
     encoder: EncoderName = None,
 ) -> None:
-    """Fit 匹配度: the logistic (a, b) that turns the fused score into P(a reader judges it relevant).
+    """Fit 匹配度: the logistic that turns the fused score into P(a reader judges it relevant).
 
-    Each query's top results are read as written and with its relevant records removed from the
-    catalogue. Prints JSON: a, b (the ``calibration_dense`` or ``calibration_lexical`` parameter, as the
-    encoder is on or off), the log-loss, and per band of P the results and the share judged relevant.
+    Each query's top results are read as written and as its first sentence alone, each with and without
+    its relevant records in the catalogue. Prints JSON: the ``calibration_dense`` or
+    ``calibration_lexical`` parameter (a0, a1, b0, b1, as the encoder is on or off) and
+    ``calibration_span``, the log-loss, and per form of the query and band of P the results and the share
+    judged relevant.
     """
     from ..match.engine import MatchEngine
     from ..match.evaluation import calibration_pairs, corpus_doc, fit_calibration, read_beir
@@ -159,16 +162,26 @@ def eval_calibrate(
     config, model = _matcher(weights, params, encoder)
     data = read_beir(folder)
     engine = MatchEngine.build((corpus_doc(row) for row in data.corpus), config=config, encoder=model)
-    fit = fit_calibration(*calibration_pairs(data, engine, top_k=top_k))
-    bands = [
-        {"p": f"[{low:.1f}, {high:.1f})", "results": n, "judged_relevant": round(share, 3)}
-        for low, high, n, share in fit.bins
-    ]
+    fit = fit_calibration(calibration_pairs(data, engine, top_k=top_k))
+    if not fit.increasing:
+        typer.echo("警告: 拟合结果在部分需求长度上随融合分数下降, 不宜采用 (评测数据太少?)", err=True)
+    bands = {
+        form: [
+            {
+                "p": f"[{low:.1f}, {high:.1f})",
+                "results": n,
+                "judged_relevant": None if math.isnan(share) else round(share, 3),
+            }
+            for low, high, n, share in bins
+        ]
+        for form, bins in fit.bins.items()
+    }
     name = "calibration_dense" if model is not None else "calibration_lexical"
     typer.echo(
         json.dumps(
             {
-                name: [round(fit.a, 2), round(fit.b, 2)],
+                name: [round(value, 3) for value in fit.params],
+                "calibration_span": list(fit.span),
                 "pairs": fit.pairs,
                 "log_loss": round(fit.log_loss, 4),
                 "bands": bands,

@@ -45,8 +45,11 @@ class MatchConfig:
     mu: Dirichlet smoothing mass of the naive Bayes term model (in tokens).
     dense_floor: cosine below which two texts share nothing (unrelated Chinese sentences sit near 0.5 with
         the packaged encoder); the signal is (cosine - floor) / (1 - floor), clipped at 0.
-    calibration: logistic (a, b) turning the fused score into P(a reader judges the record relevant); one
-        pair with an encoder, one without, fitted on demand-knownitem-dev (see docs/matching.md).
+    calibration: the logistic turning the fused score s into P(a reader judges the record relevant),
+        1 / (1 + e^-(a·s + b)), whose a and b depend on how much the demand says: a = a0 + a1·ln w,
+        b = b0 + b1·ln w, w = the words the query says (``QueryWords.said``) held inside
+        ``calibration_span``, the range of the demands it was fitted on. (a0, a1, b0, b1) with an encoder
+        and without, fitted on demand-knownitem-dev by ``techbridge eval calibrate`` (docs/matching.md).
     min_match: the probability below which a record is not shown as a match (匹配度 = 100 × probability).
     min_reason_share: a signal is named as a reason only if it gave at least this share of the score.
     unseen_weight: how much a demand word that no record holds weighs in the query's own weight, as a share
@@ -64,8 +67,9 @@ class MatchConfig:
     nb_share: float = 0.3
     mu: float = 1000.0
     dense_floor: float = 0.5
-    calibration_dense: tuple[float, float] = (14.51, -14.47)
-    calibration_lexical: tuple[float, float] = (15.54, -7.67)
+    calibration_dense: tuple[float, float, float, float] = (0.368, 3.861, -4.85, -2.602)
+    calibration_lexical: tuple[float, float, float, float] = (3.774, 3.239, -6.384, -0.334)
+    calibration_span: tuple[float, float] = (4.0, 60.0)
     min_match: float = 0.3
     min_reason_share: float = 0.1
     unseen_weight: float = 1.0
@@ -90,9 +94,12 @@ class MatchConfig:
             )
         for name, value in params.items():
             default = getattr(self, name)
-            params[name] = (
-                tuple(float(v) for v in value) if isinstance(default, tuple) else type(default)(value)
-            )
+            if isinstance(default, tuple):
+                params[name] = tuple(float(v) for v in value)
+                if len(params[name]) != len(default):
+                    raise ValueError(f"match parameter {name} takes {len(default)} numbers")
+            else:
+                params[name] = type(default)(value)
         return replace(self, weights={**self.weights, **(weights or {})}, **params)
 
     def to_json(self) -> dict[str, Any]:
@@ -103,7 +110,13 @@ class MatchConfig:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MatchConfig:
-        """Reads what ``to_json`` wrote; parameters an older index did not record keep their defaults."""
-        known = {f.name for f in fields(cls)}
-        params = {k: v for k, v in data.items() if k in known and k != "weights"}
+        """Reads what ``to_json`` wrote; parameters an older index did not record, or recorded in an older
+        shape (a calibration of two numbers), keep their defaults."""
+        defaults = cls()
+        params = {
+            k: v
+            for k, v in data.items()
+            if k in {f.name for f in fields(cls)} - {"weights"}
+            and not (isinstance(getattr(defaults, k), tuple) and len(v) != len(getattr(defaults, k)))
+        }
         return cls().replace(weights=data.get("weights") or {}, **params)

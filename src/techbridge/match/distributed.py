@@ -283,6 +283,7 @@ class ShardedMatcher:
                     m.totals,
                     source_kind=query.doc.kind,
                     dense=hits[0][i].dense,
+                    words_said=words[i].said,
                     include_weak=include_weak,
                 )
             )

@@ -6,6 +6,7 @@ Batch matching is a thin loop over ``rank_many``; the store feeds ``build``/``up
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
@@ -286,6 +287,7 @@ class MatchEngine:
             merged.totals,
             source_kind=query.kind,
             dense=hits.dense,
+            words_said=words.said,
             include_weak=include_weak,
         )
 
@@ -468,10 +470,17 @@ class MatchEngine:
         return self._explain(query, matches, top=positions, terms=terms, globals_=globals_, dists=dists)
 
     def finish(
-        self, matches: list[Match], totals: np.ndarray, *, source_kind: Kind, dense: bool, include_weak: bool
+        self,
+        matches: list[Match],
+        totals: np.ndarray,
+        *,
+        source_kind: Kind,
+        dense: bool,
+        words_said: int,
+        include_weak: bool,
     ) -> list[Match]:
         """Scores of the merged top-k: calibrated, and the weak ones dropped unless ``include_weak``."""
-        probability = self.calibrated(totals, dense=dense)
+        probability = self.calibrated(totals, dense=dense, words_said=words_said)
         # The calibration was fitted on demand → achievement pairs. A demand's other kinds of match are
         # scored by the same signals on the same scale, and experts at 匹配度 1 are filler, so the threshold
         # holds for every match of a demand. The reverse direction (a patent's or an expert's demands) has
@@ -482,11 +491,19 @@ class MatchEngine:
             probability = probability[keep]
         return [m._replace(score=round(float(p), 4)) for m, p in zip(matches, probability, strict=True)]
 
-    def calibrated(self, fused: np.ndarray, *, dense: bool) -> np.ndarray:
-        """P(relevant) from the fused score: a logistic fitted on graded demands (monotone, so it keeps
-        the order). With and without an encoder the scores spread differently, hence two fits."""
-        a, b = self.config.calibration_dense if dense else self.config.calibration_lexical
-        return 1.0 / (1.0 + np.exp(-(a * np.asarray(fused, np.float64) + b)))
+    def calibrated(self, fused: np.ndarray, *, dense: bool, words_said: float) -> np.ndarray:
+        """P(relevant) from the fused score: a logistic fitted on graded demands. With and without an
+        encoder the scores spread differently, hence two fits.
+
+        Its slope and intercept depend on how many words the query says (``QueryWords.said``): the best
+        record of a demand of a few words carries most of them, and a fused score of 1.0 was judged
+        relevant far less often for a demand's title alone than for the whole demand (docs/matching.md).
+        A list's query says the same for each of its records, so the probability keeps the list's order.
+        """
+        a0, a1, b0, b1 = self.config.calibration_dense if dense else self.config.calibration_lexical
+        low, high = self.config.calibration_span
+        size = math.log(min(max(words_said, low), high))
+        return 1.0 / (1.0 + np.exp(-((a0 + a1 * size) * np.asarray(fused, np.float64) + b0 + b1 * size)))
 
     @staticmethod
     def _lexical_signal(lexical: np.ndarray, best: float, own: float) -> np.ndarray:

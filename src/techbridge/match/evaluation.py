@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -142,54 +143,107 @@ def write_run(run: Run, *, path: Path) -> None:
 
 
 # -- calibration of 匹配度 (docs/matching.md) ------------------------------------------------------------
-class Calibration(NamedTuple):
-    """P(a reader judges a record relevant) = 1 / (1 + e^-(a · fused score + b)), and how it fits."""
+BANDS = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]
 
-    a: float
-    b: float
+
+class CalibrationPairs(NamedTuple):
+    """One row per result read: its fused score, how many words its query says (``QueryWords.said``),
+    whether a reader judged it relevant, and the form of the query ("as written", "first sentence")."""
+
+    scores: np.ndarray
+    words_said: np.ndarray
+    relevant: np.ndarray
+    forms: np.ndarray
+
+
+class Calibration(NamedTuple):
+    """P(a reader judges a record relevant) = 1 / (1 + e^-(a · s + b)), s the fused score, with
+    a = a0 + a1 · ln w and b = b0 + b1 · ln w, w the words the query says held inside ``span``; and how it
+    fits."""
+
+    params: tuple[float, float, float, float]  # a0, a1, b0, b1
+    span: tuple[float, float]
     pairs: int
     log_loss: float
-    bins: list[tuple[float, float, int, float]]  # P from, P to, results, share judged relevant
+    bins: dict[str, list[tuple[float, float, int, float]]]  # per form, and "all": P from, to, results, share
+    increasing: bool  # a > 0 over the whole span: a higher fused score never means a lower 匹配度
 
 
-def calibration_pairs(data: Beir, engine: MatchEngine, *, top_k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+def first_sentence(text: str) -> str:
+    """A demand's first sentence (its title, in the benchmark's demands): what a short demand says."""
+    return re.split(r"[。！？!?\n]", text.strip(), maxsplit=1)[0].strip()
+
+
+def calibration_pairs(data: Beir, engine: MatchEngine, *, top_k: int = 20) -> CalibrationPairs:
     """The fused score of each query's ``top_k`` and whether a reader judged it relevant (unjudged: no).
 
-    Each query is read twice: as written, and with every record judged relevant to it removed from the
-    catalogue, since a real demand may have no answer in the catalogue while every benchmark demand has one.
-    The engine is left as it was found.
+    Each query is read as written and, if it says more than one sentence, as its first sentence alone:
+    many demands are a title and a line, and a fused score means less for them. Each form is read with
+    the catalogue as it is and with every record judged relevant to the query removed, since a real demand
+    may have no answer in the catalogue while every benchmark demand has one. The engine is left as it
+    was found.
     """
     documents = {row["_id"]: corpus_doc(row) for row in data.corpus}
     scores: list[float] = []
+    sizes: list[float] = []
     relevant: list[bool] = []
+    forms: list[str] = []
     for row in data.queries:
         grades = data.qrels.get(row["_id"], {})
         answers = [doc for doc, grade in grades.items() if grade > 0 and doc in documents]
+        queries = {"as written": query_doc(row)}
+        short = first_sentence(row["text"])
+        if short and short != row["text"].strip():
+            queries["first sentence"] = MatchDoc(kind=Kind.DEMAND, id=row["_id"], title=short)
         for removed in ([], answers):
             engine.remove(f"{Kind.ACHIEVEMENT}/{doc}" for doc in removed)
             try:
-                matches = engine.rank(
-                    query_doc(row), target_kind=Kind.ACHIEVEMENT, top_k=top_k, include_weak=True
-                )
+                for form, query in queries.items():
+                    matches = engine.rank(query, target_kind=Kind.ACHIEVEMENT, top_k=top_k, include_weak=True)
+                    size = engine.query_words(query).said
+                    scores.extend(sum(m.signals.values()) for m in matches)
+                    sizes.extend(size for _ in matches)
+                    relevant.extend(grades.get(m.id, 0) > 0 for m in matches)
+                    forms.extend(form for _ in matches)
             finally:
                 engine.upsert(documents[doc] for doc in removed)
-            scores.extend(sum(m.signals.values()) for m in matches)
-            relevant.extend(grades.get(m.id, 0) > 0 for m in matches)
-    return np.array(scores), np.array(relevant)
+    return CalibrationPairs(np.array(scores), np.array(sizes), np.array(relevant, bool), np.array(forms))
 
 
-def fit_calibration(scores: np.ndarray, relevant: np.ndarray) -> Calibration:
-    """Logistic regression of ``relevant`` on ``scores`` (maximum likelihood, two parameters)."""
-    y = relevant.astype(float)
+def fit_calibration(pairs: CalibrationPairs) -> Calibration:
+    """Logistic regression of ``relevant`` on the fused score, its log query size and their product
+    (maximum likelihood, four parameters; a whisker of ridge keeps a tiny, separable sample finite)."""
+    y = pairs.relevant.astype(float)
+    positive = pairs.words_said[pairs.words_said > 0]
+    span = (float(positive.min()), float(positive.max())) if positive.size else (1.0, 1.0)
+    size = np.log(np.clip(pairs.words_said, *span))
+    features = np.column_stack([pairs.scores, pairs.scores * size, np.ones_like(size), size])
 
     def loss(params: np.ndarray) -> float:
-        z = params[0] * scores + params[1]
+        z = features @ params
         return float(np.sum(np.logaddexp(0.0, z) - y * z))
 
-    a, b = optimize.minimize(loss, np.zeros(2), method="BFGS").x
-    probability = 1.0 / (1.0 + np.exp(-(a * scores + b)))
-    bins = []
-    for low, high in [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0)]:
-        inside = (probability >= low) & ((probability < high) if high < 1.0 else (probability <= high))
-        bins.append((low, high, int(inside.sum()), float(y[inside].mean()) if inside.any() else math.nan))
-    return Calibration(float(a), float(b), len(y), loss(np.array([a, b])) / max(len(y), 1), bins)
+    fitted = optimize.minimize(lambda p: loss(p) + 1e-3 * float(p @ p), np.zeros(4), method="BFGS").x
+    probability = 1.0 / (1.0 + np.exp(-(features @ fitted)))
+    bins = {}
+    for form in ["all", *dict.fromkeys(pairs.forms.tolist())]:
+        chosen = np.ones(y.size, bool) if form == "all" else pairs.forms == form
+        bins[form] = []
+        for low, high in BANDS:
+            inside = (
+                chosen
+                & (probability >= low)
+                & ((probability < high) if high < 1.0 else (probability <= high))
+            )
+            bins[form].append(
+                (low, high, int(inside.sum()), float(y[inside].mean()) if inside.any() else math.nan)
+            )
+    a0, a1, b0, b1 = (float(v) for v in fitted)
+    return Calibration(
+        (a0, a1, b0, b1),
+        span,
+        len(y),
+        loss(fitted) / max(len(y), 1),
+        bins,
+        increasing=all(a0 + a1 * math.log(end) > 0 for end in span),
+    )

@@ -44,6 +44,7 @@ class QueryWords(NamedTuple):
     first: np.ndarray
     title: tuple[str, ...] = ()
     related: tuple[str, ...] = ()  # per word: the query term a thesaurus word stands for, "" for own words
+    said: int = 0  # how many words the query says (its tokens, repeats included): 匹配度 reads it
 
     @classmethod
     def of(
@@ -76,7 +77,9 @@ class QueryWords(NamedTuple):
             for word, count in extra.items():
                 if word in own:
                     counts[position[word]] += count
-        return cls(words, counts, np.array([first[w] for w in words], np.intp), tuple(title), source)
+        return cls(
+            words, counts, np.array([first[w] for w in words], np.intp), tuple(title), source, len(tokens)
+        )
 
     def own(self) -> np.ndarray:
         """Which words are the query's own (not thesaurus words)."""

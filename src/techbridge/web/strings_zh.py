@@ -128,7 +128,8 @@ def field_label(kind: str, name: str) -> str:
 # Labels for the ``code`` of each stored match reason (the engine writes the sentence itself).
 MATCH_DEGREE_HELP = (
     "匹配度 = 评测中读者判定“能解决该需求的具体问题”的概率 (0–100)。"
-    "70 表示同样得分的推荐里约七成被判定相关; 低于阈值的不作推荐。"
+    "70 表示同类推荐里约七成被判定相关。需求只写了几个词时, 同样的相似程度更不可靠, 匹配度也更低; "
+    "低于阈值的不作推荐。"
 )
 
 MATCH_REASON_LABELS = {
