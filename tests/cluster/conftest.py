@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -23,6 +24,7 @@ def import_ray() -> ModuleType:
 def local_ray() -> Iterator[ModuleType]:
     """A local Ray cluster of 4 logical CPUs (shards ask for one each), shut down after the module."""
     ray = import_ray()
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # as distributed.connected chooses
     ray.init(
         address="local", num_cpus=4, namespace="techbridge", include_dashboard=False, log_to_driver=False
     )

@@ -90,6 +90,9 @@ def connected(cluster: Cluster) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    # Ray's coming default: a CPU-only actor leaves CUDA_VISIBLE_DEVICES alone. Shards use no accelerator,
+    # so it changes nothing here, and choosing it now ends Ray's FutureWarning on every run.
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     if cluster.address == "auto":
         cpus = max(os.cpu_count() or 1, math.ceil(cluster.shards * cluster.cpus_per_shard))
         ray.init(  # "local": a new cluster even where ``ray start`` left one running or its address behind
