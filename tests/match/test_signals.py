@@ -322,6 +322,30 @@ def test_reasons_name_the_demand_title_words_a_record_never_mentions() -> None:
     assert matches[0].id == "test"
 
 
+def test_a_title_word_no_record_it_may_see_mentions_is_named_as_absent() -> None:
+    """With no record on 退磁 that the demand's zone may see, every match says so; another zone's private
+    record on 退磁 does not count; a record the zone may see that holds a related word (消磁) does, though
+    it is not in the list."""
+    rotor = achievement("rotor", "永磁同步电机转子结构", zone_code="wuxi")
+    pumps = [achievement(f"pump{i}", f"离心泵叶轮{i}号设计方法", zone_code="wuxi") for i in range(20)]
+    elsewhere = achievement("xian", "永磁电机退磁检测装置", zone_code="xian")  # private to Xi'an
+    engine = MatchEngine.build([rotor, *pumps, elsewhere])
+    query = demand("驱动电机永磁体退磁检测", zone_code="wuxi")
+
+    def absent(filters: Filters) -> set[tuple[str, ...]]:
+        found = engine.rank(query, target_kind=Kind.ACHIEVEMENT, filters=filters, include_weak=True, top_k=3)
+        assert found
+        return {r.terms for m in found for r in m.reasons if r.code == "absent_terms"}
+
+    wuxi = Filters(zone="wuxi")
+    assert absent(wuxi) == {("驱动", "退磁", "检测")}
+    top = engine.rank(query, target_kind=Kind.ACHIEVEMENT, filters=wuxi, include_weak=True)[0]
+    assert "可匹配的记录都没有提到需求标题中的 驱动、退磁、检测" in [r.text for r in top.reasons]
+    assert absent(Filters()) == {("驱动",)}  # unfiltered, Xi'an's record is a candidate: it holds 退磁, 检测
+    engine.upsert([achievement("fade", "一种永磁材料消磁评估方法", zone_code="wuxi")])
+    assert absent(wuxi) == {("驱动", "检测")}  # 消磁 is a related word of 退磁 (the packaged thesaurus)
+
+
 def test_best_breaks_ties_by_position_also_at_the_last_place() -> None:
     """A partition alone picks any record tied at the k-th place; shards of a catalogue must pick the
     same one as a single index (the earliest), or their merged lists differ. Long arrays take the sampled

@@ -248,6 +248,32 @@ def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
     assert set(page.texts(".source-text mark")) == {"隔膜"}
     # The expert's match has no missing_terms reason: no note there.
     assert page.soup.select_one("#matches-expert .partial-match") is None
+    assert page.soup.select_one(".absent-terms") is None  # some record the demand may see says 涂覆
+
+
+def test_a_title_word_no_record_mentions_is_stated_once_above_the_list(
+    ent: TestClient, html, ids, private_demand_id, web_db_url, matches_stored
+) -> None:
+    # As the engine writes it when no record the demand is matched with holds 涂覆 or a related word.
+    patents = ids["achievement"]
+    coating, device = patents["一种锂电池陶瓷涂覆隔膜及其制备方法"], patents["一种隔膜涂布装置"]
+    absent = ["absent_terms", "可匹配的记录都没有提到需求标题中的 涂覆", ["涂覆"]]
+    matches_stored(web_db_url, private_demand_id, "achievement", [
+        (coating, 0.61, "wuxi", [
+            ["title_terms", "双方都提到 (对方标题): 隔膜", ["隔膜"]],
+            ["missing_terms", "需求标题中的 涂覆、工艺 未在该记录中出现", ["涂覆", "工艺"]], absent]),
+        (device, 0.44, "chengdu", [
+            ["terms", "双方都提到 (对方正文): 隔膜", ["隔膜"]],
+            ["missing_terms", "需求标题中的 涂覆、锂电池 未在该记录中出现", ["涂覆", "锂电池"]], absent]),
+    ])  # fmt: skip
+    page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
+    note = page.soup.select_one("#matches-achievement .partial-match")
+    assert page.texts("#matches-achievement .absent-terms") == [
+        "成果中心中 (本园区及其他园区共享的成果) 没有任何成果提到「涂覆」或其相关词。"
+    ]
+    # A search for the word would find nothing: no link to it; the fact is stated once, not per match.
+    assert note.select_one(".next-steps a.search-missing") is None
+    assert "可匹配的记录都没有提到" not in page.soup.select_one("#matches-achievement").get_text()
 
 
 def test_the_matches_page_shows_what_the_demand_asks_for_or_that_it_asks_nothing(

@@ -145,14 +145,14 @@ class MatchReason(BaseModel):
     """One reason as batch matching stores it (the engine's ``Reason``)."""
 
     code: str = Field(
-        description="Stable for programs: terms, title_terms, related_terms, missing_terms, dense, ipc, "
-        "chain, zone …"
+        description="Stable for programs: terms, title_terms, related_terms, missing_terms, absent_terms, "
+        "dense, ipc, chain, zone …"
     )
     text: str = Field(description="For people, in Chinese")
     terms: list[str] = Field(
         default_factory=list,
         description="The words source and target share, if any (for missing_terms: the demand's title "
-        "words the target lacks)",
+        "words the target lacks; for absent_terms: those no record the demand is matched with holds)",
     )
 
 

@@ -81,6 +81,20 @@ class _Rows(Mapping[str, np.ndarray]):
 _worker_analyzer: Analyzer | None = None
 
 
+def _related_or_own(words: Sequence[str], related: Sequence[str], hits: Iterable[bool]) -> list[str]:
+    """The words a record (or any candidate) holds, as a title word is looked for: a thesaurus word as
+    the term it stands for, single characters left out (they are part of too many words)."""
+    return [
+        term or word for word, term, hit in zip(words, related, hits, strict=True) if hit and len(word) >= 2
+    ]
+
+
+def _covered(title_words: Iterable[str], held: Sequence[str]) -> list[str]:
+    """The title words a held word covers: one that contains it or is part of it (永磁 beside 永磁体), also
+    through a related word (SiC covers 功率半导体, and with it 功率 and 半导体)."""
+    return [w for w in title_words if any(h in w or w in h for h in held)]
+
+
 def _init_worker(analyzer: Analyzer) -> None:
     global _worker_analyzer
     _worker_analyzer = analyzer
@@ -394,8 +408,40 @@ class MatchEngine:
             ordinals=feedback_pos if ordinals is None else ordinals[feedback_pos],
             lexical=lexical[feedback_pos],
             rows={name: field.rows(feedback_pos) for name, field in self._weighted_fields()},
+            held=self._held_title_words(globals_, terms.ids, candidates),
         )
         return Scanned(scan, candidates, lexical, terms)
+
+    @staticmethod
+    def _specific_title_words(globals_: QueryGlobals) -> list[str]:
+        """The demand's title words a reader would miss in a record, rarest first: readable words held by
+        at most 5 % of records, not a word for the kind of work (升级, 工艺)."""
+        df = dict(zip(globals_.words, globals_.stats.df.tolist(), strict=True))
+        specific = max(1.0, _SPECIFIC_DF_SHARE * globals_.n_alive)
+        words = [
+            w for w in readable_terms(globals_.title) if df.get(w, 0) <= specific and w not in WORK_WORDS
+        ]
+        return sorted(words, key=lambda w: df.get(w, 0))
+
+    def _held_title_words(
+        self, globals_: QueryGlobals, ids: np.ndarray, candidates: np.ndarray
+    ) -> frozenset[str]:
+        """The specific title words that some candidate holds, itself or through a related word (失磁 for
+        退磁). Their postings are short (at most 5 % of records), so this costs little per query."""
+        title = self._specific_title_words(globals_)
+        if not title:
+            return frozenset()
+        related = globals_.related or ("",) * len(globals_.words)
+        # Only the words that could cover a title word are looked up (not 方法 and its long postings).
+        names = [term or word for word, term in zip(globals_.words, related, strict=True)]
+        useful = [
+            i
+            for i, (word, name) in enumerate(zip(globals_.words, names))
+            if len(word) >= 2 and _covered(title, [name])
+        ]
+        held = np.zeros(len(names), bool)
+        held[useful] = self.lexical.held(ids[useful], candidates)
+        return frozenset(_covered(title, _related_or_own(globals_.words, related, held.tolist())))
 
     def score(
         self,
@@ -467,7 +513,9 @@ class MatchEngine:
         """Phase 4: reasons for some of this index's matches (on a shard, those in the merged top-k)."""
         terms = globals_.local(self.lexical.word_ids(globals_.words))
         dists = self._label_distributions(query, context)
-        return self._explain(query, matches, top=positions, terms=terms, globals_=globals_, dists=dists)
+        return self._explain(
+            query, matches, top=positions, terms=terms, globals_=globals_, dists=dists, somewhere=context.held
+        )
 
     def finish(
         self,
@@ -607,9 +655,11 @@ class MatchEngine:
         terms: QueryTerms,
         globals_: QueryGlobals,
         dists: dict[str, np.ndarray],
+        somewhere: frozenset[str],
     ) -> list[Match]:
         """Reasons a reader can check: the words both texts contain, the semantic similarity, and a field
-        or product reason only where it carried a real share of the score."""
+        or product reason only where it carried a real share of the score. ``somewhere``: the specific
+        title words some candidate holds (``QueryContext.held``)."""
         # Words in the order the query says them: equally weighted words are shown as the reader wrote them.
         said = np.argsort(globals_.first, kind="stable")
         vocab_terms = [globals_.words[i] for i in said]
@@ -624,12 +674,8 @@ class MatchEngine:
         held = np.flatnonzero(in_text.any(axis=0))
         in_title[:, held] = self.lexical.contains(top, terms.ids[said][held], title=True)
         zone_names = self.zone_names()
-        df = dict(zip(globals_.words, globals_.stats.df.tolist(), strict=True))
-        specific = max(1.0, _SPECIFIC_DF_SHARE * globals_.n_alive)
-        title_words = [
-            w for w in readable_terms(globals_.title) if df.get(w, 0) <= specific and w not in WORK_WORDS
-        ]
-        title_words.sort(key=lambda w: df.get(w, 0))
+        title_words = self._specific_title_words(globals_)
+        absent = [w for w in title_words if w not in somewhere]  # no candidate mentions them
         thesaurus = self.thesaurus_for(query)
         explained = []
         for row, (pos, match) in enumerate(zip(top, matches, strict=True)):
@@ -656,16 +702,12 @@ class MatchEngine:
             dense = match.signals.get("dense", 0.0)
             if dense > 0 and (share["dense"] >= self.config.min_reason_share or not found):
                 found.append(why.dense(self._cosine(dense)))
-            held = [
-                term or t
-                for t, hit, term in zip(vocab_terms, in_text[row], source, strict=True)
-                if hit and len(t) >= 2
-            ]
-            # A title word is covered by a held word that contains it or is part of it (永磁 beside 永磁体),
-            # also through a related word (SiC covers 功率半导体, and with it 功率 and 半导体).
-            missing = [w for w in title_words if not any(h in w or w in h for h in held)]
+            covered = _covered(title_words, _related_or_own(vocab_terms, source, in_text[row].tolist()))
+            missing = [w for w in title_words if w not in covered]
             if found and missing:
                 found.append(why.missing_terms(missing[:_SHOWN_MISSING]))
+                if absent:
+                    found.append(why.absent_terms(absent[:_SHOWN_MISSING]))
             if found:  # a field or product reason never stands alone
                 found.extend(self._label_reasons(query, pos=int(pos), dists=dists, share=share))
                 found.extend(

@@ -260,6 +260,14 @@ class LexicalIndex:
             scores[docs] += count * weight * tfs / (norm + tfs)
         return scores
 
+    def held(self, terms: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Boolean per term: whether some position that ``mask`` selects holds it (-1: no)."""
+        out = np.zeros(len(terms), bool)
+        for j, term in enumerate(terms):
+            if term >= 0:
+                out[j] = any(mask[segment.postings(int(term))[0]].any() for segment in self._segments)
+        return out
+
     def contains(self, positions: np.ndarray, terms: np.ndarray, *, title: bool = False) -> np.ndarray:
         """Boolean (positions × terms): which of ``terms`` occur in each position (title only if asked)."""
         positions = np.asarray(positions, dtype=np.int64)

@@ -208,13 +208,16 @@ class Scan(NamedTuple):
     ordinals: np.ndarray  # the shard's feedback hits: all of them, or its best ``prf_docs``
     lexical: np.ndarray
     rows: dict[str, LabelRows]  # their label ids per label field
+    held: frozenset[str] = frozenset()  # the query's specific title words some candidate here holds
 
 
 class QueryContext(NamedTuple):
-    """The catalogue's answer to phase 2: best BM25 and the predicted label distributions."""
+    """The catalogue's answer to phase 2: best BM25, the predicted label distributions, and which of the
+    query's specific title words some candidate holds (the others no record it is matched with mentions)."""
 
     best: float
     dists: dict[str, np.ndarray]
+    held: frozenset[str] = frozenset()
 
 
 def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig) -> QueryContext:
@@ -235,7 +238,7 @@ def merge_scans(parts: Sequence[Scan], query: QueryGlobals, config: MatchConfig)
         shares = [(share, dist) for share, dist in shares if dist.any()]
         if shares:
             dists[name] = sum(share * dist for share, dist in shares) / sum(share for share, _ in shares)
-    return QueryContext(best, dists)
+    return QueryContext(best, dists, frozenset().union(*(p.held for p in parts)))
 
 
 class Match(NamedTuple):

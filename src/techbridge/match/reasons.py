@@ -36,6 +36,12 @@ def related_terms(pairs: list[tuple[str, str]]) -> Reason:
     return Reason("related_terms", f"记录使用需求用词的相关词: {shown}", terms)
 
 
+def absent_terms(terms: list[str]) -> Reason:
+    """Title words that no record the demand is matched with mentions, nor a related word of them: the
+    catalogue it may see has nothing on them (the page says so once, above the list)."""
+    return Reason("absent_terms", f"可匹配的记录都没有提到需求标题中的 {'、'.join(terms)}", tuple(terms))
+
+
 def missing_terms(terms: list[str]) -> Reason:
     """Words of the demand's title the record never mentions: a reader sees at once when a record is on
     the demand's object but not its problem (a motor rotor for 永磁体退磁检测). ``terms`` holds them, so a

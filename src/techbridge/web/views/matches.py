@@ -84,8 +84,11 @@ def _match_row(match: Any) -> tuple[Any, list[tuple[str, str, list[str]]], list[
     return match, reasons, [t for code, _, terms in reasons if code in TERM_CODES for t in terms]
 
 
-def missed_by_all(rows: list[tuple[Any, list[tuple[str, str, list[str]]], list[str]]]) -> list[str]:
-    """The demand's title words that every listed match lacks (each match's ``missing_terms`` reason).
+def missed_by_all(
+    rows: list[tuple[Any, list[tuple[str, str, list[str]]], list[str]]], code: str = "missing_terms"
+) -> list[str]:
+    """The demand's title words that every listed match lacks (each match's ``missing_terms`` reason), or,
+    with ``code="absent_terms"``, that no record the demand is matched with mentions at all.
 
     A list can be full of records on the demand's object that all miss its problem (永磁电机 records for
     a 永磁体退磁检测 demand); the page says so above them rather than let the 匹配度 speak alone. Each
@@ -93,7 +96,7 @@ def missed_by_all(rows: list[tuple[Any, list[tuple[str, str, list[str]]], list[s
     never more. Matches stored before the reasons carried the words give none."""
     missing = []
     for _, reasons, _ in rows:
-        words = next((terms for code, _, terms in reasons if code == "missing_terms"), None)
+        words = next((terms for reason_code, _, terms in reasons if reason_code == code), None)
         if not words:
             return []
         missing.append(words)
@@ -127,6 +130,12 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
             (target, [row(m) for m in found if m.target_kind == target]) for target in view.match_targets
         ]
         uncovered = {target: missed_by_all(rows) for target, rows in groups}
+        # Said once above the list, not under each match.
+        absent = {target: missed_by_all(rows, "absent_terms") for target, rows in groups}
+        groups = [
+            (target, [(m, [r for r in reasons if r[0] != "absent_terms"], t) for m, reasons, t in rows])
+            for target, rows in groups
+        ]
         shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
         title = getattr(source.record, view.title_field)
         source_text = getattr(source.record, _SOURCE_TEXT.get(kind, ""), "") or ""
@@ -141,6 +150,7 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
                 "title": title,
                 "groups": groups,
                 "uncovered": uncovered,
+                "absent": absent,
                 "zones": zones,
                 "shared_terms": shared_terms,
                 "source_text": source_text,
