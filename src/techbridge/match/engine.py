@@ -436,7 +436,7 @@ class MatchEngine:
         names = [term or word for word, term in zip(globals_.words, related, strict=True)]
         useful = [
             i
-            for i, (word, name) in enumerate(zip(globals_.words, names))
+            for i, (word, name) in enumerate(zip(globals_.words, names, strict=True))
             if len(word) >= 2 and _covered(title, [name])
         ]
         held = np.zeros(len(names), bool)
