@@ -269,7 +269,7 @@ def test_a_title_word_no_record_mentions_is_stated_once_above_the_list(
     page = html(ent.get(f"/demands/{private_demand_id}/matches").text)
     note = page.soup.select_one("#matches-achievement .partial-match")
     assert page.texts("#matches-achievement .absent-terms") == [
-        "成果中心中 (本园区及其他园区共享的成果) 没有任何成果提到「涂覆」或其相关词。"
+        "成果中心中 (本园区及其他园区共享的成果) 没有任何成果提到「涂覆」。"
     ]
     # A search for the word would find nothing: no link to it; the fact is stated once, not per match.
     assert note.select_one(".next-steps a.search-missing") is None
@@ -588,3 +588,9 @@ def test_repeated_wrong_passwords_are_throttled(client: TestClient, html) -> Non
             "/login", data={"username": "wuxi_ent", "password": "guess-guess", "csrf_token": token}
         )
     assert html(last.text).texts(".form-error") == ["登录尝试过于频繁, 请稍后再试"]
+
+
+def test_words_the_engine_reads_in_lower_case_are_shown_as_the_title_spells_them() -> None:
+    from techbridge.web.views.matches import as_written
+
+    assert as_written(["oled", "蒸镀", "掩模"], "显示面板 OLED 蒸镀掩膜版") == ["OLED", "蒸镀", "掩模"]

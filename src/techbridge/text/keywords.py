@@ -28,10 +28,11 @@ every other matched term must have two or more characters."""
 
 WORK_WORDS = frozenset(
     "升级 优化 提升 改进 改善 改造 提高 研发 开发 研究 设计 应用 实现 解决 工艺 技术 方法 方案 系统 装置 设备"
-    " 产品 项目 需求 新型 一种 相关 问题".split()
+    " 产品 项目 需求 新型 一种 相关 问题 治理 处理 办法 做法 怎么 怎样 如何 什么 哪些 是否 能否".split()
 )
-"""Words that say what kind of work a demand asks for, not its problem or object: a record that lacks
-升级 or 工艺 is not missing anything a reader would look for, so they are never named as missing."""
+"""Words that say what kind of work a demand asks for (or ask about it: 怎么, 办法), not its problem or
+object: a record that lacks 升级 or 工艺 is not missing anything a reader would look for, so they are never
+named as missing."""
 
 
 def readable_terms(terms: Iterable[str]) -> list[str]:

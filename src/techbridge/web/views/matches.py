@@ -103,6 +103,12 @@ def missed_by_all(
     return [w for w in missing[0] if all(w in other for other in missing[1:])] if missing else []
 
 
+def as_written(words: list[str], title: str) -> list[str]:
+    """Each word as the title spells it (the engine reads words in lower case: oled → OLED)."""
+    lowered = title.lower()
+    return [title[at : at + len(w)] if (at := lowered.find(w)) >= 0 else w for w in words]
+
+
 _SOURCE_TEXT = {"demand": "description", "achievement": "abstract", "expert": "bio"}
 """The field a source's matched words are marked in, beside its title."""
 
@@ -129,15 +135,15 @@ def add_match_routes(router: APIRouter, view: KindView) -> None:
         groups = [
             (target, [row(m) for m in found if m.target_kind == target]) for target in view.match_targets
         ]
-        uncovered = {target: missed_by_all(rows) for target, rows in groups}
+        title = getattr(source.record, view.title_field)
+        uncovered = {target: as_written(missed_by_all(rows), title) for target, rows in groups}
         # Said once above the list, not under each match.
-        absent = {target: missed_by_all(rows, "absent_terms") for target, rows in groups}
+        absent = {target: as_written(missed_by_all(rows, "absent_terms"), title) for target, rows in groups}
         groups = [
             (target, [(m, [r for r in reasons if r[0] != "absent_terms"], t) for m, reasons, t in rows])
             for target, rows in groups
         ]
         shared_terms = sorted({t for _, rows in groups for _, _, terms in rows for t in terms})
-        title = getattr(source.record, view.title_field)
         source_text = getattr(source.record, _SOURCE_TEXT.get(kind, ""), "") or ""
         return render(
             request,
