@@ -433,15 +433,13 @@ class MatchEngine:
             return frozenset()
         related = globals_.related or ("",) * len(globals_.words)
         # Only the words that could cover a title word are looked up (not 方法 and its long postings).
-        names = [term or word for word, term in zip(globals_.words, related, strict=True)]
         useful = [
-            i
-            for i, (word, name) in enumerate(zip(globals_.words, names, strict=True))
-            if len(word) >= 2 and _covered(title, [name])
+            (i, term or word)
+            for i, (word, term) in enumerate(zip(globals_.words, related, strict=True))
+            if len(word) >= 2 and _covered(title, [term or word])
         ]
-        held = np.zeros(len(names), bool)
-        held[useful] = self.lexical.held(ids[useful], candidates)
-        return frozenset(_covered(title, _related_or_own(globals_.words, related, held.tolist())))
+        hits = self.lexical.held(ids[[i for i, _ in useful]], candidates)
+        return frozenset(_covered(title, [name for (_, name), hit in zip(useful, hits, strict=True) if hit]))
 
     def score(
         self,
