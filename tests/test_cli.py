@@ -29,7 +29,7 @@ def test_demo_loads_every_kind_and_labels_sample_data() -> None:
     assert result.exit_code == 0, result.output
     for expected in ("demands.xlsx", "achievements_patents.csv", "pilot_platforms.csv", "示例数据"):
         assert expected in result.output
-    assert "撮合匹配: 匹配 1501 个来源" in result.output  # 44 demands + 1,441 achievements + 16 experts
+    assert "撮合匹配: 匹配 1502 个来源" in result.output  # 44 demands + 1,441 achievements + 17 experts
     assert "示例撮合项目" in result.output and "wuxi_admin" in result.output
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0
