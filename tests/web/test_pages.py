@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -244,6 +245,10 @@ def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
     search = note.select_one(".next-steps a.search-missing")
     assert search is not None and search["href"] == "/achievements?q=%E6%B6%82%E8%A6%86"  # q=涂覆
     assert "在成果中心中检索「涂覆」" in search.get_text()
+    # The demand's other kinds of match are offered by name, best first, so the answer may be there.
+    expert = note.select_one(".next-steps li.other-kind")
+    assert expert.select_one("a")["href"] == "#matches-expert"
+    assert re.fullmatch(r"看看匹配的专家 \(1\): 最相关的是「李教授」, 匹配度 \d+", expert.get_text(strip=True))
     # The missing words are not marked as shared words; the shared one is.
     assert set(page.texts(".source-text mark")) == {"隔膜"}
     # The expert's match has no missing_terms reason: no note there.
