@@ -248,7 +248,8 @@ def test_matches_that_all_miss_the_demands_problem_are_flagged_above_the_list(
     # The demand's other kinds of match are offered by name, best first, so the answer may be there.
     expert = note.select_one(".next-steps li.other-kind")
     assert expert.select_one("a")["href"] == "#matches-expert"
-    assert re.fullmatch(r"看看匹配的专家 \(1\): 最相关的是「李教授」, 匹配度 \d+", expert.get_text(strip=True))
+    offer = expert.get_text(strip=True)
+    assert re.fullmatch(r"看看匹配的专家 \(1\): 最相关的是「李教授」, 匹配度 \d+", offer)
     # The missing words are not marked as shared words; the shared one is.
     assert set(page.texts(".source-text mark")) == {"隔膜"}
     # The expert's match has no missing_terms reason: no note there.
