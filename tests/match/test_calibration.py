@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from techbridge.match import Kind, MatchConfig, MatchEngine
+from techbridge.match.config import TOP_BAND, compress_top, top_of_band
 
 from .catalogue import achievement, demand
 
@@ -33,6 +34,27 @@ def test_calibration_keeps_the_order_of_every_list() -> None:
         for size in np.geomspace(low, high, 12):
             probability = engine.calibrated(fused, dense=dense, words_said=float(size))
             assert np.all(np.diff(probability) > 0), (dense, size)
+
+
+def test_the_top_claims_no_more_than_the_graded_results_there_support() -> None:
+    """7 of the 7 graded results above 0.8 were relevant: about 0.89 by the rule of succession, so a
+    record the logistic puts at 0.99 shows 匹配度 88, still above one it puts at 0.9."""
+    engine = MatchEngine(config=MatchConfig())
+    assert engine.config.calibration_top[0] == pytest.approx(8 / 9, abs=1e-3)
+    fused = np.linspace(0.0, 2.0, 2001)
+    for dense, top in zip((True, False), engine.config.calibration_top, strict=True):
+        probability = engine.calibrated(fused, dense=dense, words_said=40)
+        raw = engine.config.replace(calibration_top=(1.0, 1.0))
+        fitted = MatchEngine(config=raw).calibrated(fused, dense=dense, words_said=40)
+        assert probability.max() <= top and fitted.max() > 0.99
+        assert np.all(np.diff(probability) > 0)
+        below = fitted <= TOP_BAND
+        assert np.array_equal(probability[below], fitted[below])  # the rest of the scale is untouched
+    assert compress_top(np.array([0.99, 0.9, 0.8, 0.5]), 0.889).round(3).tolist() == [0.885, 0.844, 0.8, 0.5]
+    assert top_of_band(7, 7) == pytest.approx(0.889, abs=1e-3) and top_of_band(0, 0) == 1.0
+    assert top_of_band(1, 6) == pytest.approx(TOP_BAND + 0.01)  # a poor fit up there: the order still holds
+    with pytest.raises(ValueError, match="calibration_top"):
+        MatchConfig().replace(calibration_top=(0.9, 0.8))
 
 
 def test_a_list_is_scored_with_its_query_size() -> None:

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from techbridge.cli import _register, app
-from techbridge.match import Kind, MatchEngine
+from techbridge.match import Kind, MatchConfig, MatchEngine
 from techbridge.match.evaluation import (
     CalibrationPairs,
     calibration_pairs,
@@ -108,6 +108,9 @@ def test_fit_calibration_recovers_a_known_logistic() -> None:
     assert np.abs(fitted - true).max() < 0.04
     assert fit.span == (3.0, 30.0) and fit.increasing
     assert fit.pairs == 40_000 and sum(n for _, _, n, _ in fit.bins["all"]) == 40_000
+    # The top: the rule of succession over the results the fit puts above 0.8.
+    _, _, n_top, share_top = fit.bins["all"][-1]
+    assert fit.top == pytest.approx((round(share_top * n_top) + 1) / (n_top + 2))
     assert set(fit.bins) == {"all", "first sentence", "as written"}
     # Each band's share judged relevant lies inside the band, for either form: that is what calibrated means.
     for bins in fit.bins.values():
@@ -142,6 +145,18 @@ def test_eval_calibrate_command_prints_the_fit(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     fit = json.loads(result.output.strip().splitlines()[-1])
     # The test suite has no encoder.
-    assert set(fit) == {"calibration_lexical", "calibration_span", "pairs", "log_loss", "bands"}
+    assert set(fit) == {
+        "calibration_lexical",
+        "calibration_span",
+        "calibration_top",
+        "pairs",
+        "log_loss",
+        "bands",
+    }
+    # The fit fills the side of the pair of its mode (no encoder: the second); the other stays as configured.
+    assert (
+        0.8 < fit["calibration_top"][1] <= 1.0
+        and fit["calibration_top"][0] == MatchConfig().calibration_top[0]
+    )
     assert len(fit["calibration_lexical"]) == 4 and len(fit["calibration_span"]) == 2
     assert sum(band["results"] for band in fit["bands"]["all"]) == fit["pairs"]

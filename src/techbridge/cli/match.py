@@ -152,9 +152,9 @@ def eval_calibrate(
 
     Each query's top results are read as written and as its first sentence alone, each with and without
     its relevant records in the catalogue. Prints JSON: the ``calibration_dense`` or
-    ``calibration_lexical`` parameter (a0, a1, b0, b1, as the encoder is on or off) and
-    ``calibration_span``, the log-loss, and per form of the query and band of P the results and the share
-    judged relevant.
+    ``calibration_lexical`` parameter (a0, a1, b0, b1, as the encoder is on or off),
+    ``calibration_span`` and ``calibration_top``, the log-loss, and per form of the query and band of P
+    the results and the share judged relevant.
     """
     from ..match.engine import MatchEngine
     from ..match.evaluation import calibration_pairs, corpus_doc, fit_calibration, read_beir
@@ -177,11 +177,15 @@ def eval_calibrate(
         for form, bins in fit.bins.items()
     }
     name = "calibration_dense" if model is not None else "calibration_lexical"
+    # A pair (with the encoder, without), as TECHBRIDGE_MATCH_PARAMS takes it: this fit fills its side.
+    top = list(config.calibration_top)
+    top[0 if model is not None else 1] = round(fit.top, 3)
     typer.echo(
         json.dumps(
             {
                 name: [round(value, 3) for value in fit.params],
                 "calibration_span": list(fit.span),
+                "calibration_top": top,
                 "pairs": fit.pairs,
                 "log_loss": round(fit.log_loss, 4),
                 "bands": bands,

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 DEFAULT_WEIGHTS: dict[str, float] = {
     # Specific evidence: BM25 scaled per query (see MatchEngine._lexical_signal) and, when an encoder is
     # configured, the cosine of the two texts' embeddings above ``dense_floor``, rescaled to [0, 1].
@@ -32,6 +34,26 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 EVIDENCE_SIGNALS = ("lexical", "dense")
 """Signals that say the record shares the demand's specific problem; a match needs at least one."""
 
+TOP_BAND = 0.8
+"""Where the top band of 匹配度 starts: the graded demands put few results above it."""
+
+
+def top_of_band(relevant: int, results: int) -> float:
+    """The highest P the graded results above ``TOP_BAND`` support: Laplace's rule of succession,
+    (relevant + 1) / (results + 2), kept a little above the band's edge so the order survives; with no
+    result there, the logistic is left as it is (1.0)."""
+    if results == 0:
+        return 1.0
+    return min(max((relevant + 1) / (results + 2), TOP_BAND + 0.01), 1.0)
+
+
+def compress_top(probability: np.ndarray, top: float) -> np.ndarray:
+    """P above ``TOP_BAND`` mapped linearly onto [TOP_BAND, top]: a higher P stays higher, and no record
+    claims more than the few graded results up there support."""
+    probability = np.asarray(probability, np.float64)
+    squeezed = TOP_BAND + (probability - TOP_BAND) * (top - TOP_BAND) / (1.0 - TOP_BAND)
+    return np.where(probability > TOP_BAND, squeezed, probability)
+
 
 @dataclass(frozen=True)
 class MatchConfig:
@@ -50,6 +72,10 @@ class MatchConfig:
         b = b0 + b1·ln w, w = the words the query says (``QueryWords.said``) held inside
         ``calibration_span``, the range of the demands it was fitted on. (a0, a1, b0, b1) with an encoder
         and without, fitted on demand-knownitem-dev by ``techbridge eval calibrate`` (docs/matching.md).
+    calibration_top: P above 0.8 is mapped linearly onto [0.8, top], with an encoder and without: the
+        graded demands put few results there (with the encoder 7, all judged relevant: (7 + 1) / (7 + 2) =
+        0.89 by Laplace's rule of succession, not the 0.99 the logistic reaches beyond them; without it one).
+        Order is kept.
     min_match: the probability below which a record is not shown as a match (匹配度 = 100 × probability).
     min_reason_share: a signal is named as a reason only if it gave at least this share of the score.
     unseen_weight: how much a demand word that no record holds weighs in the query's own weight, as a share
@@ -70,6 +96,7 @@ class MatchConfig:
     calibration_dense: tuple[float, float, float, float] = (0.368, 3.861, -4.85, -2.602)
     calibration_lexical: tuple[float, float, float, float] = (3.774, 3.239, -6.384, -0.334)
     calibration_span: tuple[float, float] = (4.0, 60.0)
+    calibration_top: tuple[float, float] = (0.889, 0.81)
     min_match: float = 0.3
     min_reason_share: float = 0.1
     unseen_weight: float = 1.0
@@ -101,6 +128,10 @@ class MatchConfig:
             else:
                 params[name] = type(default)(value)
         return replace(self, weights={**self.weights, **(weights or {})}, **params)
+
+    def __post_init__(self) -> None:
+        if not all(TOP_BAND < top <= 1.0 for top in self.calibration_top):
+            raise ValueError(f"match parameter calibration_top: each must lie in ({TOP_BAND}, 1]")
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -21,7 +21,7 @@ from ..text import WORK_WORDS, Analyzer, extract_keywords, need_clauses, readabl
 from ..text.keywords import Readable
 from ..text.thesaurus import Thesaurus, packaged_thesaurus
 from . import reasons as why
-from .config import MatchConfig
+from .config import MatchConfig, compress_top
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder, unit_rows
 from .filters import Filters
@@ -545,11 +545,14 @@ class MatchEngine:
         record of a demand of a few words carries most of them, and a fused score of 1.0 was judged
         relevant far less often for a demand's title alone than for the whole demand (docs/matching.md).
         A list's query says the same for each of its records, so the probability keeps the list's order.
+        Above ``config.TOP_BAND`` it is compressed onto what the few graded results there support
+        (``calibration_top``), still keeping the order.
         """
         a0, a1, b0, b1 = self.config.calibration_dense if dense else self.config.calibration_lexical
         low, high = self.config.calibration_span
         size = math.log(min(max(words_said, low), high))
-        return 1.0 / (1.0 + np.exp(-((a0 + a1 * size) * np.asarray(fused, np.float64) + b0 + b1 * size)))
+        fitted = 1.0 / (1.0 + np.exp(-((a0 + a1 * size) * np.asarray(fused, np.float64) + b0 + b1 * size)))
+        return compress_top(fitted, self.config.calibration_top[0 if dense else 1])
 
     @staticmethod
     def _lexical_signal(lexical: np.ndarray, best: float, own: float) -> np.ndarray:

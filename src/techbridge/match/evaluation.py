@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize
 
-from .config import MatchConfig
+from .config import TOP_BAND, MatchConfig, top_of_band
 from .documents import LABEL_FIELDS, Kind, MatchDoc
 from .encoders import Encoder
 from .engine import MatchEngine
@@ -167,6 +167,7 @@ class Calibration(NamedTuple):
     log_loss: float
     bins: dict[str, list[tuple[float, float, int, float]]]  # per form, and "all": P from, to, results, share
     increasing: bool  # a > 0 over the whole span: a higher fused score never means a lower 匹配度
+    top: float  # calibration_top: the highest P the results above TOP_BAND support
 
 
 def first_sentence(text: str) -> str:
@@ -239,6 +240,7 @@ def fit_calibration(pairs: CalibrationPairs) -> Calibration:
                 (low, high, int(inside.sum()), float(y[inside].mean()) if inside.any() else math.nan)
             )
     a0, a1, b0, b1 = (float(v) for v in fitted)
+    above = probability > TOP_BAND
     return Calibration(
         (a0, a1, b0, b1),
         span,
@@ -246,4 +248,5 @@ def fit_calibration(pairs: CalibrationPairs) -> Calibration:
         loss(fitted) / max(len(y), 1),
         bins,
         increasing=all(a0 + a1 * math.log(end) > 0 for end in span),
+        top=top_of_band(int(y[above].sum()), int(above.sum())),
     )
