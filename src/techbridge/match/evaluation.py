@@ -240,7 +240,7 @@ def fit_calibration(pairs: CalibrationPairs) -> Calibration:
                 (low, high, int(inside.sum()), float(y[inside].mean()) if inside.any() else math.nan)
             )
     a0, a1, b0, b1 = (float(v) for v in fitted)
-    above = probability > TOP_BAND
+    above = probability >= TOP_BAND  # the top band, as the bands above count it
     return Calibration(
         (a0, a1, b0, b1),
         span,
